@@ -1,0 +1,17 @@
+"""BPMN 2.0 parser, compiler and validator: uploaded XML in, immutable `Definitions` out.
+
+    from engine.bpmn import compile_bpmn, BpmnValidationError
+    definitions = compile_bpmn(xml_bytes, filename="claim.bpmn")
+    graph = definitions.processes["claim"]
+
+Modules: `parser` (safe XML + namespace helpers), `compiler` (the walk), `nodes` (one element's
+fields), `events`, `usertask`, `loops`, `extensions` (vendor extensions), `structure` (linking
+the graph), `validation` (graph checks), `diagram` (BPMNDI), `expr` (expression compiling),
+`errors` (Problem, BpmnValidationError).
+"""
+
+from engine.bpmn.compiler import compile_bpmn
+from engine.bpmn.errors import BpmnValidationError, Problem
+from engine.bpmn.parser import parse_xml
+
+__all__ = ["BpmnValidationError", "Problem", "compile_bpmn", "parse_xml"]

@@ -1,0 +1,335 @@
+"""BPMN XML -> Definitions: the one entry point, `compile_bpmn`.
+
+The compiler walks each process once, gives every flow node and sequence flow an integer
+index (document order, a container before its children), reads each element's fields
+(`nodes.py`), links the graph (`structure.py`), checks it (`validation.py`) and freezes it into
+the immutable `engine.graph` objects the runtime walks. Every problem is collected; if any
+error remains, `BpmnValidationError` lists them all and nothing is deployed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from engine.bpmn.context import Context
+from engine.bpmn.diagram import compile_diagram
+from engine.bpmn.errors import BpmnValidationError, Problem, ProblemList, local_name
+from engine.bpmn.expr import is_expression_text
+from engine.bpmn.nodes import (
+    FLOW_NODE_TAGS,
+    PASSIVE_ELEMENTS,
+    UNSUPPORTED_NODES,
+    node_fields,
+    node_kind,
+)
+from engine.bpmn.parser import (
+    BPMN,
+    CAMUNDA_LIKE,
+    bpmn_child,
+    bpmn_children,
+    is_bpmn,
+    is_true,
+    parse_xml,
+    ref,
+    text_of,
+    vendor_attr,
+)
+from engine.bpmn.structure import link_structure
+from engine.bpmn.validation import validate_process
+from engine.graph import Definitions, Flow, Node, ProcessGraph
+
+CONTAINER_TAGS = frozenset({"subProcess", "transaction", "adHocSubProcess"})
+
+
+def compile_bpmn(source: bytes | str | os.PathLike, *, filename: str | None = None) -> Definitions:
+    """Parse, compile and validate one BPMN file.
+
+    `source` is XML bytes, XML text (a str starting with "<") or a path to a file.
+    Raises BpmnValidationError listing every problem found.
+    """
+    data, filename = _read_source(source, filename)
+    root = parse_xml(data, filename=filename)
+    problems = ProblemList(filename)
+    if not is_bpmn(root, "definitions"):
+        raise BpmnValidationError([Problem(
+            None, etree.QName(root).localname, root.sourceline,
+            "the document is not BPMN 2.0: its root element must be <definitions> in namespace "
+            f"{BPMN}", filename)])
+    return _compile_definitions(root, problems)
+
+
+def _read_source(source: bytes | str | os.PathLike,
+                 filename: str | None) -> tuple[bytes | str, str | None]:
+    if isinstance(source, bytes | bytearray):
+        return bytes(source), filename
+    if isinstance(source, str) and source.lstrip().startswith("<"):
+        return source, filename
+    path = Path(source)
+    size = path.stat().st_size
+    from engine.bpmn.parser import MAX_BYTES
+    if size > MAX_BYTES:
+        # Refuse before reading a huge upload into memory.
+        return b"\0" * (MAX_BYTES + 1), filename or path.name
+    return path.read_bytes(), filename or path.name
+
+
+def _compile_definitions(root: etree._Element, problems: ProblemList) -> Definitions:
+    ctx = Context.for_file(root, problems)
+    _check_duplicate_ids(root, problems)
+    participant_names = _participant_names(root)
+    processes: dict[str, ProcessGraph] = {}
+    any_nodes = any_executable = False
+    for process_el in bpmn_children(root, "process"):
+        executable = is_true(process_el.get("isExecutable"), True)
+        process_id = process_el.get("id")
+        if not _has_flow_nodes(process_el):
+            continue
+        any_nodes = True
+        any_executable = any_executable or executable
+        problems.demoted = not executable
+        if not process_id:
+            problems.add(process_el, "the process has no id")
+            continue
+        graph = _ProcessCompiler(process_el, ctx, executable,
+                                 participant_names.get(process_id)).compile()
+        problems.demoted = False
+        if graph is not None:
+            processes[process_id] = graph
+    if not any_nodes:
+        problems.add(root, "the file has no process with flow nodes (events, tasks, gateways); "
+                           "there is nothing to run")
+    elif not any_executable:
+        problems.add(root, "no process with flow nodes is executable (they all have "
+                           "isExecutable=\"false\")")
+    problems.raise_if_any()
+    return Definitions(
+        processes=processes,
+        diagram=compile_diagram(root),
+        messages=dict(ctx.messages),
+        signals=dict(ctx.signals),
+        errors=dict(ctx.errors),
+        escalations=dict(ctx.escalations),
+        target_namespace=root.get("targetNamespace"),
+        warnings=tuple(str(w) for w in problems.warnings),
+    )
+
+
+def _has_flow_nodes(process_el: etree._Element) -> bool:
+    return any(local_name(child) in FLOW_NODE_TAGS for child in bpmn_children(process_el))
+
+
+def _participant_names(root: etree._Element) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for collaboration in bpmn_children(root, "collaboration"):
+        for participant in bpmn_children(collaboration, "participant"):
+            process_ref = ref(participant, "processRef")
+            if process_ref and participant.get("name"):
+                names.setdefault(process_ref, participant.get("name"))
+    return names
+
+
+def _check_duplicate_ids(root: etree._Element, problems: ProblemList) -> None:
+    seen: dict[str, etree._Element] = {}
+    for element in root.iter(f"{{{BPMN}}}*"):
+        ident = element.get("id")
+        if not ident:
+            continue
+        if ident in seen:
+            first = seen[ident]
+            problems.add(element, f"the id is already used by the {local_name(first)} on line "
+                                  f"{first.sourceline}; ids must be unique in a file")
+        else:
+            seen[ident] = element
+
+
+@dataclass
+class _Draft:
+    element: etree._Element
+    kind: str
+    scope: int | None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+class _ProcessCompiler:
+    """Compiles one <process> element into a ProcessGraph."""
+
+    def __init__(self, process_el: etree._Element, ctx: Context, executable: bool,
+                 participant_name: str | None) -> None:
+        self.process_el = process_el
+        self.ctx = ctx
+        self.problems = ctx.problems
+        self.executable = executable
+        self.participant_name = participant_name
+        self.drafts: list[_Draft] = []
+        self.index: dict[str, int] = {}
+        self.flow_elements: list[tuple[etree._Element, int | None]] = []
+        self.associations: list[etree._Element] = []
+        self.lanes: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ walk
+
+    def compile(self) -> ProcessGraph | None:
+        self._read_lanes(self.process_el)
+        self._walk(self.process_el, None)
+        flows = self._resolve_flows()
+        drafts = [dict(draft.fields, index=i, id=draft.element.get("id") or f"#{i}",
+                       kind=draft.kind, scope=draft.scope)
+                  for i, draft in enumerate(self.drafts)]
+        elements = [draft.element for draft in self.drafts]
+        process_level = link_structure(drafts, elements, flows, self.associations, self.ctx)
+        nodes = tuple(Node(**fields) for fields in drafts)
+        frozen_flows = tuple(Flow(**flow) for flow in flows)
+        graph = ProcessGraph(
+            key=self.process_el.get("id"),
+            name=self.process_el.get("name") or self.participant_name,
+            nodes=nodes,
+            flows=frozen_flows,
+            index=dict(self.index),
+            flow_index={flow.id: flow.index for flow in frozen_flows},
+            executable=self.executable,
+            lanes=dict(self.lanes),
+            ext=self._process_ext(),
+            **process_level,
+        )
+        flow_elements = [element for element, _ in self.flow_elements_kept]
+        validate_process(graph, elements, flow_elements, self.process_el, self.ctx)
+        return graph
+
+    def _walk(self, container: etree._Element, scope: int | None) -> None:
+        for child in container:
+            if not isinstance(child.tag, str) or etree.QName(child).namespace != BPMN:
+                continue  # other vendors' elements: not ours to judge
+            tag = local_name(child)
+            if tag == "sequenceFlow":
+                self.flow_elements.append((child, scope))
+            elif tag == "association":
+                self.associations.append(child)
+            elif tag in UNSUPPORTED_NODES or tag not in FLOW_NODE_TAGS | PASSIVE_ELEMENTS:
+                self.problems.add(child, "Baton cannot execute this element")
+                if tag in CONTAINER_TAGS:
+                    self._walk_passive(child)
+            elif tag in FLOW_NODE_TAGS:
+                self._add_node(child, scope)
+
+    def _walk_passive(self, container: etree._Element) -> None:
+        """Keep associations inside an unsupported container from being lost to checks."""
+        for child in container:
+            if is_bpmn(child, "association"):
+                self.associations.append(child)
+
+    def _add_node(self, element: etree._Element, scope: int | None) -> None:
+        ident = element.get("id")
+        kind = node_kind(element)
+        if not ident:
+            self.problems.add(element, "the element has no id; Baton needs one to track it")
+            return
+        if ident in self.index:
+            return  # duplicate ids are reported once, for the whole file
+        position = len(self.drafts)
+        self.index[ident] = position
+        draft = _Draft(element, kind, scope)
+        self.drafts.append(draft)
+        draft.fields = node_fields(element, kind, self.lanes.get(ident), self.ctx)
+        if local_name(element) in CONTAINER_TAGS:
+            self._read_lanes(element)
+            self._walk(element, position)
+
+    def _read_lanes(self, container: etree._Element) -> None:
+        for lane_set in bpmn_children(container, "laneSet"):
+            self._read_lane_set(lane_set)
+
+    def _read_lane_set(self, lane_set: etree._Element) -> None:
+        for lane in bpmn_children(lane_set, "lane"):
+            name = (lane.get("name") or "").strip() or lane.get("id") or ""
+            for node_ref in bpmn_children(lane, "flowNodeRef"):
+                node_id = text_of(node_ref)
+                if node_id:
+                    self.lanes[node_id] = name
+            for child_set in bpmn_children(lane, "childLaneSet"):
+                self._read_lane_set(child_set)  # inner lanes overwrite: the innermost wins
+
+    # ------------------------------------------------------------------ flows
+
+    def _resolve_flows(self) -> list[dict[str, Any]]:
+        flows: list[dict[str, Any]] = []
+        self.flow_elements_kept: list[tuple[etree._Element, int | None]] = []
+        seen: set[str] = set()
+        for element, declared_scope in self.flow_elements:
+            ident = element.get("id") or self._synthetic_flow_id(element, seen)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            ends = []
+            for attribute in ("sourceRef", "targetRef"):
+                end = ref(element, attribute)
+                if not end:
+                    self.problems.add(element, f"the sequence flow has no {attribute}")
+                elif end not in self.index:
+                    self.problems.add(element, f"{attribute} '{end}' does not name a flow node of "
+                                               f"process '{self.process_el.get('id')}'")
+                else:
+                    ends.append(self.index[end])
+            if len(ends) != 2:
+                continue
+            source, target = ends
+            if self.drafts[source].scope != self.drafts[target].scope:
+                self.problems.add(
+                    element, f"the sequence flow connects '{self.drafts[source].element.get('id')}'"
+                             f" and '{self.drafts[target].element.get('id')}', which are in "
+                             "different (sub)processes; a sequence flow cannot cross a "
+                             "subprocess boundary")
+                continue
+            flows.append({
+                "index": len(flows), "id": ident, "source": source, "target": target,
+                "name": element.get("name"), "line": element.sourceline,
+                "condition": self._condition(element),
+            })
+            self.flow_elements_kept.append((element, declared_scope))
+        return flows
+
+    def _synthetic_flow_id(self, element: etree._Element, seen: set[str]) -> str:
+        """Camunda 7 accepts sequence flows without id (its own engine tests have many), so
+        Baton names them `flow:<source>-><target>`; the colon keeps the name from clashing
+        with a real id (ids are NCNames, which have no colon)."""
+        base = f"flow:{ref(element, 'sourceRef')}->{ref(element, 'targetRef')}"
+        ident, number = base, 1
+        while ident in seen:
+            number += 1
+            ident = f"{base}#{number}"
+        self.problems.warn(element, f"the sequence flow has no id; Baton calls it '{ident}'")
+        return ident
+
+    def _condition(self, flow_el: etree._Element):
+        condition = bpmn_child(flow_el, "conditionExpression")
+        if condition is None:
+            return None
+        text = text_of(condition)
+        if text is None:
+            return None
+        if vendor_attr(condition, "resource") is not None:
+            self.problems.add(flow_el, "the condition is an external resource (camunda:resource);"
+                                       " Baton only runs conditions written inside the diagram")
+            return None
+        return self.ctx.exprs.expression(text, flow_el, "condition",
+                                         language=condition.get("language"))
+
+    # ------------------------------------------------------------------ process data
+
+    def _process_ext(self) -> dict[str, Any]:
+        ext: dict[str, Any] = {}
+        documentation = self.ctx.documentation(self.process_el)
+        if documentation:
+            ext["documentation"] = documentation
+        for attribute in ("versionTag", "historyTimeToLive", "candidateStarterGroups",
+                          "candidateStarterUsers", "isStartableInTasklist"):
+            value = vendor_attr(self.process_el, attribute, CAMUNDA_LIKE)
+            if value is not None:
+                ext[attribute] = value
+        if is_expression_text(ext.get("candidateStarterGroups", "")):
+            ext.pop("candidateStarterGroups")
+        return ext

@@ -1,0 +1,149 @@
+"""Per-element compilation: the Node fields of one flow node, read from its XML element.
+
+Indexes of other nodes are not known yet at this stage (that is `structure.py`'s job); here
+each element is read on its own: its kind, event definition, implementation, user task,
+mappings, loops and vendor extras.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+from engine.bpmn.context import Context
+from engine.bpmn.errors import local_name
+from engine.bpmn.events import compile_event, definitions_of
+from engine.bpmn.extensions import (
+    async_flags,
+    call_activity,
+    extra_data,
+    implementation,
+    io_mappings,
+    spiff_scripts,
+)
+from engine.bpmn.loops import loop_fields
+from engine.bpmn.parser import bpmn_child, is_true, ref, text_of, vendor_attr
+from engine.bpmn.usertask import user_task_spec
+from engine.graph import EVENT_KINDS, GATEWAY_KINDS, TASK_KINDS
+
+# Flow nodes Baton knows but cannot run.
+UNSUPPORTED_NODES = frozenset({
+    "complexGateway", "adHocSubProcess", "callChoreography", "choreographyTask",
+    "subChoreography",
+})
+# Every BPMN flow node tag (what sequence flows may connect).
+FLOW_NODE_TAGS = EVENT_KINDS | TASK_KINDS | GATEWAY_KINDS | {"transaction"} | UNSUPPORTED_NODES
+# BPMN elements that may sit inside a process or subprocess without being run.
+PASSIVE_ELEMENTS = frozenset({
+    "documentation", "extensionElements", "auditing", "monitoring", "property", "laneSet",
+    "sequenceFlow", "dataObject", "dataObjectReference", "dataStoreReference", "association",
+    "textAnnotation", "group", "ioSpecification", "ioBinding", "correlationSubscription",
+    "supports", "resourceRole", "performer", "humanPerformer", "potentialOwner",
+    "categoryValueRef", "dataInput", "dataOutput", "inputSet", "outputSet",
+    # children of a subProcess as an activity
+    "incoming", "outgoing", "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
+    "dataInputAssociation", "dataOutputAssociation",
+})
+THROWING_MESSAGE_KINDS = frozenset({"intermediateThrowEvent", "endEvent"})
+
+
+def node_kind(element: etree._Element) -> str:
+    tag = local_name(element)
+    if tag == "transaction":
+        return "subProcess"
+    if tag == "subProcess" and is_true(element.get("triggeredByEvent")):
+        return "eventSubProcess"
+    return tag
+
+
+def node_fields(element: etree._Element, kind: str, lane: str | None,
+                ctx: Context) -> dict[str, Any]:
+    """All the Node keyword arguments that depend on this element alone."""
+    fields: dict[str, Any] = {"name": element.get("name"), "line": element.sourceline}
+    ext: dict[str, Any] = extra_data(element, ctx)
+    if local_name(element) == "transaction":
+        ext["transaction"] = True
+    fields.update(async_flags(element))
+    fields.update(io_mappings(element, ctx))
+    if kind in EVENT_KINDS:
+        fields.update(_event_fields(element, kind, ctx))
+    elif kind in TASK_KINDS or kind == "eventSubProcess":
+        fields.update(_activity_fields(element, kind, lane, ctx))
+    extra_ext = fields.pop("ext", None)
+    if extra_ext:
+        ext.update(extra_ext)
+    if ext:
+        fields["ext"] = ext
+    return fields
+
+
+def _event_fields(element: etree._Element, kind: str, ctx: Context) -> dict[str, Any]:
+    event = compile_event(element, kind, ctx)
+    fields: dict[str, Any] = {"event": event}
+    if kind == "boundaryEvent":
+        fields["interrupting"] = is_true(element.get("cancelActivity"), True)
+    elif kind == "startEvent":
+        fields["interrupting"] = is_true(element.get("isInterrupting"), True)
+    if event.type == "message" and kind in THROWING_MESSAGE_KINDS:
+        definitions = definitions_of(element, ctx)
+        if definitions:
+            fields.update(implementation(definitions[0], ctx, owner=element))
+    return fields
+
+
+def _activity_fields(element: etree._Element, kind: str, lane: str | None,
+                     ctx: Context) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    fields.update(loop_fields(element, ctx))
+    fields.update(spiff_scripts(element, ctx))
+    if is_true(element.get("isForCompensation")):
+        fields["is_for_compensation"] = True
+    if kind in ("serviceTask", "sendTask", "businessRuleTask"):
+        fields.update(implementation(element, ctx))
+    if kind in ("sendTask", "receiveTask"):
+        fields.update(_task_message(element, ctx))
+    if kind == "userTask":
+        fields["user_task"] = user_task_spec(element, lane, ctx)
+    elif kind == "scriptTask":
+        fields.update(_script_task(element, ctx))
+    elif kind == "callActivity":
+        fields.update(call_activity(element, ctx))
+    return fields
+
+
+def _task_message(element: etree._Element, ctx: Context) -> dict[str, Any]:
+    message_id = ref(element, "messageRef")
+    if message_id is None:
+        return {}
+    if message_id not in ctx.messages:
+        ctx.problems.add(element, f"messageRef '{message_id}' does not name a message defined in "
+                                  "this file")
+        return {}
+    return {"message_ref": ctx.messages[message_id]}
+
+
+def _script_task(element: etree._Element, ctx: Context) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    script_format = (element.get("scriptFormat") or "").strip() or None
+    fields["script_format"] = script_format
+    result_variable = vendor_attr(element, "resultVariable")
+    if result_variable and result_variable.strip():
+        fields["result_variable"] = result_variable.strip()
+    if vendor_attr(element, "resource") is not None:
+        ctx.problems.add(element, "the script is an external resource (camunda:resource); Baton "
+                                  "only runs scripts written inside the diagram")
+        return fields
+    text = text_of(bpmn_child(element, "script"))
+    if text is None:
+        return fields
+    if script_format and script_format.lower() == "juel":
+        # A JUEL "script" is one expression evaluated for its value (or side effect).
+        fields["expression"] = ctx.exprs.expression(text, element, "script", language="juel")
+    else:
+        fields["script"] = ctx.exprs.script(text, element, "script", language=script_format)
+    return fields
+
+
+__all__ = ["FLOW_NODE_TAGS", "PASSIVE_ELEMENTS", "UNSUPPORTED_NODES",
+           "node_fields", "node_kind"]

@@ -1,0 +1,227 @@
+"""Linking compiled nodes into a graph: flows, defaults, boundaries, containers and their
+start nodes, event subprocesses, inclusive-join upstream sets and compensation handlers.
+
+All of it is derived from the diagram alone, so it is computed once here rather than by the
+runtime on every step. Sequence flows are the only truth for incoming/outgoing: the
+<incoming>/<outgoing> children of flow nodes are redundant and often missing or stale.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from lxml import etree
+
+from engine.bpmn.context import Context
+from engine.bpmn.parser import ref
+from engine.graph import TASK_KINDS
+
+ACTIVITY_KINDS = TASK_KINDS | {"eventSubProcess"}
+Draft = dict[str, Any]
+
+
+def link_structure(drafts: list[Draft], elements: list[etree._Element],
+                   flows: list[dict[str, Any]], associations: list[etree._Element],
+                   ctx: Context) -> dict[str, Any]:
+    """Fill the linking fields of every draft (in place); return the process-level fields."""
+    _flows(drafts, flows)
+    _defaults(drafts, elements, flows, ctx)
+    _boundaries(drafts, elements, ctx)
+    process_fields = _containers(drafts, elements, ctx)
+    _join_upstream(drafts, flows)
+    _compensation(drafts, elements, associations, ctx)
+    return process_fields
+
+
+def _flows(drafts: list[Draft], flows: list[dict[str, Any]]) -> None:
+    incoming: list[list[int]] = [[] for _ in drafts]
+    outgoing: list[list[int]] = [[] for _ in drafts]
+    for flow in flows:
+        outgoing[flow["source"]].append(flow["index"])
+        incoming[flow["target"]].append(flow["index"])
+    for draft, ins, outs in zip(drafts, incoming, outgoing, strict=True):
+        draft["incoming"] = tuple(ins)
+        draft["outgoing"] = tuple(outs)
+
+
+def _defaults(drafts: list[Draft], elements: list[etree._Element],
+              flows: list[dict[str, Any]], ctx: Context) -> None:
+    by_id = {flow["id"]: flow["index"] for flow in flows}
+    for draft, element in zip(drafts, elements, strict=True):
+        default_id = ref(element, "default")
+        if not default_id:
+            continue
+        index = by_id.get(default_id)
+        if index is None or index not in draft["outgoing"]:
+            ctx.problems.add(element, f"default flow '{default_id}' is not an outgoing sequence "
+                                      "flow of this element")
+            continue
+        draft["default_flow"] = index
+
+
+def _boundaries(drafts: list[Draft], elements: list[etree._Element], ctx: Context) -> None:
+    index = {draft["id"]: draft["index"] for draft in drafts}
+    attached: dict[int, list[int]] = {}
+    for draft, element in zip(drafts, elements, strict=True):
+        if draft["kind"] != "boundaryEvent":
+            continue
+        target_id = ref(element, "attachedToRef")
+        if not target_id:
+            ctx.problems.add(element, "the boundary event has no attachedToRef")
+            continue
+        target = index.get(target_id)
+        if target is None:
+            ctx.problems.add(element, f"attachedToRef '{target_id}' does not name an activity of "
+                                      "this process")
+            continue
+        if drafts[target]["kind"] not in ACTIVITY_KINDS:
+            ctx.problems.add(element, f"attachedToRef '{target_id}' names a "
+                                      f"{drafts[target]['kind']}; boundary events attach to "
+                                      "activities (tasks, subprocesses, call activities)")
+            continue
+        draft["attached_to"] = target
+        attached.setdefault(target, []).append(draft["index"])
+    for target, boundary_indexes in attached.items():
+        drafts[target]["boundaries"] = tuple(boundary_indexes)
+
+
+def _containers(drafts: list[Draft], elements: list[etree._Element],
+                ctx: Context) -> dict[str, Any]:
+    by_scope: dict[int | None, list[int]] = {}
+    for draft in drafts:
+        by_scope.setdefault(draft["scope"], []).append(draft["index"])
+    for draft in drafts:
+        if draft["kind"] not in ("subProcess", "eventSubProcess"):
+            continue
+        children = by_scope.get(draft["index"], [])
+        draft["children"] = tuple(children)
+        draft["event_subprocesses"] = _event_subprocesses(drafts, children)
+        if draft["kind"] == "eventSubProcess":
+            starts = tuple(i for i in children if drafts[i]["kind"] == "startEvent")
+            draft["event_starts"] = starts
+        else:
+            draft["start_nodes"] = _start_nodes(drafts, children)
+    children = by_scope.get(None, [])
+    fields: dict[str, Any] = {
+        "children": tuple(children),
+        "start_nodes": _start_nodes(drafts, children),
+        "event_subprocesses": _event_subprocesses(drafts, children),
+    }
+    fields.update(_process_starts(drafts, elements, children, ctx))
+    return fields
+
+
+def _event_subprocesses(drafts: list[Draft], children: list[int]) -> tuple[int, ...]:
+    return tuple(i for i in children if drafts[i]["kind"] == "eventSubProcess")
+
+
+def _start_nodes(drafts: list[Draft], children: list[int]) -> tuple[int, ...]:
+    """None start events; with no start event at all, every node without incoming flow
+    (BPMN 2.0.2 section 13.3.5 - implicit start), except those something else triggers."""
+    starts = [i for i in children if drafts[i]["kind"] == "startEvent"]
+    if starts:
+        return tuple(i for i in starts
+                     if drafts[i].get("event") is None or drafts[i]["event"].type == "none")
+    return tuple(i for i in children if _implicit_start(drafts[i]))
+
+
+def _implicit_start(draft: Draft) -> bool:
+    if draft["incoming"] or draft["kind"] in ("boundaryEvent", "eventSubProcess"):
+        return False
+    if draft.get("is_for_compensation"):
+        return False
+    event = draft.get("event")
+    return not (draft["kind"] == "intermediateCatchEvent" and event is not None
+                and event.type == "link")
+
+
+def _process_starts(drafts: list[Draft], elements: list[etree._Element], children: list[int],
+                    ctx: Context) -> dict[str, Any]:
+    message_starts: dict[str, int] = {}
+    signal_starts: dict[str, int] = {}
+    timer_starts: list[int] = []
+    conditional_starts: list[int] = []
+    for i in children:
+        draft = drafts[i]
+        event = draft.get("event")
+        if draft["kind"] != "startEvent" or event is None:
+            continue
+        if event.type in ("message", "signal") and event.ref is not None:
+            table = message_starts if event.type == "message" else signal_starts
+            if event.ref in table:
+                ctx.problems.add(elements[i], f"another start event of this process already "
+                                              f"waits for {event.type} '{event.ref}'")
+            table[event.ref] = i
+        elif event.type == "timer":
+            timer_starts.append(i)
+        elif event.type == "conditional":
+            conditional_starts.append(i)
+    return {
+        "message_starts": message_starts,
+        "signal_starts": signal_starts,
+        "timer_starts": tuple(timer_starts),
+        "conditional_starts": tuple(conditional_starts),
+    }
+
+
+def _join_upstream(drafts: list[Draft], flows: list[dict[str, Any]]) -> None:
+    """For each inclusive join: the nodes from which a token could still reach it.
+
+    Walks sequence flows backwards from the join without passing through it. A boundary
+    event found on the way adds its activity too: a token waiting in that activity can reach
+    the join through the boundary. Flows never cross scopes, so the set stays in the join's
+    scope; the runtime maps tokens inside subprocesses to their enclosing node.
+    """
+    for draft in drafts:
+        if draft["kind"] != "inclusiveGateway" or len(draft["incoming"]) < 2:
+            continue
+        join = draft["index"]
+        seen: set[int] = set()
+        queue = deque(flows[f]["source"] for f in draft["incoming"])
+        while queue:
+            node = queue.popleft()
+            if node == join or node in seen:
+                continue
+            seen.add(node)
+            queue.extend(flows[f]["source"] for f in drafts[node]["incoming"])
+            attached = drafts[node].get("attached_to")
+            if attached is not None:
+                queue.append(attached)
+        draft["join_upstream"] = frozenset(seen)
+
+
+def _compensation(drafts: list[Draft], elements: list[etree._Element],
+                  associations: list[etree._Element], ctx: Context) -> None:
+    """Compensation boundary event --association--> handler activity (isForCompensation)."""
+    index = {draft["id"]: draft["index"] for draft in drafts}
+    linked: set[int] = set()
+    for association in associations:
+        ends = [index.get(ref(association, "sourceRef") or ""),
+                index.get(ref(association, "targetRef") or "")]
+        if None in ends:
+            continue
+        for boundary, handler in (ends, ends[::-1]):
+            if not _is_compensation_boundary(drafts[boundary]):
+                continue
+            if not drafts[handler].get("is_for_compensation"):
+                ctx.problems.add(elements[handler], "this activity is associated with the "
+                                                    "compensation boundary event "
+                                                    f"'{drafts[boundary]['id']}' but is not marked "
+                                                    "isForCompensation=\"true\"")
+                continue
+            activity = drafts[boundary].get("attached_to")
+            if activity is not None:
+                drafts[activity]["compensation_handler"] = handler
+                linked.add(boundary)
+    for draft, element in zip(drafts, elements, strict=True):
+        if _is_compensation_boundary(draft) and draft["index"] not in linked \
+                and draft.get("attached_to") is not None:
+            ctx.problems.add(element, "the compensation boundary event has no association to a "
+                                      "compensation handler (an activity with "
+                                      "isForCompensation=\"true\")")
+
+
+def _is_compensation_boundary(draft: Draft) -> bool:
+    event = draft.get("event")
+    return draft["kind"] == "boundaryEvent" and event is not None and event.type == "compensate"

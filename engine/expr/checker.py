@@ -1,0 +1,280 @@
+"""The allow-list walk over a Python AST, and the name analysis the wrapper needs.
+
+Why an allow-list: a diagram is an untrusted upload, and CPython has many roads from a plain
+object to `os.system` (`().__class__.__bases__[0].__subclasses__()`, generator frames,
+`str.format` attribute lookups...). Every node type, name and attribute not known to be
+harmless is refused here, before anything is compiled or run; `guards.py` then bounds the
+resources of what is left.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from engine.expr.errors import Refused
+from engine.expr.guards import (
+    GUARDED_METHODS,
+    SAFE_BUILTINS,
+    attribute_problem,
+    format_spec_problem,
+)
+
+_EXPRESSION_NODES = (
+    ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Dict, ast.Set,
+    ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Compare, ast.Call,
+    ast.FormattedValue, ast.JoinedStr, ast.Constant, ast.Attribute, ast.Subscript,
+    ast.Starred, ast.Name, ast.List, ast.Tuple, ast.Slice, ast.comprehension, ast.keyword,
+    ast.expr_context, ast.boolop, ast.unaryop, ast.cmpop,
+    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift,
+    ast.RShift, ast.BitOr, ast.BitXor, ast.BitAnd,
+)
+_SCRIPT_NODES = _EXPRESSION_NODES + (
+    ast.Module, ast.Assign, ast.AugAssign, ast.Expr, ast.If, ast.For, ast.While, ast.Break,
+    ast.Continue, ast.Pass, ast.Delete, ast.Assert, ast.NamedExpr,
+)
+
+# Refusals with a reason, for the constructs people (or attackers) actually try.
+_REFUSED_NODES: dict[type, str] = {
+    ast.Import: "import is not allowed",
+    ast.ImportFrom: "import is not allowed",
+    ast.FunctionDef: "defining functions (def/lambda tricks) is not allowed",
+    ast.AsyncFunctionDef: "defining functions (def/lambda tricks) is not allowed",
+    ast.Lambda: "lambda is not allowed (def/lambda tricks)",
+    ast.ClassDef: "defining classes is not allowed",
+    ast.Global: "global is not allowed",
+    ast.Nonlocal: "nonlocal is not allowed",
+    ast.Try: "try/except is not supported",
+    ast.With: "with is not supported",
+    ast.AsyncWith: "with is not supported",
+    ast.Raise: "raise is not supported; use assert condition, 'message' to fail a script",
+    ast.Return: "return is not allowed in a script",
+    ast.Yield: "yield is not allowed",
+    ast.YieldFrom: "yield is not allowed",
+    ast.Await: "await is not allowed",
+    ast.AsyncFor: "async for is not allowed",
+    ast.MatMult: "operator @ is not supported",
+    ast.AnnAssign: "type annotations are not supported; write a plain assignment",
+    ast.NamedExpr: "assignment (:=) is not allowed in an expression",
+}
+for _name in ("Match", "TryStar", "TypeAlias"):
+    if hasattr(ast, _name):
+        _REFUSED_NODES[getattr(ast, _name)] = f"{_name.lower()} statements are not supported"
+
+# Never useful in a diagram, only in an escape: refused wherever they appear.
+_FORBIDDEN_NAMES = frozenset({
+    "eval", "exec", "compile", "getattr", "setattr", "delattr", "globals", "locals", "vars",
+    "breakpoint", "memoryview", "bytearray", "super", "classmethod", "staticmethod",
+})
+# Refused when called; as plain names they may well be process variables (`type == 'car'`).
+_FORBIDDEN_CALLS = frozenset({
+    "open", "type", "input", "help", "dir", "id", "object", "iter", "next", "callable",
+    "issubclass", "hasattr", "property", "bytes", "format", "ascii", "hash", "exit", "quit",
+    "repr", "bin", "hex", "oct", "copyright", "credits", "license",
+})
+# Methods that change a collection in place: expressions must leave variables untouched,
+# and in scripts they mark the variable as changed.
+MUTATING_METHODS = frozenset({
+    "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault",
+    "popitem", "sort", "reverse", "add", "discard", "difference_update",
+    "intersection_update", "symmetric_difference_update",
+})
+
+
+@dataclass
+class NameUse:
+    """What the wrapper needs to know about the names of a checked tree."""
+
+    reads: set[str] = field(default_factory=set)      # free names loaded (not only called)
+    assigned: set[str] = field(default_factory=set)   # names bound at the top level
+    mutated: set[str] = field(default_factory=set)    # roots of d[k] = v, d.append(...)
+    has_loops: bool = False
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Subscript | ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+class Checker(ast.NodeVisitor):
+    """Refuses anything outside the allow-list and records which names are used how."""
+
+    def __init__(self, *, script: bool) -> None:
+        self.script = script
+        self.allowed = _SCRIPT_NODES if script else _EXPRESSION_NODES
+        self.use = NameUse()
+        self.bound_in_comprehension: list[set[str]] = []
+
+    def refuse(self, node: ast.AST, problem: str) -> None:
+        raise Refused(problem, getattr(node, "lineno", None))
+
+    # ------------------------------------------------------------------ generic
+    def generic_visit(self, node: ast.AST) -> None:
+        if not isinstance(node, self.allowed):
+            reason = _REFUSED_NODES.get(type(node))
+            if reason is None:
+                kind = "statement" if isinstance(node, ast.stmt) else "construct"
+                where = "" if self.script else " in an expression"
+                reason = f"the {kind} {type(node).__name__} is not allowed{where}"
+            self.refuse(node, reason)
+        super().generic_visit(node)
+
+    # ------------------------------------------------------------------ names
+    def visit_Name(self, node: ast.Name) -> None:
+        if getattr(node, "baton_internal", False):
+            return
+        name = node.id
+        if name.startswith("__"):
+            self.refuse(node, f"name {name!r} is not allowed (names starting with '__' are "
+                              "reserved)")
+        if name in _FORBIDDEN_NAMES:
+            self.refuse(node, f"{name}() is not available in Baton expressions and scripts")
+        if any(name in scope for scope in self.bound_in_comprehension):
+            return
+        if isinstance(node.ctx, ast.Load):
+            self.use.reads.add(name)
+        elif isinstance(node.ctx, ast.Store):
+            self.use.assigned.add(name)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        problem = attribute_problem(node.attr)
+        if problem:
+            self.refuse(node, problem)
+        if not isinstance(node.ctx, ast.Load):
+            self.refuse(node, f"assigning or deleting attribute {node.attr!r} is not "
+                              "supported; use d['key'] = value for dictionaries")
+        if node.attr in GUARDED_METHODS and not getattr(node, "baton_called", False):
+            self.refuse(node, f"the method {node.attr!r} must be called directly")
+        self.visit(node.value)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Name) and not getattr(func, "baton_internal", False):
+            if func.id in _FORBIDDEN_CALLS:
+                self.refuse(node, f"{func.id}() is not available in Baton expressions and "
+                                  "scripts")
+            if func.id in SAFE_BUILTINS and not self._bound(func.id):
+                # A builtin call: not a read of a variable of that name.
+                self._visit_all(node.args, node.keywords)
+                return
+        if isinstance(func, ast.Attribute):
+            func.baton_called = True  # type: ignore[attr-defined]
+            if func.attr in MUTATING_METHODS:
+                if not self.script:
+                    self.refuse(node, f"the method {func.attr}() changes a value; expressions "
+                                      "must not change variables (use a script task)")
+                root = _root_name(func.value)
+                if root is not None and not self._bound(root):
+                    self.use.mutated.add(root)
+        self.generic_visit(node)
+
+    def _bound(self, name: str) -> bool:
+        return any(name in scope for scope in self.bound_in_comprehension)
+
+    def _visit_all(self, *groups: list[ast.AST]) -> None:
+        for group in groups:
+            for item in group:
+                self.visit(item)
+
+    # ------------------------------------------------------------------ f-strings
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
+        spec = node.format_spec
+        if spec is not None:
+            parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
+            if not all(isinstance(p, ast.Constant) for p in parts):
+                self.refuse(node, "computed format specs in f-strings are not allowed")
+            problem = format_spec_problem("".join(str(p.value) for p in parts))
+            if problem:
+                self.refuse(node, problem)
+        self.visit(node.value)
+
+    # ------------------------------------------------------------------ comprehensions
+    def _visit_comprehension(self, node: ast.AST, results: list[ast.AST]) -> None:
+        self.use.has_loops = True
+        generators: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
+        scope: set[str] = set()
+        # The first iterable is evaluated in the enclosing scope.
+        self.visit(generators[0].iter)
+        self.bound_in_comprehension.append(scope)
+        try:
+            for index, gen in enumerate(generators):
+                if gen.is_async:
+                    self.refuse(node, "async comprehensions are not allowed")
+                if index:
+                    self.visit(gen.iter)
+                for target in ast.walk(gen.target):
+                    if isinstance(target, ast.Name):
+                        if target.id.startswith("__"):
+                            self.refuse(target, f"name {target.id!r} is not allowed")
+                        scope.add(target.id)
+                    elif not isinstance(target, ast.Tuple | ast.List | ast.Starred |
+                                        ast.expr_context):
+                        self.refuse(target, "comprehension targets must be plain names")
+                for condition in gen.ifs:
+                    self.visit(condition)
+            for result in results:
+                self.visit(result)
+        finally:
+            self.bound_in_comprehension.pop()
+
+    def visit_ListComp(self, node: ast.ListComp) -> None:
+        self._visit_comprehension(node, [node.elt])
+
+    visit_SetComp = visit_ListComp
+    visit_GeneratorExp = visit_ListComp
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        self._visit_comprehension(node, [node.key, node.value])
+
+    # ------------------------------------------------------------------ statements
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        if not self.script:
+            self.refuse(node, _REFUSED_NODES[ast.NamedExpr])
+        # PEP 572: the target binds in the enclosing (top-level) scope even in a comprehension.
+        if node.target.id.startswith("__"):
+            self.refuse(node, f"name {node.target.id!r} is not allowed")
+        self.use.assigned.add(node.target.id)
+        self.visit(node.value)
+
+    def _note_mutation(self, target: ast.AST) -> None:
+        if isinstance(target, ast.Subscript):
+            root = _root_name(target)
+            if root is not None:
+                self.use.mutated.add(root)
+        elif isinstance(target, ast.Tuple | ast.List):
+            for element in target.elts:
+                self._note_mutation(element)
+        elif isinstance(target, ast.Starred):
+            self._note_mutation(target.value)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._note_mutation(target)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self._note_mutation(node.target)
+        if isinstance(node.target, ast.Name):
+            self.use.reads.add(node.target.id)
+        self.generic_visit(node)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            self._note_mutation(target)
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For) -> None:
+        self.use.has_loops = True
+        self.generic_visit(node)
+
+    def visit_While(self, node: ast.While) -> None:
+        self.use.has_loops = True
+        self.generic_visit(node)
+
+
+def check(tree: ast.AST, *, script: bool) -> NameUse:
+    """Refuse (raise Refused) anything outside the allow-list; return how names are used."""
+    checker = Checker(script=script)
+    checker.visit(tree)
+    return checker.use

@@ -1,0 +1,456 @@
+"""Runtime guards and the safe builtins of the sandbox.
+
+The rewriter (`rewrite.py`) replaces only the operations that can blow up - `**`, `*`, `<<`,
+`+`/`-` between two non-constant operands, `%` formatting, a few string/list methods - by calls
+to the helpers here. Everything else runs as plain CPython bytecode, which is why a condition
+costs about a microsecond. The helpers check sizes *before* allocating whenever the result size
+can be predicted, so a payload like `'a' * 10**10` never reaches the allocator.
+
+Loop metering uses no Python-level counter: every loop iterates `compress(iterable, fuel)`,
+where `fuel` is `chain(repeat(True, budget), _EMPTY_TANK)`; once the budget's `True`s are used
+up, the next step pulls from `_EMPTY_TANK`, which raises `BudgetExhausted`. All of this runs in
+C, roughly 20 ns a step.
+
+Big allocations are charged too: a guarded operation or builtin that builds a sequence of more
+than `FREE_ITEMS` items uses up one step per 16 items, so `[[0] * 10**6 for i in range(10**5)]`
+stops after a few hundred megabytes at most instead of asking for 800 GB. The run's fuel
+reaches the guards through a context variable, set only for code that loops or has many
+guarded operations (otherwise the amount a text can allocate is bounded by its length).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
+from itertools import chain, compress, islice, repeat
+from typing import Any
+
+from engine.expr.errors import BudgetExhausted, GuardError
+
+MAX_INT_BITS = 10_000          # 10**3000 is fine, 10**10**10 is not
+MAX_LENGTH = 1_000_000         # characters of a str/bytes, items of a list/tuple/range
+MAX_FORMAT_WIDTH = 1_000       # widths and precisions in f-strings and % formatting
+MAX_STRFTIME_FORMAT = 1_000    # strftime output is bounded by 256 x its format length
+FREE_ITEMS = 4_096             # results up to this size cost no budget steps
+
+# The fuel of the run in progress on this thread/task, for charging big allocations.
+current_fuel: ContextVar[Iterator[bool] | None] = ContextVar("baton_fuel", default=None)
+
+# Attributes that reach interpreter internals without a leading underscore.
+_INTERNAL_PREFIXES = ("gi_", "cr_", "ag_", "f_", "tb_", "co_", "func_", "im_")
+_REFUSED_ATTRIBUTES = {
+    "format": "str.format can read attributes of its arguments; use an f-string",
+    "format_map": "str.format_map can read attributes of its arguments; use an f-string",
+    "mro": "it exposes the class hierarchy",
+}
+
+
+def attribute_problem(name: str) -> str | None:
+    """Why attribute `name` may not be used, or None when it is fine."""
+    if name.startswith("_"):
+        return f"attribute {name!r} is private (attributes starting with '_' are not allowed)"
+    reason = _REFUSED_ATTRIBUTES.get(name)
+    if reason is not None:
+        return f"attribute {name!r} is not allowed: {reason}"
+    if name.startswith(_INTERNAL_PREFIXES):
+        return f"attribute {name!r} is not allowed: it reaches interpreter internals"
+    return None
+
+
+# --------------------------------------------------------------------------- size checks
+def _int_too_big(bits: float) -> GuardError:
+    return GuardError(f"the result would be an integer of about {int(bits)} bits "
+                      f"(the limit is {MAX_INT_BITS} bits)")
+
+
+def _too_long(length: int) -> GuardError:
+    return GuardError(f"the result would hold {length} characters or items "
+                      f"(the limit is {MAX_LENGTH})")
+
+
+def charge(items: int) -> None:
+    """Use up budget steps for building `items` items (one step per 16 beyond FREE_ITEMS)."""
+    if items > FREE_ITEMS:
+        fuel = current_fuel.get()
+        if fuel is not None:
+            next(islice(fuel, (items >> 4) - 1, None), None)
+
+
+def _check_result(result: Any) -> Any:
+    kind = type(result)
+    if kind is int:
+        if result.bit_length() > MAX_INT_BITS:
+            raise _int_too_big(result.bit_length())
+    elif kind in (str, list, tuple, bytes):
+        if len(result) > MAX_LENGTH:
+            raise _too_long(len(result))
+        charge(len(result))
+    return result
+
+
+def _check_repeat(seq: Any, times: int) -> None:
+    """`seq * times` for a sequence: predict the length before allocating."""
+    try:
+        length = len(seq)
+    except TypeError:
+        return  # not a sequence: the operation itself raises TypeError
+    if length and times > 0:
+        if length * times > MAX_LENGTH:
+            raise _too_long(length * times)
+        charge(length * times)
+
+
+def guarded_mul(a: Any, b: Any) -> Any:
+    if type(a) is float or type(b) is float:
+        return a * b
+    if isinstance(a, int):
+        if isinstance(b, int):
+            if a.bit_length() + b.bit_length() > MAX_INT_BITS:
+                raise _int_too_big(a.bit_length() + b.bit_length())
+        else:
+            _check_repeat(b, a)
+    elif isinstance(b, int):
+        _check_repeat(a, b)
+    return a * b
+
+
+def guarded_imul(a: Any, b: Any) -> Any:
+    """`a *= b`, in place for lists like Python does."""
+    if isinstance(b, int) and not isinstance(a, int | float):
+        _check_repeat(a, b)
+        a *= b
+        return a
+    return guarded_mul(a, b)
+
+
+def _check_power(base: Any, exponent: Any) -> None:
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 1 and abs(base) > 1:
+        bits = exponent * math.log2(abs(base))
+        if bits > MAX_INT_BITS:
+            raise _int_too_big(bits)
+
+
+def guarded_pow(base: Any, exponent: Any, mod: Any = None) -> Any:
+    """`**` and the builtin pow(); a three-argument pow is bounded by its modulus."""
+    if mod is None:
+        _check_power(base, exponent)
+        return base ** exponent
+    return pow(base, exponent, mod)
+
+
+def guarded_lshift(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int) and a and b > 0:
+        if a.bit_length() + b > MAX_INT_BITS:
+            raise _int_too_big(a.bit_length() + b)
+    return a << b
+
+
+def guarded_add(a: Any, b: Any) -> Any:
+    # Inputs are already capped, so checking the result (at most twice the cap) is enough.
+    return _check_result(a + b)
+
+
+def guarded_iadd(a: Any, b: Any) -> Any:
+    """`a += b`: lists grow in place, like Python; check before extending."""
+    if type(a) is list:
+        try:
+            grown = len(a) + len(b)
+        except TypeError:
+            grown = 0
+        if grown > MAX_LENGTH:
+            raise _too_long(grown)
+        charge(grown)
+        a += b
+        return a
+    return _check_result(a + b)
+
+
+def guarded_sub(a: Any, b: Any) -> Any:
+    return _check_result(a - b)
+
+
+_PERCENT_SPEC = re.compile(
+    r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[diouxXeEfFgGcrsab%]")
+
+
+def percent_format_problem(template: str | bytes) -> str | None:
+    """Why a `%` format string may not be used (huge or `*` widths), or None."""
+    text = template.decode("latin-1") if isinstance(template, bytes) else template
+    for match in _PERCENT_SPEC.finditer(text):
+        for number in match.groups():
+            if number == "*":
+                return "'*' widths in % formatting are not allowed"
+            if number is not None and int(number) > MAX_FORMAT_WIDTH:
+                return (f"a width or precision of {number} in % formatting is over the "
+                        f"limit of {MAX_FORMAT_WIDTH}")
+    return None
+
+
+def guarded_mod(a: Any, b: Any) -> Any:
+    if isinstance(a, str | bytes):
+        problem = percent_format_problem(a)
+        if problem:
+            raise GuardError(problem)
+    return _check_result(a % b)
+
+
+def format_spec_problem(spec: str) -> str | None:
+    """Why an f-string format spec may not be used (a width over the limit), or None."""
+    for number in re.findall(r"\d+", spec):
+        if int(number) > MAX_FORMAT_WIDTH:
+            return (f"the width or precision {number} in the f-string format spec "
+                    f"{spec!r} is over the limit of {MAX_FORMAT_WIDTH}")
+    return None
+
+
+# --------------------------------------------------------------------------- methods
+def _check_join(obj: Any, args: tuple, kwargs: dict) -> tuple:
+    if not isinstance(obj, str | bytes) or len(args) != 1 or kwargs:
+        return args
+    items = args[0] if isinstance(args[0], list | tuple) else list(args[0])
+    if len(items) > MAX_LENGTH:
+        raise _too_long(len(items))
+    total = len(obj) * max(len(items) - 1, 0)
+    for item in items:
+        if isinstance(item, str | bytes):
+            total += len(item)
+    if total > MAX_LENGTH:
+        raise _too_long(total)
+    charge(total)
+    return (items,)
+
+
+def _check_replace(obj: Any, args: tuple, kwargs: dict) -> tuple:
+    if isinstance(obj, str | bytes) and len(args) >= 2 and not kwargs:
+        old, new = args[0], args[1]
+        if isinstance(old, str | bytes) and isinstance(new, str | bytes):
+            hits = len(obj) + 1 if not old else obj.count(old)
+            if len(args) > 2 and isinstance(args[2], int) and args[2] >= 0:
+                hits = min(hits, args[2])
+            length = len(obj) + hits * (len(new) - len(old))
+            if length > MAX_LENGTH:
+                raise _too_long(length)
+            charge(length)
+    return args
+
+
+def _check_width(obj: Any, args: tuple, kwargs: dict) -> tuple:
+    width = args[0] if args else kwargs.get("width", 0)
+    if isinstance(width, int):
+        if width > MAX_LENGTH:
+            raise _too_long(width)
+        charge(width)
+    return args
+
+
+def _check_expandtabs(obj: Any, args: tuple, kwargs: dict) -> tuple:
+    size = args[0] if args else kwargs.get("tabsize", 8)
+    if isinstance(obj, str | bytes) and isinstance(size, int) and size > 0:
+        tabs = obj.count("\t" if isinstance(obj, str) else b"\t")
+        if len(obj) + tabs * size > MAX_LENGTH:
+            raise _too_long(len(obj) + tabs * size)
+    return args
+
+
+def _check_translate(obj: Any, args: tuple, kwargs: dict) -> tuple:
+    if isinstance(obj, str) and args and isinstance(args[0], Mapping):
+        longest = max((len(v) for v in args[0].values() if isinstance(v, str)), default=1)
+        if len(obj) * longest > MAX_LENGTH:
+            raise _too_long(len(obj) * longest)
+    return args
+
+
+def _check_extend(obj: Any, args: tuple, kwargs: dict) -> tuple:
+    if isinstance(obj, list) and len(args) == 1 and hasattr(args[0], "__len__"):
+        if len(obj) + len(args[0]) > MAX_LENGTH:
+            raise _too_long(len(obj) + len(args[0]))
+        charge(len(obj) + len(args[0]))
+    return args
+
+
+def _check_strftime(obj: Any, args: tuple, kwargs: dict) -> tuple:
+    if args and isinstance(args[0], str) and len(args[0]) > MAX_STRFTIME_FORMAT:
+        raise GuardError(f"a strftime format of {len(args[0])} characters is over the "
+                         f"limit of {MAX_STRFTIME_FORMAT}")
+    return args
+
+
+_METHOD_CHECKS = {
+    "join": _check_join,
+    "replace": _check_replace,
+    "center": _check_width,
+    "ljust": _check_width,
+    "rjust": _check_width,
+    "zfill": _check_width,
+    "to_bytes": _check_width,
+    "expandtabs": _check_expandtabs,
+    "translate": _check_translate,
+    "extend": _check_extend,
+    "strftime": _check_strftime,
+}
+GUARDED_METHODS = frozenset(_METHOD_CHECKS)
+
+
+def guarded_method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
+    """`obj.name(*args)` for a method whose output size depends on its arguments.
+
+    `name` is a literal the checker already validated."""
+    method = getattr(obj, name)
+    args = _METHOD_CHECKS[name](obj, args, kwargs)
+    return method(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- budget
+def _out_of_fuel(_: Any) -> Any:
+    raise BudgetExhausted
+
+
+# Stateless and shared: every pull calls _out_of_fuel again.
+_EMPTY_TANK: Iterator[Any] = map(_out_of_fuel, repeat(None))
+
+
+def new_fuel(budget: int) -> Iterator[bool]:
+    """A per-run iterator yielding `budget` steps, then raising BudgetExhausted."""
+    return chain(repeat(True, budget), _EMPTY_TANK)
+
+
+# --------------------------------------------------------------------------- JUEL / FEEL
+def juel_property(obj: Any, name: str) -> Any:
+    """EL `a.b`: a map key (missing -> null) or a public attribute of an object."""
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    if obj is None:
+        raise GuardError(f"cannot read property {name!r} of null")
+    problem = attribute_problem(name)
+    if problem:
+        raise GuardError(problem)
+    return getattr(obj, name)
+
+
+def juel_index(obj: Any, key: Any) -> Any:
+    """EL `a[b]`: map lookup or list index; a missing key or index gives null."""
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    if obj is None:
+        raise GuardError(f"cannot index null with {key!r}")
+    if isinstance(key, str):
+        if isinstance(obj, list | tuple | str) and key.lstrip("-").isdigit():
+            key = int(key)
+        else:
+            return juel_property(obj, key)
+    try:
+        return obj[key]
+    except IndexError:
+        return None
+
+
+def juel_empty(value: Any) -> bool:
+    """EL `empty x`: null, or a string/collection/map with no items."""
+    if value is None:
+        return True
+    try:
+        return len(value) == 0
+    except TypeError:
+        return False
+
+
+def juel_text(value: Any) -> str:
+    """How EL renders a value inside a template: null is '', booleans are lower case."""
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+def read_variable(variables: Mapping[str, Any], name: Any) -> Any:
+    """execution.getVariable(expr) with a computed name."""
+    if not isinstance(name, str):
+        raise GuardError(f"execution.getVariable() needs a string name, got {name!r}")
+    try:
+        return variables[name]
+    except KeyError:
+        raise NameError(f"name {name!r} is not defined") from None
+
+
+# --------------------------------------------------------------------------- builtins
+def safe_range(*args: int) -> range:
+    numbers = range(*args)
+    try:
+        length = len(numbers)
+    except OverflowError:
+        length = MAX_LENGTH + 1
+    if length > MAX_LENGTH:
+        raise GuardError(f"range() of {length if length <= 2**63 else 'over 2**63'} numbers "
+                         f"is larger than the limit of {MAX_LENGTH}")
+    charge(length)
+    return numbers
+
+
+def safe_sum(iterable: Iterable[Any], /, start: Any = 0) -> Any:
+    if not isinstance(start, int | float | complex):
+        raise GuardError("sum() only adds numbers; use ''.join() for strings "
+                         "or a loop for lists")
+    return _check_result(sum(iterable, start))
+
+
+def safe_sorted(iterable: Iterable[Any], /, **options: Any) -> list[Any]:
+    result = sorted(iterable, **options)
+    charge(len(result))
+    return result
+
+
+def safe_round(number: Any, ndigits: int | None = None) -> Any:
+    if ndigits is None:
+        return round(number)
+    if isinstance(ndigits, int) and abs(ndigits) > MAX_FORMAT_WIDTH:
+        raise GuardError(f"round() to {ndigits} digits is over the limit of {MAX_FORMAT_WIDTH}")
+    return round(number, ndigits)
+
+
+def safe_print(*args: Any, **kwargs: Any) -> None:
+    """print() in a diagram script: accepted and ignored (a worker has no console)."""
+    return None
+
+
+SAFE_BUILTINS: dict[str, Any] = {
+    "abs": abs, "all": all, "any": any, "bool": bool, "chr": chr, "dict": dict,
+    "divmod": divmod, "enumerate": enumerate, "filter": filter, "float": float,
+    "frozenset": frozenset, "int": int, "isinstance": isinstance, "len": len, "list": list,
+    "map": map, "max": max, "min": min, "ord": ord, "pow": guarded_pow, "print": safe_print,
+    "range": safe_range, "reversed": reversed, "round": safe_round, "set": set,
+    "sorted": safe_sorted, "str": str, "sum": safe_sum, "tuple": tuple, "zip": zip,
+    # SpiffWorkflow diagrams use these names; the classes have no dangerous public surface.
+    "datetime": _dt.datetime, "date": _dt.date, "timedelta": _dt.timedelta,
+    "timezone": _dt.timezone,
+}
+
+# Names that compiled code refers to; user text cannot spell them (names starting with '__'
+# are refused), and variables cannot shadow them (variables only become function locals).
+RUNTIME_GLOBALS: dict[str, Any] = {
+    "__builtins__": SAFE_BUILTINS,
+    "__baton_builtins": SAFE_BUILTINS,
+    "__baton_mul": guarded_mul,
+    "__baton_imul": guarded_imul,
+    "__baton_pow": guarded_pow,
+    "__baton_lshift": guarded_lshift,
+    "__baton_add": guarded_add,
+    "__baton_iadd": guarded_iadd,
+    "__baton_sub": guarded_sub,
+    "__baton_mod": guarded_mod,
+    "__baton_method": guarded_method,
+    "__baton_compress": compress,
+    "__baton_next": next,
+    "__baton_locals": locals,
+    "__baton_KeyError": KeyError,
+    "__baton_prop": juel_property,
+    "__baton_index": juel_index,
+    "__baton_empty": juel_empty,
+    "__baton_text": juel_text,
+    "__baton_getvar": read_variable,
+}

@@ -1,0 +1,262 @@
+"""JUEL (`${...}` / `#{...}`, Camunda 7) translated to a Python AST.
+
+Camunda 7 diagrams carry conditions like `${amount > 1000 && !approved}`, assignees like
+`${initiator}` and texts like `Review claim ${claimId}`. We parse the EL grammar ourselves
+(precedence from the EL 3.0 spec, section 1.17) and emit Python nodes, which then pass the
+same checker and guards as Python text - no second sandbox to keep safe.
+
+Semantics follow EL where it matters for diagrams: `a.b` and `a[b]` on a map read a key
+(missing -> null), `empty x`, null renders as '' in templates, booleans as true/false.
+Not EL: `+` also joins strings (EL would coerce to numbers), `==` does not coerce types,
+`%` is Python's modulo (sign of the divisor), and functions (`fn:...`) and lambdas are not
+supported.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from engine.expr.errors import Refused
+from engine.expr.guards import attribute_problem
+from engine.expr.lexer import Cursor, tokenize
+from engine.expr.names import VARS, internal
+
+_OPERATORS = ("&&", "||", "==", "!=", "<=", ">=", "->", "<", ">", "!", "?", ":", "+", "-",
+              "*", "/", "%", ".", "[", "]", "(", ")", ",", "{", "}", "=", ";")
+_ESCAPES = {"\\": "\\"}
+_KEYWORDS = frozenset({"and", "or", "not", "eq", "ne", "lt", "gt", "le", "ge", "div", "mod",
+                       "empty", "true", "false", "null", "instanceof"})
+_COMPARE = {"==": ast.Eq, "eq": ast.Eq, "!=": ast.NotEq, "ne": ast.NotEq,
+            "<": ast.Lt, "lt": ast.Lt, ">": ast.Gt, "gt": ast.Gt,
+            "<=": ast.LtE, "le": ast.LtE, ">=": ast.GtE, "ge": ast.GtE}
+_MULTIPLY = {"*": ast.Mult, "/": ast.Div, "div": ast.Div, "%": ast.Mod, "mod": ast.Mod}
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_EXECUTION_READS = frozenset({"getVariable", "getVariableLocal"})
+
+
+def contains_juel(text: str) -> bool:
+    return "${" in text or "#{" in text
+
+
+def parse(text: str) -> ast.expr:
+    """`${expr}` alone gives the value of expr; text around `${}` parts gives a string."""
+    parts = _split_template(text)
+    if len(parts) == 1 and isinstance(parts[0], ast.expr):
+        return parts[0]
+    values: list[ast.expr] = []
+    for part in parts:
+        if isinstance(part, str):
+            values.append(ast.Constant(value=part))
+        else:
+            rendered = ast.Call(func=internal("__baton_text"), args=[part], keywords=[])
+            values.append(ast.FormattedValue(value=rendered, conversion=-1, format_spec=None))
+    return ast.JoinedStr(values=values)
+
+
+def _split_template(text: str) -> list[str | ast.expr]:
+    parts: list[str | ast.expr] = []
+    literal: list[str] = []
+    pos = 0
+    while pos < len(text):
+        if text.startswith(("\\${", "\\#{"), pos):
+            literal.append(text[pos + 1:pos + 3])
+            pos += 3
+            continue
+        if text.startswith(("${", "#{"), pos):
+            close = _closing_brace(text, pos + 2)
+            if literal:
+                parts.append("".join(literal))
+                literal = []
+            inner = text[pos + 2:close]
+            if not inner.strip():
+                raise Refused(f"empty {text[pos:pos + 2]}}} at position {pos + 1}")
+            parts.append(_Parser(inner).parse())
+            pos = close + 1
+            continue
+        literal.append(text[pos])
+        pos += 1
+    if literal:
+        parts.append("".join(literal))
+    return parts
+
+
+def _closing_brace(text: str, pos: int) -> int:
+    depth, quote = 0, ""
+    start = pos
+    while pos < len(text):
+        char = text[pos]
+        if quote:
+            if char == "\\":
+                pos += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            if depth == 0:
+                return pos
+            depth -= 1
+        pos += 1
+    raise Refused(f"'{text[start - 2:start]}' at position {start - 1} is never closed with '}}'")
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.cursor = Cursor(tokenize(text, operators=_OPERATORS, quotes="'\"",
+                                      escapes=_ESCAPES, language="JUEL"), "JUEL")
+
+    def parse(self) -> ast.expr:
+        node = self.ternary()
+        if self.cursor.current.kind != "end":
+            self.cursor.fail("unexpected text")
+        return node
+
+    def ternary(self) -> ast.expr:
+        test = self.disjunction()
+        if self.cursor.accept("?"):
+            body = self.ternary()
+            self.cursor.expect(":")
+            orelse = self.ternary()
+            return ast.IfExp(test=test, body=body, orelse=orelse)
+        return test
+
+    def _bool_chain(self, operators: tuple[str, ...], op: ast.boolop, operand) -> ast.expr:
+        values = [operand()]
+        while self.cursor.accept(*operators):
+            values.append(operand())
+        return values[0] if len(values) == 1 else ast.BoolOp(op=op, values=values)
+
+    def disjunction(self) -> ast.expr:
+        return self._bool_chain(("||", "or"), ast.Or(), self.conjunction)
+
+    def conjunction(self) -> ast.expr:
+        return self._bool_chain(("&&", "and"), ast.And(), self.equality)
+
+    def equality(self) -> ast.expr:
+        return self._comparison(("==", "!=", "eq", "ne"), self.relational)
+
+    def relational(self) -> ast.expr:
+        return self._comparison(("<", ">", "<=", ">=", "lt", "gt", "le", "ge"), self.additive)
+
+    def _comparison(self, operators: tuple[str, ...], operand) -> ast.expr:
+        # EL comparisons are left-associative: a < b < c is (a < b) < c, not a chain.
+        node = operand()
+        while token := self.cursor.accept(*operators):
+            node = ast.Compare(left=node, ops=[_COMPARE[token.value]()],
+                               comparators=[operand()])
+        if self.cursor.at("instanceof"):
+            self.cursor.fail("instanceof is not supported")
+        return node
+
+    def additive(self) -> ast.expr:
+        node = self.multiplicative()
+        while token := self.cursor.accept("+", "-"):
+            op = ast.Add() if token.value == "+" else ast.Sub()
+            node = ast.BinOp(left=node, op=op, right=self.multiplicative())
+        return node
+
+    def multiplicative(self) -> ast.expr:
+        node = self.unary()
+        while token := self.cursor.accept(*_MULTIPLY):
+            node = ast.BinOp(left=node, op=_MULTIPLY[token.value](), right=self.unary())
+        return node
+
+    def unary(self) -> ast.expr:
+        if self.cursor.accept("-"):
+            return ast.UnaryOp(op=ast.USub(), operand=self.unary())
+        if self.cursor.accept("!", "not"):
+            return ast.UnaryOp(op=ast.Not(), operand=self.unary())
+        if self.cursor.accept("empty"):
+            return ast.Call(func=internal("__baton_empty"), args=[self.unary()], keywords=[])
+        return self.postfix()
+
+    def postfix(self) -> ast.expr:
+        node = self.primary()
+        while True:
+            if self.cursor.accept("."):
+                token = self.cursor.advance()
+                if token.kind != "name":
+                    self.cursor.fail("expected a property name after '.'")
+                node = self._member(node, token.value)
+            elif self.cursor.accept("["):
+                key = self.ternary()
+                self.cursor.expect("]")
+                node = ast.Call(func=internal("__baton_index"), args=[node, key], keywords=[])
+            elif self.cursor.at("(") and isinstance(node, ast.Name):
+                node = ast.Call(func=node, args=self._arguments(), keywords=[])
+            else:
+                return node
+
+    def _member(self, node: ast.expr, name: str) -> ast.expr:
+        is_call = self.cursor.at("(")
+        if isinstance(node, ast.Name) and node.id == "execution":
+            return self._execution(name, is_call)
+        problem = attribute_problem(name)
+        if problem:
+            raise Refused(problem)
+        if is_call:
+            method = ast.Attribute(value=node, attr=name, ctx=ast.Load())
+            return ast.Call(func=method, args=self._arguments(), keywords=[])
+        return ast.Call(func=internal("__baton_prop"), args=[node, ast.Constant(value=name)],
+                        keywords=[])
+
+    def _execution(self, name: str, is_call: bool) -> ast.expr:
+        """Camunda's `execution` object: only reading variables means anything here."""
+        if name not in _EXECUTION_READS or not is_call:
+            suffix = "()" if is_call else ""
+            raise Refused(f"execution.{name}{suffix} is not supported (Baton offers only "
+                          "execution.getVariable('name'))")
+        arguments = self._arguments()
+        if len(arguments) != 1:
+            raise Refused(f"execution.{name}() takes exactly one variable name")
+        argument = arguments[0]
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            if not _IDENTIFIER.match(argument.value):
+                raise Refused(f"{argument.value!r} is not a valid variable name")
+            return ast.Name(id=argument.value, ctx=ast.Load())
+        return ast.Call(func=internal("__baton_getvar"), args=[internal(VARS), argument],
+                        keywords=[])
+
+    def _arguments(self) -> list[ast.expr]:
+        self.cursor.expect("(")
+        arguments: list[ast.expr] = []
+        if not self.cursor.accept(")"):
+            arguments.append(self.ternary())
+            while self.cursor.accept(","):
+                arguments.append(self.ternary())
+            self.cursor.expect(")")
+        return arguments
+
+    def primary(self) -> ast.expr:
+        token = self.cursor.current
+        if token.kind in ("number", "string"):
+            self.cursor.advance()
+            return ast.Constant(value=token.value)
+        if token.kind == "name":
+            literal = {"true": True, "false": False, "null": None}
+            if token.value in literal:
+                self.cursor.advance()
+                return ast.Constant(value=literal[token.value])
+            if token.value in _KEYWORDS:
+                self.cursor.fail(f"the keyword {token.value!r} cannot start a value")
+            self.cursor.advance()
+            return ast.Name(id=token.value, ctx=ast.Load())
+        if self.cursor.accept("("):
+            node = self.ternary()
+            self.cursor.expect(")")
+            return node
+        if self.cursor.accept("["):
+            items: list[ast.expr] = []
+            if not self.cursor.accept("]"):
+                items.append(self.ternary())
+                while self.cursor.accept(","):
+                    items.append(self.ternary())
+                self.cursor.expect("]")
+            return ast.List(elts=items, ctx=ast.Load())
+        if self.cursor.at("->"):
+            self.cursor.fail("lambda expressions are not supported")
+        self.cursor.fail("expected a value")
+        raise AssertionError("unreachable")

@@ -1,0 +1,305 @@
+"""The safe expression and script sandbox: compile once, evaluate many times.
+
+Every condition, assignee, timer, multi-instance expression and script task body of an
+uploaded (untrusted) diagram goes through here. Three expression syntaxes are detected:
+
+- Python: `amount > 1000 and not approved`, `len(items) == 3`, `x.get('a')`;
+- JUEL (Camunda 7): `${amount > 1000 && !approved}`, or a template `Review claim ${claimId}`;
+- FEEL (Camunda 8), after a leading `=`: `= amount > 1000`, `= if a then "x" else "y"`.
+
+JUEL and FEEL are translated into Python syntax trees, so all three share one safety path:
+an allow-list check of the tree (`expr/checker.py`), guards on the operations that can exhaust
+memory or CPU (`expr/guards.py`), a metered loop budget, and one compiled function per text
+(`expr/rewrite.py`). Compiled objects hold no per-evaluation state: cache them on the process
+graph and call them from any thread.
+
+Scripts are a Python subset: assignments, if/for/while, comprehensions and calls of safe
+builtins; no import, def, lambda, class, try, with, raise (use `assert cond, 'message'`),
+global, attribute assignment, or names/attributes starting with '_'/'__'.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+import types
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from engine.expr import feel, juel
+from engine.expr.checker import check
+from engine.expr.errors import BudgetExhausted, GuardError, Refused
+from engine.expr.guards import current_fuel, new_fuel
+from engine.expr.rewrite import (
+    build_function,
+    expression_return,
+    guard,
+    script_return,
+    unique_filename,
+)
+
+__all__ = [
+    "EXPRESSION_BUDGET", "SCRIPT_BUDGET", "Expression", "ExpressionError", "Script",
+    "compile_expression", "compile_script", "is_truthy_condition",
+]
+
+EXPRESSION_BUDGET = 100_000      # loop steps (comprehension items) per evaluation
+SCRIPT_BUDGET = 1_000_000        # loop steps per script run
+MAX_EXPRESSION_LENGTH = 20_000   # characters
+MAX_SCRIPT_LENGTH = 200_000
+_MISSING = object()
+_PLAIN_TYPES = frozenset({int, float, str, bool, type(None), list, dict, tuple, set})
+
+
+class ExpressionError(ValueError):
+    """Raised at compile time (refused) or evaluation time (failed).
+
+    str(e) is a plain sentence naming the text and `where` (e.g. "sequenceFlow 'Flow_3'
+    condition"); `problem` is the bare reason, `lineno` the script line when known."""
+
+    where: str
+    source: str
+
+    def __init__(self, problem: str, *, source: str = "", where: str = "",
+                 refused: bool = False, lineno: int | None = None, kind: str = "expression"):
+        self.problem = problem.rstrip(".")
+        self.source = source
+        self.where = where
+        self.refused = refused
+        self.lineno = lineno
+        label = where or kind
+        verb = "was refused" if refused else "failed"
+        line = f" on line {lineno}" if lineno and "\n" in source.strip() else ""
+        super().__init__(f"{label} {_excerpt(source)} {verb}{line}: {self.problem}.")
+
+
+def _excerpt(source: str, limit: int = 80) -> str:
+    """The text as it appears in messages: one line, quoted, shortened."""
+    text = " ".join(source.split())
+    if len(text) > limit:
+        text = text[:limit - 3] + "..."
+    return f"`{text}`"
+
+
+def is_truthy_condition(value: Any) -> bool:
+    """How a condition's value decides a flow: plain bool() semantics."""
+    return bool(value)
+
+
+# --------------------------------------------------------------------------- failures
+_UNBOUND = re.compile(r"'([^']+)'")
+
+
+def _problem_of(exc: BaseException, budget: int) -> str:
+    """A plain reason for an exception raised while evaluating user code."""
+    if isinstance(exc, BudgetExhausted):
+        return f"exceeded its operation budget of {budget} steps (loop iterations)"
+    if isinstance(exc, GuardError):
+        return exc.problem
+    if isinstance(exc, NameError):
+        match = _UNBOUND.search(str(exc))
+        name = match.group(1) if match else "?"
+        return f"unknown variable {name!r} (no variable of that name is set)"
+    if isinstance(exc, KeyError):
+        return f"key {exc.args[0]!r} not found" if exc.args else "key not found"
+    if isinstance(exc, ZeroDivisionError):
+        return "division by zero"
+    if isinstance(exc, AssertionError):
+        return f"assertion failed: {exc}" if str(exc) else "assertion failed"
+    if isinstance(exc, RecursionError):
+        return "a value is nested too deeply"
+    if isinstance(exc, MemoryError):
+        return "it ran out of memory"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _line_of(exc: BaseException, filename: str) -> int | None:
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+class _Compiled:
+    """What Expression and Script share: the compiled function and how to report failures."""
+
+    __slots__ = ("source", "where", "_fn", "_budget", "_metered", "_filename")
+    _kind = "expression"
+
+    def _init(self, source: str, where: str, fn: Callable[..., Any], budget: int,
+              metered: bool, filename: str) -> None:
+        self.source = source
+        self.where = where
+        self._fn = fn
+        self._budget = budget
+        self._metered = metered
+        self._filename = filename
+
+    def _call_metered(self, variables: Mapping[str, Any]) -> Any:
+        """Run with a fresh budget, visible to the guards that charge big allocations."""
+        fuel = new_fuel(self._budget)
+        token = current_fuel.set(fuel)
+        try:
+            return self._fn(variables, fuel)
+        except Exception as exc:
+            raise self._failure(exc) from exc
+        finally:
+            current_fuel.reset(token)
+
+    def _failure(self, exc: Exception) -> ExpressionError:
+        return ExpressionError(_problem_of(exc, self._budget), source=self.source,
+                               where=self.where, lineno=_line_of(exc, self._filename),
+                               kind=self._kind)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.source!r}, where={self.where!r})"
+
+
+class Expression(_Compiled):
+    """A compiled expression; `evaluate` never writes to the variables it is given."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, source: str, where: str, fn: Callable[..., Any], names: frozenset[str],
+                 budget: int, metered: bool, filename: str) -> None:
+        self._init(source, where, fn, budget, metered, filename)
+        self.names = names
+
+    def evaluate(self, variables: Mapping[str, Any]) -> Any:
+        if self._metered:
+            return self._call_metered(variables)
+        try:
+            return self._fn(variables, None)
+        except Exception as exc:
+            raise self._failure(exc) from exc
+
+
+class Script(_Compiled):
+    """A compiled script; `run` returns the variables it set instead of writing them."""
+
+    __slots__ = ("_reported", "_compare")
+    _kind = "script"
+
+    def __init__(self, source: str, where: str, fn: Callable[..., Any], reported: tuple[str, ...],
+                 compare: frozenset[str], budget: int, metered: bool, filename: str) -> None:
+        self._init(source, where, fn, budget, metered, filename)
+        self._reported = reported   # names the script may bind or mutate
+        self._compare = compare     # of those, names that were loaded from the variables
+
+    def run(self, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """Execute; return {name: value} for every top-level name the script assigned, and
+        every variable it changed in place (d[k] = v, items.append(x)). Functions, modules
+        and iterators are dropped; a range becomes a list."""
+        if self._metered:
+            scope = self._call_metered(variables)
+        else:
+            try:
+                scope = self._fn(variables, None)
+            except Exception as exc:
+                raise self._failure(exc) from exc
+        result: dict[str, Any] = {}
+        for name in self._reported:
+            value = scope.get(name, _MISSING)
+            if value is _MISSING:
+                continue  # never assigned on the path taken, or deleted
+            if name in self._compare and value is variables.get(name, _MISSING):
+                continue  # still the variable's own value
+            if type(value) not in _PLAIN_TYPES:
+                if isinstance(value, range):
+                    value = list(value)
+                elif (callable(value) or isinstance(value, types.ModuleType | Iterator)):
+                    continue
+            result[name] = value
+        return result
+
+
+# --------------------------------------------------------------------------- compiling
+def _refusal(exc: Exception, source: str, where: str, kind: str) -> ExpressionError:
+    if isinstance(exc, Refused):
+        problem, line = exc.problem, exc.lineno
+    elif isinstance(exc, SyntaxError):
+        problem, line = f"invalid syntax ({exc.msg})", exc.lineno
+    elif isinstance(exc, RecursionError | MemoryError):
+        problem, line = "it is nested too deeply", None
+    else:  # ValueError from compile(), e.g. a NUL character
+        problem, line = str(exc), None
+    return ExpressionError(problem, source=source, where=where, refused=True, lineno=line,
+                           kind=kind)
+
+
+def _detect(text: str, language: str | None) -> str:
+    lowered = (language or "").strip().lower()
+    if "feel" in lowered:
+        return "feel"
+    if "juel" in lowered or lowered in ("el", "uel"):
+        return "juel"
+    if "python" not in lowered:  # no (or an unknown) language: read the text itself
+        if text.startswith("="):
+            return "feel"
+        if juel.contains_juel(text):
+            return "juel"
+    return "python"
+
+
+def _parse_expression(text: str, dialect: str) -> ast.expr:
+    if dialect == "feel":
+        return feel.parse(text[1:] if text.startswith("=") else text)
+    if dialect == "juel":
+        return juel.parse(text)
+    if text in ("true", "false"):  # what a Camunda 7 diagram means by a bare true/false
+        return ast.Constant(value=text == "true")
+    return ast.parse(text, mode="eval").body
+
+
+def compile_expression(source: str, *, where: str = "", budget: int = EXPRESSION_BUDGET,
+                       language: str | None = None) -> Expression:
+    """Compile a condition/assignee/timer/collection expression (Python, JUEL or FEEL).
+
+    `language` (optional) forces a dialect: "python", "juel" or "feel" (a BPMN language URI
+    containing one of these works too); otherwise it is detected from the text."""
+    if not isinstance(source, str):
+        raise ExpressionError(f"expected text, got {type(source).__name__}", source=str(source),
+                              where=where, refused=True)
+    text = source.strip()
+    try:
+        if not text:
+            raise Refused("it is empty")
+        if len(text) > MAX_EXPRESSION_LENGTH:
+            raise Refused(f"it is longer than {MAX_EXPRESSION_LENGTH} characters")
+        tree = ast.Expression(body=_parse_expression(text, _detect(text, language)))
+        use = check(tree, script=False)
+        guarded, many_guards = guard(tree)
+        filename = unique_filename(where)
+        fn = build_function([expression_return(guarded.body)],  # type: ignore[attr-defined]
+                            use.reads, filename)
+    except (Refused, SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+        raise _refusal(exc, source, where, "expression") from None
+    return Expression(source, where, fn, frozenset(use.reads), budget,
+                      use.has_loops or many_guards, filename)
+
+
+def compile_script(source: str, *, where: str = "", budget: int = SCRIPT_BUDGET) -> Script:
+    """Compile a script task body (a Python subset, see the module docstring)."""
+    if not isinstance(source, str):
+        raise ExpressionError(f"expected text, got {type(source).__name__}", source=str(source),
+                              where=where, refused=True, kind="script")
+    try:
+        if len(source) > MAX_SCRIPT_LENGTH:
+            raise Refused(f"it is longer than {MAX_SCRIPT_LENGTH} characters")
+        # Scripts pasted into XML are often indented as a block.
+        module = ast.parse(textwrap.dedent(source), mode="exec")
+        use = check(module, script=True)
+        guarded, many_guards = guard(module)
+        filename = unique_filename(where or "script")
+        fn = build_function([*guarded.body, script_return()],  # type: ignore[attr-defined]
+                            use.reads, filename)
+    except (Refused, SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+        raise _refusal(exc, source, where, "script") from None
+    reported = tuple(sorted(use.assigned | use.mutated))
+    compare = frozenset(use.reads - use.mutated)
+    return Script(source, where, fn, reported, compare, budget, use.has_loops or many_guards,
+                  filename)

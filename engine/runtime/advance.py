@@ -1,0 +1,130 @@
+"""`advance(graph, state, trigger, now)`: the one entry point of the pure runtime."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.graph import ProcessGraph
+from engine.runtime import effects as fx
+from engine.runtime import triggers as tr
+from engine.runtime.errors import RuntimeFailure, StaleTrigger
+from engine.runtime.events import fire_subscription
+from engine.runtime.run import Run
+from engine.runtime.state import WAITING, InstanceState
+
+
+def start(graph: ProcessGraph, trigger: tr.Start, now: datetime,
+          has_parent: bool = False) -> tuple[InstanceState, list[Any]]:
+    """Create a new instance and run it until every token waits or the instance ends."""
+    state = InstanceState()
+    run = Run(graph, state, now)
+    run.effects.append(fx.History("process_started", graph.key, now))
+    root = state.scopes[0]
+    if trigger.variables:
+        root.vars.update(trigger.variables)
+    run.subscribe_event_subprocesses(0, graph.event_subprocesses, None)
+    if trigger.start_node is not None:
+        if trigger.start_node not in graph.index:
+            raise RuntimeFailure(f"process '{graph.key}' has no start event "
+                                 f"'{trigger.start_node}'")
+        starts: tuple[int, ...] = (graph.index[trigger.start_node],)
+    else:
+        starts = graph.start_nodes
+    if not starts:
+        raise RuntimeFailure(f"process '{graph.key}' has no none start event to start it "
+                             "with (start it by a message, signal or timer)")
+    for s in starts:
+        run.new_token(s, 0)
+    _finish(run, has_parent)
+    return state, run.effects
+
+
+def advance(graph: ProcessGraph, state: InstanceState, trigger: Any, now: datetime,
+            has_parent: bool = False) -> list[Any]:
+    """Apply one trigger to a running instance; mutates `state`, returns the effects."""
+    if state.status != "running":
+        raise StaleTrigger(f"the instance has already ended ({state.status})")
+    run = Run(graph, state, now)
+    nodes = graph.nodes
+    if isinstance(trigger, tr.Complete | tr.Continue):
+        token = state.tokens.get(trigger.token)
+        if token is None or token.state != WAITING and token.wait != "mi":
+            raise StaleTrigger(f"token {trigger.token} is not waiting any more")
+        node = nodes[token.node]
+        if isinstance(trigger, tr.Continue):
+            if token.wait == "async-before":
+                token.wait = "async-done"
+                token.state = "ready"
+                run.queue.append(token)
+            elif token.wait == "async-after":
+                token.wait = "async-after-done"
+                token.state = "ready"
+                run.leave(token, record=False)
+            else:
+                raise StaleTrigger(f"token {trigger.token} is not at an async continuation")
+        elif token.wait in ("catch", "receive") and not isinstance(trigger.variables, type(None)):
+            run.detach(token)
+            run.set_vars(token.scope, trigger.variables, trigger.local)
+            run.leave(token)
+        elif token.wait == "eventgw":
+            raise StaleTrigger(f"{node.label} waits for an event, not a completion")
+        else:
+            run.behaviors[node.kind].resume(run, token, node, trigger.variables, trigger.local)
+    elif isinstance(trigger, tr.Fire):
+        sub = state.subs.get(trigger.sub)
+        if sub is None:
+            raise StaleTrigger(f"subscription {trigger.sub} is gone")
+        fire_subscription(run, sub, trigger.variables)
+    elif isinstance(trigger, tr.Throw):
+        token = state.tokens.get(trigger.token)
+        if token is None or token.state != WAITING:
+            raise StaleTrigger(f"token {trigger.token} is not waiting any more")
+        node = nodes[token.node]
+        if token.wait == "external":
+            run.effects.append(fx.ServiceTaskEnded(token.id, "error"))
+            token.wait = None
+        elif token.wait == "user":
+            run.effects.append(fx.UserTaskEnded(token.id, "error"))
+            token.wait = None
+        if trigger.kind == "escalation":
+            run.throw("escalation", trigger.code, trigger.message, token, node,
+                      trigger.variables)
+        else:
+            run.throw("error", trigger.code, trigger.message, token, node, trigger.variables)
+    elif isinstance(trigger, tr.ChildEnded):
+        token = state.tokens.get(trigger.token)
+        if token is None or token.wait != "call":
+            raise StaleTrigger(f"token {trigger.token} does not wait for a called instance")
+        run.behaviors["callActivity"].resume(run, token, nodes[token.node], trigger.variables)
+    elif isinstance(trigger, tr.SetVariables):
+        run.set_vars(0, trigger.variables)
+    elif isinstance(trigger, tr.Terminate):
+        run.clear_scope(0)
+        for sub in list(state.subs.values()):
+            run.unsubscribe(sub)
+        state.status = "terminated"
+        run.effects.append(fx.InstanceEnded("terminated", state.variables, now))
+        return run.effects
+    else:
+        raise TypeError(f"unknown trigger {trigger!r}")
+    _finish(run, has_parent)
+    return run.effects
+
+
+def _finish(run: Run, has_parent: bool) -> None:
+    try:
+        run.drain()
+    except Exception as e:
+        from engine.runtime.errors import UnhandledBpmnError
+
+        if isinstance(e, UnhandledBpmnError) and has_parent:
+            # the error goes up to the calling activity; this instance ends with it
+            state = run.state
+            run.clear_scope(0)
+            for sub in list(state.subs.values()):
+                run.unsubscribe(sub)
+            state.status = "terminated"
+            run.effects.append(fx.InstanceEnded("terminated", state.variables, run.now))
+            return
+        raise

@@ -1,0 +1,135 @@
+"""Start, end, intermediate and boundary events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from engine.runtime import effects as fx
+from engine.runtime.behaviors.base import Behavior
+from engine.runtime.errors import RuntimeFailure
+
+if TYPE_CHECKING:
+    from engine.graph import Node
+    from engine.runtime.run import Run
+    from engine.runtime.state import Token
+
+
+def _payload(run: Run, token: Token, node: Node) -> dict[str, Any]:
+    ev = node.event
+    if ev is None or not ev.payload:
+        return {}
+    view = run.view(token.scope)
+    return {p.name: run.param_value(p, view, node) for p in ev.payload}
+
+
+def throw_message_or_signal(run: Run, token: Token, node: Node) -> None:
+    ev = node.event
+    assert ev is not None
+    name = ev.ref
+    if ev.ref_expr is not None:
+        name = str(run.evaluate(ev.ref_expr, token.scope, node))
+    payload = _payload(run, token, node)
+    if ev.type == "message":
+        key = run.evaluate(ev.correlation_key, token.scope, node) if ev.correlation_key else None
+        run.effects.append(fx.MessageThrown(name or "", payload, node.id, key))
+    else:
+        run.effects.append(fx.SignalThrown(name or "", payload, node.id))
+
+
+class StartEvent(Behavior):
+    kind = "startEvent"
+
+
+class BoundaryEvent(Behavior):
+    kind = "boundaryEvent"
+
+
+class EndEvent(Behavior):
+    kind = "endEvent"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        ev = node.event
+        etype = ev.type if ev is not None else "none"
+        if etype in ("none", "cancel"):
+            run.leave(token)
+        elif etype == "terminate":
+            run.history("activity_completed", node, token)
+            sid = run.outer_scope(token)
+            run.state.tokens.pop(token.id, None)
+            run.clear_scope(sid)
+            scope = run.state.scopes[sid]
+            if scope.kind == "process":
+                run.state.status = "terminated"
+                run.effects.append(fx.InstanceEnded("terminated", run.state.variables, run.now))
+            run.check_scope(sid)
+        elif etype in ("error", "escalation"):
+            run.history("activity_completed", node, token)
+            run.state.tokens.pop(token.id, None)
+            caught = run.throw(etype, ev.ref, None, token, node, self_boundaries=False)
+            if not caught:
+                run.check_scope(token.scope)
+        elif etype in ("message", "signal"):
+            throw_message_or_signal(run, token, node)
+            run.leave(token)
+        elif etype == "compensate":
+            from engine.runtime.compensation import compensate
+
+            compensate(run, token, node)
+        else:
+            raise RuntimeFailure(f"{node.label}: '{etype}' end events are not supported", node.id)
+
+
+class IntermediateThrowEvent(Behavior):
+    kind = "intermediateThrowEvent"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        ev = node.event
+        etype = ev.type if ev is not None else "none"
+        if etype == "none":
+            run.leave(token)
+        elif etype in ("message", "signal"):
+            throw_message_or_signal(run, token, node)
+            run.leave(token)
+        elif etype == "escalation":
+            if not run.throw("escalation", ev.ref, None, token, node, self_boundaries=False):
+                if token.id in run.state.tokens:
+                    run.leave(token)
+        elif etype == "link":
+            run.history("activity_completed", node, token)
+            target = _link_target(run, node)
+            token.node = target
+            token.flow = None
+            token.state = "ready"
+            run.queue.append(token)
+        elif etype == "compensate":
+            from engine.runtime.compensation import compensate
+
+            compensate(run, token, node)
+        else:
+            raise RuntimeFailure(f"{node.label}: '{etype}' throw events are not supported", node.id)
+
+
+def _link_target(run: Run, node: Node) -> int:
+    assert node.event is not None
+    name = node.event.ref
+    for n in run.graph.nodes:
+        if (n.kind == "intermediateCatchEvent" and n.scope == node.scope and n.event is not None
+                and n.event.type == "link" and n.event.ref == name):
+            return n.index
+    raise RuntimeFailure(f"{node.label}: no link catch event named '{name}'", node.id)
+
+
+class IntermediateCatchEvent(Behavior):
+    kind = "intermediateCatchEvent"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        ev = node.event
+        if ev is None or ev.type in ("none", "link"):
+            run.leave(token)
+            return
+        if ev.type == "conditional" and ev.condition is not None:
+            if run.evaluate(ev.condition, token.scope, node):
+                run.leave(token)
+                return
+        run.wait(token, "catch")
+        run.subscribe(node, token, token.scope)

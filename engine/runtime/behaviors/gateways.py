@@ -1,0 +1,155 @@
+"""Gateways: exclusive, parallel, inclusive (split and the spec's join) and event-based."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.runtime.behaviors.base import Behavior
+from engine.runtime.errors import RuntimeFailure
+from engine.runtime.state import ARRIVED, READY
+
+if TYPE_CHECKING:
+    from engine.graph import Node
+    from engine.runtime.run import Run
+    from engine.runtime.state import Token
+
+
+class ExclusiveGateway(Behavior):
+    kind = "exclusiveGateway"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        run.history("activity_completed", node, token)
+        flows = run.graph.flows
+        if not node.outgoing:
+            run.end_token(token)
+            return
+        for i in node.outgoing:
+            if i == node.default_flow:
+                continue
+            flow = flows[i]
+            if flow.condition is None or run.test(flow, token):
+                run.move(token, flow)
+                return
+        if node.default_flow is not None:
+            run.move(token, flows[node.default_flow])
+            return
+        raise RuntimeFailure(
+            f"{node.label}: no outgoing sequence flow's condition is true and there is no "
+            "default flow", node.id,
+        )
+
+
+class _Joining(Behavior):
+    def arrive(self, run: Run, token: Token, node: Node) -> bool:
+        """Hold the token at the join; True when it should wait for others."""
+        if len(node.incoming) <= 1:
+            return False
+        token.state = ARRIVED
+        return True
+
+    def siblings(self, run: Run, token: Token, node: Node) -> list[Token]:
+        return [t for t in run.state.tokens.values()
+                if t.node == node.index and t.scope == token.scope and t.state is ARRIVED]
+
+    def fire(self, run: Run, token: Token, node: Node, consumed: list[Token]) -> None:
+        for t in consumed:
+            if t is not token:
+                del run.state.tokens[t.id]
+        token.state = READY
+        run.history("activity_started", node, token)
+        self.split(run, token, node)
+
+    def split(self, run: Run, token: Token, node: Node) -> None:
+        raise NotImplementedError
+
+
+class ParallelGateway(_Joining):
+    kind = "parallelGateway"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        if self.arrive(run, token, node):
+            self.try_fire(run, token, node)
+            return
+        self.split(run, token, node)
+
+    def try_fire(self, run: Run, token: Token, node: Node) -> bool:
+        by_flow: dict[int | None, Token] = {}
+        for t in self.siblings(run, token, node):
+            by_flow.setdefault(t.flow, t)
+        if len(by_flow) < len(node.incoming):
+            return False
+        consumed = list(by_flow.values())
+        keep = token if token in consumed else consumed[0]
+        self.fire(run, keep, node, consumed)
+        return True
+
+    def split(self, run: Run, token: Token, node: Node) -> None:
+        run.history("activity_completed", node, token)
+        flows = run.graph.flows
+        if not node.outgoing:
+            run.end_token(token)
+            return
+        run.split(token, [flows[i] for i in node.outgoing])
+
+
+class InclusiveGateway(_Joining):
+    kind = "inclusiveGateway"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        if self.arrive(run, token, node):
+            self.try_fire(run, token, node)
+            return
+        self.split(run, token, node)
+
+    def try_fire(self, run: Run, token: Token, node: Node) -> bool:
+        """The spec's rule: fire once no token that could still reach this join is left in
+        the scope (the upstream set is computed at compile time)."""
+        upstream = node.join_upstream
+        scopes = run.state.scopes
+        for t in run.state.tokens.values():
+            if t.node == node.index and t.state is ARRIVED:
+                continue
+            if t.node in upstream and (t.scope == token.scope or (
+                    scopes[t.scope].kind == "local" and scopes[t.scope].parent == token.scope)):
+                return False
+        self.fire(run, token, node, self.siblings(run, token, node))
+        return True
+
+    def split(self, run: Run, token: Token, node: Node) -> None:
+        run.history("activity_completed", node, token)
+        flows = run.graph.flows
+        if not node.outgoing:
+            run.end_token(token)
+            return
+        chosen = [flows[i] for i in node.outgoing if i != node.default_flow
+                  and (flows[i].condition is None or run.test(flows[i], token))]
+        if not chosen and node.default_flow is not None:
+            chosen = [flows[node.default_flow]]
+        if not chosen:
+            raise RuntimeFailure(
+                f"{node.label}: no outgoing sequence flow's condition is true and there is no "
+                "default flow", node.id,
+            )
+        run.split(token, chosen)
+
+
+class EventBasedGateway(Behavior):
+    kind = "eventBasedGateway"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        run.wait(token, "eventgw")
+        nodes = run.graph.nodes
+        flows = run.graph.flows
+        for i in node.outgoing:
+            target = nodes[flows[i].target]
+            if target.kind == "receiveTask":
+                run.subscribe(target, token, token.scope, kind="message", name=target.message_ref)
+            elif target.event is not None:
+                run.subscribe(target, token, token.scope)
+        for i in node.outgoing:  # a condition already true fires at once
+            target = nodes[flows[i].target]
+            ev = target.event
+            if ev is not None and ev.type == "conditional" and ev.condition is not None:
+                if run.evaluate(ev.condition, token.scope, target):
+                    run.vars_changed = True
+                    break

@@ -1,0 +1,232 @@
+"""Tasks: the activities that do work or wait for someone to do it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from engine.runtime import effects as fx
+from engine.runtime.behaviors.base import Behavior
+from engine.runtime.behaviors.events import throw_message_or_signal
+from engine.runtime.errors import RuntimeFailure
+from engine.timers import TimerError, add_duration, parse_datetime, parse_timer
+
+if TYPE_CHECKING:
+    from engine.graph import Node
+    from engine.runtime.run import Run
+    from engine.runtime.state import Token
+
+
+class Task(Behavior):
+    """`task` and `manualTask`: nothing for the engine to do (Camunda 7 semantics)."""
+
+    kind = "task"
+
+
+class ManualTask(Task):
+    kind = "manualTask"
+
+
+class WaitingTask(Behavior):
+    """Shared resume for tasks that wait for an outside completion."""
+
+    def resume(self, run: Run, token: Token, node: Node, variables: dict[str, Any],
+               local: bool = False) -> None:
+        run.set_vars(token.scope, variables, local)
+        if node.result_variable and "result" in variables and not local:
+            run.set_var(token.scope, node.result_variable, variables["result"])
+        run.leave(token)
+
+
+def _names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple | set):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+def _when(value: Any, now: datetime, what: str, node: Node) -> datetime | None:
+    """A due or follow-up date: an ISO date-time, a datetime, or a duration from now."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    text = str(value).strip()
+    try:
+        if text.startswith(("P", "-P")):
+            return add_duration(now, text)
+        return parse_datetime(text)
+    except (TimerError, ValueError) as e:
+        raise RuntimeFailure(f"{node.label}: {what} '{text}' is not a date or duration: {e}",
+                             node.id) from e
+
+
+class UserTask(WaitingTask):
+    kind = "userTask"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        spec = node.user_task
+        sid = token.scope
+        assignee = None
+        users: list[str] = []
+        groups: list[str] = []
+        due = follow_up = None
+        priority = 50
+        form_key = None
+        lane = None
+        escalations: tuple[Any, ...] = ()
+        timeouts: list[tuple[str, datetime]] = []
+        if spec is not None:
+            ev = run.evaluate
+            if spec.assignee is not None:
+                a = ev(spec.assignee, sid, node)
+                assignee = str(a).strip() if a not in (None, "") else None
+            if spec.candidate_users is not None:
+                users = _names(ev(spec.candidate_users, sid, node))
+            if spec.candidate_groups is not None:
+                groups = _names(ev(spec.candidate_groups, sid, node))
+            if spec.due_date is not None:
+                due = _when(ev(spec.due_date, sid, node), run.now, "due date", node)
+            if spec.follow_up_date is not None:
+                follow_up = _when(ev(spec.follow_up_date, sid, node), run.now, "follow-up date",
+                                  node)
+            if spec.priority is not None:
+                p = ev(spec.priority, sid, node)
+                try:
+                    priority = int(p) if p not in (None, "") else 50
+                except (TypeError, ValueError) as e:
+                    raise RuntimeFailure(f"{node.label}: priority '{p}' is not a number",
+                                         node.id) from e
+            form_key = spec.form_key
+            lane = spec.lane
+            escalations = spec.escalations
+            for listener_id, kind, text in spec.timeout_listeners:
+                try:
+                    when = parse_timer(kind, text).first_due(run.now)
+                except TimerError as e:
+                    raise RuntimeFailure(f"{node.label}: timeout listener: {e}", node.id) from e
+                if when is not None:
+                    timeouts.append((listener_id, when))
+        run.wait(token, "user")
+        run.effects.append(fx.UserTaskCreated(
+            token.id, node.id, node.name, assignee, users, groups, due, follow_up, priority,
+            form_key, run.now, lane, escalations, timeouts,
+        ))
+
+    def resume(self, run: Run, token: Token, node: Node, variables: dict[str, Any],
+               local: bool = False) -> None:
+        run.effects.append(fx.UserTaskEnded(token.id, "completed"))
+        token.wait = None
+        super().resume(run, token, node, variables, local)
+
+
+class ServiceTask(WaitingTask):
+    """serviceTask, sendTask, businessRuleTask: call a connector or wait for a worker."""
+
+    kind = "serviceTask"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        if node.kind == "sendTask" and node.message_ref and node.topic is None:
+            name = node.message_ref
+            run.effects.append(fx.MessageThrown(name, {}, node.id))
+            run.leave(token)
+            return
+        if node.expression is not None and node.topic is None:
+            value = run.evaluate(node.expression, token.scope, node)
+            if node.result_variable:
+                run.set_var(token.scope, node.result_variable, value)
+            run.leave(token)
+            return
+        if node.topic is None:
+            # nothing to call: a descriptive task (Spiff runs these as no-ops too)
+            run.leave(token)
+            return
+        view = run.view(token.scope)
+        variables = dict(view) if not isinstance(view, dict) else dict(view)
+        run.wait(token, "external")
+        run.effects.append(fx.ServiceTaskStarted(
+            token.id, node.id, node.topic, node.task_type, variables, None, node.retry_cycle,
+            int(node.ext.get("priority", 0) or 0) if node.ext else 0,
+        ))
+
+    def resume(self, run: Run, token: Token, node: Node, variables: dict[str, Any],
+               local: bool = False) -> None:
+        if token.wait == "external":
+            run.effects.append(fx.ServiceTaskEnded(token.id, "completed"))
+        token.wait = None
+        super().resume(run, token, node, variables, local)
+
+
+class SendTask(ServiceTask):
+    kind = "sendTask"
+
+
+class BusinessRuleTask(ServiceTask):
+    kind = "businessRuleTask"
+
+
+class ReceiveTask(WaitingTask):
+    kind = "receiveTask"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        run.wait(token, "receive")
+        if node.message_ref:
+            run.subscribe(node, token, token.scope, kind="message", name=node.message_ref)
+
+
+class ScriptTask(Behavior):
+    kind = "scriptTask"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        if node.script is not None:
+            run.run_script(node.script, token, node)
+        run.leave(token)
+
+
+class CallActivity(WaitingTask):
+    kind = "callActivity"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        key = node.called_element
+        if node.called_element_expr is not None:
+            key = str(run.evaluate(node.called_element_expr, token.scope, node))
+        if not key:
+            raise RuntimeFailure(f"{node.label}: no calledElement", node.id)
+        view = run.view(token.scope)
+        variables: dict[str, Any] = {}
+        if not node.call_in and not node.call_out:
+            variables = dict(view)           # Spiff and Zeebe: the child sees a copy of all
+        for p in node.call_in:
+            if p.all_variables:
+                variables.update(view)
+            else:
+                variables[p.name] = run.param_value(p, view, node)
+        bkey = None
+        if node.business_key_expr is not None:
+            b = run.evaluate(node.business_key_expr, token.scope, node)
+            bkey = None if b is None else str(b)
+        run.wait(token, "call")
+        run.effects.append(fx.CallStarted(token.id, node.id, key, variables, bkey))
+
+    def resume(self, run: Run, token: Token, node: Node, variables: dict[str, Any],
+               local: bool = False) -> None:
+        token.wait = None
+        if not node.call_in and not node.call_out:
+            run.set_vars(token.scope, variables)
+        else:
+            from collections import ChainMap
+
+            child = ChainMap(variables, {})
+            for p in node.call_out:
+                if p.all_variables:
+                    run.set_vars(token.scope, variables)
+                else:
+                    run.set_var(token.scope, p.name, run.param_value(p, child, node))
+        run.leave(token)
+
+
+__all__ = [
+    "Task", "ManualTask", "UserTask", "ServiceTask", "SendTask", "BusinessRuleTask",
+    "ReceiveTask", "ScriptTask", "CallActivity", "throw_message_or_signal",
+]

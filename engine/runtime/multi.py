@@ -1,0 +1,179 @@
+"""Multi-instance (parallel and sequential) and standard loops.
+
+The activity's token holds an "mi" scope (the body) with the counters Camunda exposes
+(nrOfInstances, nrOfActiveInstances, nrOfCompletedInstances); each instance runs as an
+"inner" token in its own scope holding the element variable and loopCounter, so those
+stay local. A loop reuses the same body: one inner instance at a time, and the body keeps
+only counters, so 100,000 iterations leave the state as small as one.
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from engine.runtime.errors import RuntimeFailure
+from engine.runtime.state import Scope
+
+if TYPE_CHECKING:
+    from engine.graph import Node
+    from engine.runtime.run import Run
+    from engine.runtime.state import Token
+
+
+def _items(run: Run, token: Token, node: Node) -> tuple[int, list[Any] | None]:
+    mi = node.multi_instance
+    assert mi is not None
+    if mi.collection is not None:
+        coll = run.evaluate(mi.collection, token.scope, node)
+        if coll is None:
+            raise RuntimeFailure(f"{node.label}: the multi-instance collection is empty (None)",
+                                 node.id)
+        if isinstance(coll, int) and not isinstance(coll, bool):
+            return coll, list(range(coll))
+        if isinstance(coll, Mapping):
+            return len(coll), list(coll.values())
+        if isinstance(coll, str):
+            raise RuntimeFailure(f"{node.label}: the multi-instance collection is a string, "
+                                 "not a list", node.id)
+        items = list(coll)
+        return len(items), items
+    if mi.cardinality is not None:
+        n = run.evaluate(mi.cardinality, token.scope, node)
+        try:
+            return int(n), None
+        except (TypeError, ValueError) as e:
+            raise RuntimeFailure(f"{node.label}: loopCardinality '{n}' is not a number",
+                                 node.id) from e
+    raise RuntimeFailure(f"{node.label}: multi-instance without collection or cardinality",
+                         node.id)
+
+
+def enter_body(run: Run, token: Token, node: Node) -> None:
+    token.state = "active"
+    token.wait = "mi"
+    sid = run.state.new_id()
+    if node.multi_instance is not None:
+        n, items = _items(run, token, node)
+        mi = node.multi_instance
+        data: dict[str, Any] = {"n": n, "done": 0, "next": 0, "active": 0}
+        if mi.sequential and items is not None:
+            data["items"] = items
+        if mi.output_collection:
+            data["out"] = [None] * n
+        body = Scope(sid, "mi", node.index, token.scope, token.id, {}, data)
+        run.state.scopes[sid] = body
+        _counters(body)
+        if n <= 0:
+            _finish(run, token, node, body)
+            return
+        count = 1 if mi.sequential else n
+        for _ in range(count):
+            _spawn(run, body, node, items)
+        return
+    loop = node.loop
+    assert loop is not None
+    body = Scope(sid, "mi", node.index, token.scope, token.id, {}, {"loop": 1, "next": 0})
+    run.state.scopes[sid] = body
+    if loop.test_before and not _loop_again(run, body, node):
+        _finish(run, token, node, body)
+        return
+    _spawn(run, body, node, None)
+
+
+def _counters(body: Scope) -> None:
+    d = body.data
+    assert d is not None
+    body.vars["nrOfInstances"] = d["n"]
+    body.vars["nrOfActiveInstances"] = d["active"]
+    body.vars["nrOfCompletedInstances"] = d["done"]
+
+
+def _spawn(run: Run, body: Scope, node: Node, items: list[Any] | None) -> None:
+    d = body.data
+    assert d is not None
+    i = d["next"]
+    d["next"] = i + 1
+    local: dict[str, Any] = {"loopCounter": i}
+    mi = node.multi_instance
+    if mi is not None:
+        if items is None:
+            items = d.get("items")
+        if mi.element_variable and items is not None:
+            local[mi.element_variable] = items[i]
+        d["active"] += 1
+        _counters(body)
+    sid = run.state.new_id()
+    inner = Scope(sid, "inner", node.index, body.id, None, local)
+    run.state.scopes[sid] = inner
+    token = run.new_token(node.index, sid, inner=True)
+    inner.token = token.id
+
+
+def inner_done(run: Run, token: Token, node: Node) -> None:
+    state = run.state
+    inner = state.scopes[token.scope]
+    body = state.scopes[inner.parent]  # type: ignore[index]
+    holder = state.tokens[body.token]  # type: ignore[index]
+    d = body.data
+    assert d is not None
+    mi = node.multi_instance
+    view = run.view(inner.id)
+    del state.tokens[token.id]
+    if mi is None:
+        del state.scopes[inner.id]
+        d["next"] = d["next"]  # the loop counter lives on
+        loop = node.loop
+        assert loop is not None
+        if loop.maximum is not None and d["next"] >= loop.maximum:
+            _finish(run, holder, node, body)
+        elif _loop_again(run, body, node):
+            _spawn(run, body, node, None)
+        else:
+            _finish(run, holder, node, body)
+        return
+    if "out" in d:
+        value = (run.evaluate(mi.output_element, inner.id, node) if mi.output_element
+                 else view.get(mi.element_variable) if mi.element_variable else None)
+        d["out"][inner.vars["loopCounter"]] = value
+    d["done"] += 1
+    d["active"] -= 1
+    _counters(body)
+    done = False
+    if mi.completion_condition is not None:
+        done = bool(run.evaluate(mi.completion_condition, inner.id, node))
+    del state.scopes[inner.id]
+    if done:
+        for s in [s for s in state.scopes.values() if s.parent == body.id and s.kind == "inner"]:
+            run.cancel_scope(s.id)
+        _finish(run, holder, node, body)
+    elif mi.sequential and d["next"] < d["n"]:
+        _spawn(run, body, node, None)
+    elif d["done"] >= d["n"] or d["active"] <= 0 and d["next"] >= d["n"]:
+        _finish(run, holder, node, body)
+
+
+def _loop_again(run: Run, body: Scope, node: Node) -> bool:
+    loop = node.loop
+    assert loop is not None
+    if loop.condition is None:
+        return False
+    view = ChainMap({"loopCounter": body.data["next"]} if body.data else {},
+                    run.view(body.id))  # type: ignore[arg-type]
+    try:
+        return bool(loop.condition.evaluate(view))
+    except Exception as e:
+        raise RuntimeFailure(f"{node.label}: loop condition failed: {e}", node.id) from e
+
+
+def _finish(run: Run, holder: Token, node: Node, body: Scope) -> None:
+    d = body.data or {}
+    mi = node.multi_instance
+    parent = body.parent
+    run.state.scopes.pop(body.id, None)
+    if mi is not None and mi.output_collection and parent is not None:
+        run.set_var(parent, mi.output_collection, d.get("out", []))
+    holder.wait = None
+    holder.state = "ready"
+    run.leave(holder, record=False)

@@ -1,0 +1,609 @@
+"""The token machine: one `Run` per trigger, moving tokens until every one of them rests.
+
+Behaviours (one class per node kind, in `behaviors/`) decide what entering or resuming a
+node means; this module owns what is common: moving along flows, scopes and variables,
+cancelling, boundary subscriptions, and routing errors and escalations to their catchers.
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap, deque
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from engine.expressions import Expression, ExpressionError, Script
+from engine.graph import Flow, Node, ProcessGraph
+from engine.runtime import effects as fx
+from engine.runtime.errors import RuntimeFailure, UnhandledBpmnError
+from engine.runtime.state import (
+    ACTIVE,
+    ARRIVED,
+    READY,
+    WAITING,
+    InstanceState,
+    Scope,
+    Subscription,
+    Token,
+)
+from engine.timers import TimerError, parse_timer
+
+JOIN_KINDS = ("parallelGateway", "inclusiveGateway")
+WAIT_END = {"user": fx.UserTaskEnded, "external": fx.ServiceTaskEnded}
+MAX_STEPS = 1_000_000
+
+
+class Run:
+    """The context of one `advance()` call: graph, state, time and the effects produced."""
+
+    __slots__ = ("graph", "state", "now", "effects", "queue", "vars_changed", "behaviors", "steps")
+
+    def __init__(self, graph: ProcessGraph, state: InstanceState, now: datetime) -> None:
+        from engine.runtime.behaviors import BEHAVIORS
+
+        self.graph = graph
+        self.state = state
+        self.now = now
+        self.effects: list[Any] = []
+        self.queue: deque[Token] = deque()
+        self.vars_changed = False
+        self.behaviors = BEHAVIORS
+        self.steps = 0
+
+    # ------------------------------------------------------------------ loop
+    def drain(self) -> None:
+        """Enter every ready token until none is left; then wake conditional events and
+        inclusive joins that the moves may have enabled."""
+        queue = self.queue
+        tokens = self.state.tokens
+        while True:
+            while queue:
+                token = queue.popleft()
+                if token.state is not READY or tokens.get(token.id) is not token:
+                    continue
+                self.steps += 1
+                if self.steps > MAX_STEPS:
+                    raise RuntimeFailure(
+                        f"the instance took more than {MAX_STEPS} steps in one command; "
+                        "is there an endless loop without a wait state?"
+                    )
+                self.enter(token)
+            if not self._wake_conditionals() and not self._wake_inclusive_joins():
+                break
+
+    # ------------------------------------------------------------------ tokens
+    def new_token(
+        self, node: int, scope: int, flow: int | None = None, inner: bool = False
+    ) -> Token:
+        token = Token(self.state.new_id(), node, scope, READY, flow, inner)
+        self.state.tokens[token.id] = token
+        self.queue.append(token)
+        return token
+
+    def history(self, type_: str, node: Node, token: Token | None, **detail: Any) -> None:
+        self.effects.append(
+            fx.History(type_, node.id, self.now, token.id if token else None, node.kind,
+                       node.name, detail or None)
+        )
+
+    def enter(self, token: Token) -> None:
+        graph = self.graph
+        node = graph.nodes[token.node]
+        if token.wait == "async-done":
+            token.wait = None
+        elif node.async_before and not token.inner:
+            token.state = WAITING
+            token.wait = "async-before"
+            self.effects.append(fx.AsyncContinuation(token.id, node.id, False, node.retry_cycle))
+            return
+        behavior = self.behaviors[node.kind]
+        if not token.inner and (node.multi_instance is not None or node.loop is not None):
+            from engine.runtime.multi import enter_body
+
+            self.attach_boundaries(token, node)
+            enter_body(self, token, node)
+            return
+        if not (node.kind in JOIN_KINDS and len(node.incoming) > 1):
+            self.history("activity_started", node, token)
+        if node.inputs:
+            self.push_local(token, node)
+        if node.boundaries and not token.inner:
+            self.attach_boundaries(token, node)
+        if node.pre_script is not None:
+            self.run_script(node.pre_script, token, node)
+        behavior.enter(self, token, node)
+
+    def leave(self, token: Token, *, record: bool = True) -> None:
+        """The node ended normally: close it and move on along its outgoing flows."""
+        node = self.graph.nodes[token.node]
+        if node.post_script is not None:
+            self.run_script(node.post_script, token, node)
+        if node.outputs or self.state.scopes[token.scope].kind == "local":
+            self.pop_local(token, node)
+        if record:
+            self.history("activity_completed", node, token)
+        if node.compensation_handler is not None:
+            self.state.compensations.setdefault(token.scope, []).append(node.index)
+        self.detach(token)
+        if token.inner:
+            from engine.runtime.multi import inner_done
+
+            inner_done(self, token, node)
+            return
+        if node.async_after and token.wait != "async-after-done":
+            token.state = WAITING
+            token.wait = "async-after"
+            self.effects.append(fx.AsyncContinuation(token.id, node.id, True, node.retry_cycle))
+            return
+        token.wait = None
+        self.take_outgoing(token, node)
+
+    def take_outgoing(self, token: Token, node: Node) -> None:
+        flows = self.graph.flows
+        outgoing = node.outgoing
+        if not outgoing:
+            self.end_token(token)
+            return
+        if len(outgoing) == 1 and flows[outgoing[0]].condition is None:
+            self.move(token, flows[outgoing[0]])
+            return
+        chosen = [
+            flows[i] for i in outgoing
+            if i != node.default_flow and (flows[i].condition is None or self.test(flows[i], token))
+        ]
+        if not chosen and node.default_flow is not None:
+            chosen = [flows[node.default_flow]]
+        if not chosen:
+            raise RuntimeFailure(
+                f"{node.label}: no outgoing sequence flow can be taken (all conditions are "
+                "false and there is no default flow)", node.id,
+            )
+        self.split(token, chosen)
+
+    def split(self, token: Token, chosen: list[Flow]) -> None:
+        self.move(token, chosen[0])
+        for flow in chosen[1:]:
+            self.new_token(flow.target, token.scope, flow.index)
+
+    def move(self, token: Token, flow: Flow) -> None:
+        token.node = flow.target
+        token.flow = flow.index
+        token.state = READY
+        token.wait = None
+        self.queue.append(token)
+
+    def end_token(self, token: Token) -> None:
+        tokens = self.state.tokens
+        if tokens.get(token.id) is token:
+            del tokens[token.id]
+        self.check_scope(token.scope)
+
+    def wait(self, token: Token, what: str) -> None:
+        token.state = WAITING
+        token.wait = what
+
+    # ------------------------------------------------------------------ scopes
+    def scope_busy(self, sid: int) -> bool:
+        scopes = self.state.scopes
+        for t in self.state.tokens.values():
+            s = t.scope
+            if s == sid:
+                return True
+            sc = scopes.get(s)
+            if sc is not None and sc.kind == "local" and sc.parent == sid:
+                return True
+        return False
+
+    def check_scope(self, sid: int) -> None:
+        scope = self.state.scopes.get(sid)
+        if scope is None or scope.kind in ("mi", "inner", "local"):
+            return
+        if self.scope_busy(sid):
+            return
+        self.complete_scope(scope)
+
+    def complete_scope(self, scope: Scope) -> None:
+        state = self.state
+        self.drop_scope_subs(scope.id)
+        if scope.kind == "process":
+            if state.status == "running":
+                state.status = "completed"
+                self.effects.append(fx.InstanceEnded("completed", state.variables, self.now))
+            return
+        if scope.kind == "comp":
+            from engine.runtime.compensation import next_handler
+
+            next_handler(self, scope)
+            return
+        holder = state.tokens.get(scope.token) if scope.token is not None else None
+        comp = state.compensations.pop(scope.id, None)
+        if comp and scope.parent is not None:
+            state.compensations.setdefault(scope.parent, []).extend(comp)
+        del state.scopes[scope.id]
+        if holder is not None:
+            self.leave(holder)
+
+    def enter_scope(self, token: Token, node: Node, kind: str = "sub") -> Scope:
+        """Open a container's scope held by `token` and subscribe its event subprocesses."""
+        sid = self.state.new_id()
+        scope = Scope(sid, kind, node.index, token.scope, token.id)
+        self.state.scopes[sid] = scope
+        token.state = ACTIVE
+        token.wait = "scope"
+        self.subscribe_event_subprocesses(sid, node.event_subprocesses, token)
+        return scope
+
+    def subscribe_event_subprocesses(
+        self, sid: int, esps: tuple[int, ...], holder: Token | None
+    ) -> None:
+        nodes = self.graph.nodes
+        for esp in esps:
+            for start in nodes[esp].event_starts:
+                ev = nodes[start].event
+                if ev is not None and ev.type in ("message", "signal", "timer", "conditional"):
+                    self.subscribe(nodes[start], holder, sid)
+
+    def drop_scope_subs(self, sid: int) -> None:
+        for sub in [s for s in self.state.subs.values() if s.scope == sid and s.token is None
+                    or s.scope == sid and self.graph.nodes[s.node].kind == "startEvent"]:
+            self.unsubscribe(sub)
+
+    def push_local(self, token: Token, node: Node) -> None:
+        view = self.view(token.scope)
+        local: dict[str, Any] = {}
+        for p in node.inputs:
+            local[p.name] = self.param_value(p, view, node)
+        sid = self.state.new_id()
+        self.state.scopes[sid] = Scope(sid, "local", node.index, token.scope, token.id, local)
+        token.scope = sid
+
+    def pop_local(self, token: Token, node: Node) -> None:
+        scopes = self.state.scopes
+        local = scopes[token.scope]
+        if local.kind != "local":
+            if node.outputs:
+                view = self.view(token.scope)
+                for p in node.outputs:
+                    self.set_var(token.scope, p.name, self.param_value(p, view, node))
+            return
+        parent = local.parent
+        if node.outputs:
+            view = self.view(local.id)
+            values = [(p.name, self.param_value(p, view, node)) for p in node.outputs]
+            for name, value in values:
+                self.set_var(parent, name, value)
+        del scopes[local.id]
+        token.scope = parent
+
+    def outer_scope(self, token: Token) -> int:
+        scope = self.state.scopes[token.scope]
+        return scope.parent if scope.kind == "local" else token.scope
+
+    # ------------------------------------------------------------------ variables
+    def view(self, sid: int) -> Mapping[str, Any]:
+        scopes = self.state.scopes
+        scope = scopes[sid]
+        if scope.parent is None:
+            return scope.vars
+        maps = [scope.vars]
+        while scope.parent is not None:
+            scope = scopes[scope.parent]
+            maps.append(scope.vars)
+        return ChainMap(*maps)
+
+    def set_var(self, sid: int, name: str, value: Any) -> None:
+        """Camunda 7's rule: update the nearest scope that has the variable, else create it
+        on the process instance."""
+        scopes = self.state.scopes
+        scope = scopes[sid]
+        while True:
+            if name in scope.vars or scope.parent is None:
+                scope.vars[name] = value
+                break
+            scope = scopes[scope.parent]
+        self.vars_changed = True
+
+    def set_vars(self, sid: int, values: Mapping[str, Any] | None, local: bool = False) -> None:
+        if not values:
+            return
+        if local:
+            self.state.scopes[sid].vars.update(values)
+            self.vars_changed = True
+            return
+        for k, v in values.items():
+            self.set_var(sid, k, v)
+
+    def evaluate(self, expr: Expression, sid: int, node: Node | None = None) -> Any:
+        try:
+            return expr.evaluate(self.view(sid))
+        except ExpressionError as e:
+            raise RuntimeFailure(str(e), node.id if node else None) from e
+
+    def test(self, flow: Flow, token: Token) -> bool:
+        try:
+            return bool(flow.condition.evaluate(self.view(token.scope)))  # type: ignore[union-attr]
+        except ExpressionError as e:
+            raise RuntimeFailure(str(e), flow.id) from e
+
+    def run_script(self, script: Script, token: Token, node: Node) -> None:
+        try:
+            result = script.run(self.view(token.scope))
+        except ExpressionError as e:
+            raise RuntimeFailure(str(e), node.id) from e
+        for k, v in result.items():
+            self.set_var(token.scope, k, v)
+
+    def param_value(self, p: Any, view: Mapping[str, Any], node: Node) -> Any:
+        if p.expr is not None:
+            try:
+                return p.expr.evaluate(view)
+            except ExpressionError as e:
+                raise RuntimeFailure(str(e), node.id) from e
+        if p.source is not None:
+            return view.get(p.source)
+        return p.value
+
+    # ------------------------------------------------------------------ subscriptions
+    def subscribe(self, node: Node, owner: Token | None, sid: int, kind: str | None = None,
+                  name: str | None = None) -> Subscription:
+        """Wait for an event at `node`; `kind`/`name` default to its event definition
+        (a receive task passes its message)."""
+        ev = node.event
+        kind = kind or (ev.type if ev is not None else "none")
+        sub = Subscription(self.state.new_id(), kind, name or (ev.ref if ev else None),
+                           owner.id if owner else None, node.index, sid)
+        if ev is not None and ev.ref_expr is not None:
+            sub.name = str(self.evaluate(ev.ref_expr, sid, node))
+        self.state.subs[sub.id] = sub
+        if kind == "timer":
+            due = self.timer_due(node, sid)
+            self.effects.append(
+                fx.TimerScheduled(sub.id, sub.token, node.id, due, ev.timer_kind or "",
+                                  self._timer_text(node, sid))
+            )
+        elif kind in ("message", "signal"):
+            # conditional subscriptions are evaluated by the runtime itself
+            self.effects.append(fx.Subscribed(sub.id, kind, sub.name, sub.token, node.id))
+        return sub
+
+    def _timer_text(self, node: Node, sid: int) -> str:
+        ev = node.event
+        assert ev is not None
+        if ev.timer_expr is not None:
+            value = self.evaluate(ev.timer_expr, sid, node)
+            if isinstance(value, datetime):
+                return value.isoformat()
+            return str(value)
+        return ev.timer_text or ""
+
+    def timer_due(self, node: Node, sid: int) -> datetime:
+        ev = node.event
+        assert ev is not None
+        text = self._timer_text(node, sid)
+        try:
+            spec = parse_timer(ev.timer_kind or "timeDuration", text)
+            due = spec.first_due(self.now)
+        except TimerError as e:
+            raise RuntimeFailure(f"{node.label}: {e}", node.id) from e
+        if due is None:
+            raise RuntimeFailure(f"{node.label}: timer '{text}' never fires", node.id)
+        return due
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        if self.state.subs.pop(sub.id, None) is not None and sub.kind != "conditional":
+            self.effects.append(fx.Unsubscribed(sub.id, sub.kind))
+
+    def attach_boundaries(self, token: Token, node: Node) -> None:
+        nodes = self.graph.nodes
+        sid = self.outer_scope(token)
+        for b in node.boundaries:
+            bnode = nodes[b]
+            ev = bnode.event
+            if ev is not None and ev.type in ("message", "signal", "timer", "conditional"):
+                self.subscribe(bnode, token, sid)
+
+    def detach(self, token: Token) -> None:
+        """Drop what a token waited for (boundary events, event-gateway targets)."""
+        subs = self.state.subs
+        if not subs:
+            return
+        tid = token.id
+        for sub in [s for s in subs.values() if s.token == tid
+                    and self.graph.nodes[s.node].kind != "startEvent"]:
+            self.unsubscribe(sub)
+
+    # ------------------------------------------------------------------ cancelling
+    def cancel(self, token: Token, record: bool = True) -> None:
+        state = self.state
+        if state.tokens.pop(token.id, None) is None:
+            return
+        for scope in [s for s in state.scopes.values() if s.token == token.id]:
+            self.cancel_scope(scope.id)
+        for sub in [s for s in state.subs.values() if s.token == token.id]:
+            self.unsubscribe(sub)
+        node = self.graph.nodes[token.node]
+        wait = token.wait
+        if wait in WAIT_END:
+            self.effects.append(WAIT_END[wait](token.id, "cancelled"))
+        elif wait == "call":
+            self.effects.append(fx.CallCancelled(token.id))
+        if record and token.state in (WAITING, ACTIVE) and not (
+            token.state is ACTIVE and token.wait == "mi"
+        ):
+            self.history("activity_cancelled", node, token)
+        sc = state.scopes.get(token.scope)
+        if sc is not None and sc.kind == "local" and sc.token == token.id:
+            del state.scopes[sc.id]
+
+    def cancel_scope(self, sid: int) -> None:
+        state = self.state
+        for t in [t for t in state.tokens.values() if t.scope == sid]:
+            self.cancel(t)
+        for child in [s for s in state.scopes.values() if s.parent == sid]:
+            if child.id in state.scopes:
+                self.cancel_scope(child.id)
+        for sub in [s for s in state.subs.values() if s.scope == sid]:
+            self.unsubscribe(sub)
+        state.scopes.pop(sid, None)
+        state.compensations.pop(sid, None)
+
+    def clear_scope(self, sid: int, keep: Token | None = None) -> None:
+        """Cancel every token inside a scope (interrupting event subprocess, terminate)."""
+        state = self.state
+        for t in [t for t in state.tokens.values()
+                  if t is not keep and (t.scope == sid or self._inside(t.scope, sid))]:
+            self.cancel(t)
+
+    def _inside(self, sid: int, ancestor: int) -> bool:
+        scopes = self.state.scopes
+        sc = scopes.get(sid)
+        while sc is not None and sc.parent is not None:
+            if sc.parent == ancestor:
+                return True
+            sc = scopes.get(sc.parent)
+        return False
+
+    # ------------------------------------------------------------------ errors and escalations
+    def throw(self, kind: str, code: str | None, message: str | None, token: Token,
+              node: Node, variables: Mapping[str, Any] | None = None,
+              self_boundaries: bool = True) -> bool:
+        """Route a BPMN error or escalation to its catcher, innermost first: boundary events
+        on the throwing activity, event subprocesses of each enclosing scope and boundary
+        events on each enclosing container, up to the process; then to a calling instance.
+        Returns True when an interrupting catcher took over (the thrower is gone)."""
+        nodes = self.graph.nodes
+        state = self.state
+        if self_boundaries and not token.inner:
+            b = self._match_boundary(node, kind, code)
+            if b is not None:
+                return self._catch_boundary(b, token, kind, code, message, variables)
+        sid = self.outer_scope(token)
+        came_from: int | None = None
+        while sid is not None:
+            scope = state.scopes[sid]
+            if scope.kind in ("process", "sub", "event"):
+                esps = (self.graph.event_subprocesses if scope.node is None
+                        else nodes[scope.node].event_subprocesses)
+                start = self._match_esp(esps, kind, code, came_from)
+                if start is not None:
+                    return self._catch_esp(start, sid, kind, code, message, variables, token)
+            if scope.kind in ("sub", "event", "mi", "comp") and scope.token is not None:
+                holder = state.tokens.get(scope.token)
+                if holder is not None and scope.kind != "event":
+                    b = self._match_boundary(nodes[holder.node], kind, code)
+                    if b is not None and not (holder.inner and scope.kind == "sub"):
+                        return self._catch_boundary(b, holder, kind, code, message, variables)
+                if scope.kind == "event":
+                    came_from = scope.node
+            sid = scope.parent
+        if kind == "error" or code is not None:
+            self.effects.append(
+                fx.ErrorPropagated(kind, code, message, dict(variables or {}))
+            )
+        if kind == "error":
+            raise UnhandledBpmnError(code, message, node.id)
+        return False
+
+    def _match_boundary(self, node: Node, kind: str, code: str | None) -> Node | None:
+        nodes = self.graph.nodes
+        fallback = None
+        for b in node.boundaries:
+            ev = nodes[b].event
+            if ev is None or ev.type != kind:
+                continue
+            if ev.ref is not None and ev.ref == code:
+                return nodes[b]
+            if ev.ref is None and fallback is None:
+                fallback = nodes[b]
+        return fallback
+
+    def _match_esp(self, esps: tuple[int, ...], kind: str, code: str | None,
+                   came_from: int | None) -> Node | None:
+        nodes = self.graph.nodes
+        fallback = None
+        for esp in esps:
+            if esp == came_from:
+                continue
+            for s in nodes[esp].event_starts:
+                ev = nodes[s].event
+                if ev is None or ev.type != kind:
+                    continue
+                if ev.ref is not None and ev.ref == code:
+                    return nodes[s]
+                if ev.ref is None and fallback is None:
+                    fallback = nodes[s]
+        return fallback
+
+    def _error_vars(self, catch: Node, sid: int, code: str | None, message: str | None,
+                    variables: Mapping[str, Any] | None) -> None:
+        ev = catch.event
+        if variables:
+            self.set_vars(sid, variables)
+        if ev is None:
+            return
+        if ev.error_code_variable:
+            self.set_var(sid, ev.error_code_variable, code)
+        if ev.error_message_variable:
+            self.set_var(sid, ev.error_message_variable, message)
+        if ev.escalation_code_variable:
+            self.set_var(sid, ev.escalation_code_variable, code)
+
+    def _catch_boundary(self, b: Node, holder: Token, kind: str, code: str | None,
+                        message: str | None, variables: Mapping[str, Any] | None) -> bool:
+        sid = self.outer_scope(holder)
+        interrupting = b.interrupting or kind == "error"
+        if interrupting:
+            self.cancel(holder)
+        token = self.new_token(b.index, sid)
+        self.queue.pop()
+        self._error_vars(b, sid, code, message, variables)
+        self.queue.appendleft(token)
+        return interrupting
+
+    def _catch_esp(self, start: Node, sid: int, kind: str, code: str | None,
+                   message: str | None, variables: Mapping[str, Any] | None,
+                   thrower: Token) -> bool:
+        interrupting = start.interrupting or kind == "error"
+        token = self.trigger_event_subprocess(start, sid, interrupting)
+        self._error_vars(start, token.scope, code, message, variables)
+        return interrupting
+
+    def trigger_event_subprocess(self, start: Node, sid: int, interrupting: bool) -> Token:
+        """Start an event subprocess in scope `sid`; returns the token at its start event."""
+        esp = self.graph.nodes[start.scope]  # type: ignore[index]
+        if interrupting:
+            self.clear_scope(sid)
+            for sub in [s for s in self.state.subs.values() if s.scope == sid]:
+                self.unsubscribe(sub)
+        holder = Token(self.state.new_id(), esp.index, sid, ACTIVE, None, False, "scope")
+        self.state.tokens[holder.id] = holder
+        self.history("activity_started", esp, holder)
+        scope = self.enter_scope(holder, esp, "event")
+        return self.new_token(start.index, scope.id)
+
+    # ------------------------------------------------------------------ wakers
+    def _wake_conditionals(self) -> bool:
+        if not self.vars_changed:
+            return False
+        self.vars_changed = False
+        fired = False
+        nodes = self.graph.nodes
+        for sub in [s for s in self.state.subs.values() if s.kind == "conditional"]:
+            if sub.id not in self.state.subs:
+                continue
+            cond = nodes[sub.node].event.condition  # type: ignore[union-attr]
+            if cond is not None and self.evaluate(cond, sub.scope, nodes[sub.node]):
+                from engine.runtime.events import fire_subscription
+
+                fire_subscription(self, sub, {})
+                fired = True
+        return fired or bool(self.queue)
+
+    def _wake_inclusive_joins(self) -> bool:
+        nodes = self.graph.nodes
+        for t in list(self.state.tokens.values()):
+            if t.state is ARRIVED and nodes[t.node].kind == "inclusiveGateway":
+                behavior = self.behaviors["inclusiveGateway"]
+                if behavior.try_fire(self, t, nodes[t.node]):
+                    return True
+        return False

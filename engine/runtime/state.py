@@ -1,0 +1,145 @@
+"""Instance state: small, flat, serialisable.
+
+The state holds only what is alive: tokens, the scope instances that hold variables,
+subscriptions (what the instance waits for) and counters. Nothing is appended per step — the
+history goes out as effects — so a loop that runs 10,000 times leaves the state as small as
+one that ran once. Everything refers to graph nodes by integer index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# token states
+READY = "ready"          # about to enter its node
+WAITING = "waiting"      # held at a wait state (user/receive/external task, catch event, ...)
+ARRIVED = "arrived"      # waiting at a joining gateway for its siblings
+ACTIVE = "active"        # holds a scope open (subprocess, multi-instance body, call activity)
+
+
+class Token:
+    """A token: where one path of execution stands."""
+
+    __slots__ = ("id", "node", "scope", "state", "flow", "inner", "wait")
+
+    def __init__(
+        self, id: int, node: int, scope: int, state: str = READY, flow: int | None = None,
+        inner: bool = False, wait: str | None = None,
+    ) -> None:
+        self.id = id
+        self.node = node
+        self.scope = scope
+        self.state = state
+        self.flow = flow          # flow index it arrived by (joins)
+        self.inner = inner        # one instance of a multi-instance or loop body
+        self.wait = wait          # what it waits for: "user", "external", "receive", "catch", ...
+
+    def to_list(self) -> list[Any]:
+        return [self.id, self.node, self.scope, self.state, self.flow, self.inner, self.wait]
+
+    @classmethod
+    def from_list(cls, data: list[Any]) -> Token:
+        return cls(*data)
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Token({self.id}, node={self.node}, scope={self.scope}, {self.state})"
+
+
+class Scope:
+    """A scope instance: the process, a subprocess, a multi-instance body or one of its
+    instances, or an activity with local input parameters. It owns variables."""
+
+    __slots__ = ("id", "kind", "node", "parent", "token", "vars", "data")
+
+    def __init__(
+        self, id: int, kind: str, node: int | None, parent: int | None, token: int | None,
+        vars: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.kind = kind          # process | sub | event | mi | inner | local | comp
+        self.node = node          # the container/activity node; None for the process
+        self.parent = parent
+        self.token = token        # the token that holds this scope open
+        self.vars = vars if vars is not None else {}
+        self.data = data          # bookkeeping: multi-instance counters, compensation log
+
+    def to_list(self) -> list[Any]:
+        return [self.id, self.kind, self.node, self.parent, self.token, self.vars, self.data]
+
+    @classmethod
+    def from_list(cls, data: list[Any]) -> Scope:
+        return cls(*data)
+
+
+class Subscription:
+    """Something a token waits for: a message, signal, timer, conditional or link.
+
+    `token` is the token that owns it (the activity's token for boundary events, the
+    gateway's token for event-based gateways, the catch event's own token otherwise, or the
+    scope's holder for event subprocess starts); `node` is the catching event node.
+    """
+
+    __slots__ = ("id", "kind", "name", "token", "node", "scope")
+
+    def __init__(
+        self, id: int, kind: str, name: str | None, token: int | None, node: int, scope: int,
+    ) -> None:
+        self.id = id
+        self.kind = kind
+        self.name = name
+        self.token = token
+        self.node = node
+        self.scope = scope
+
+    def to_list(self) -> list[Any]:
+        return [self.id, self.kind, self.name, self.token, self.node, self.scope]
+
+    @classmethod
+    def from_list(cls, data: list[Any]) -> Subscription:
+        return cls(*data)
+
+
+class InstanceState:
+    """Everything the runtime needs to continue an instance."""
+
+    __slots__ = ("tokens", "scopes", "subs", "next_id", "status", "compensations")
+
+    def __init__(self) -> None:
+        self.tokens: dict[int, Token] = {}
+        self.scopes: dict[int, Scope] = {0: Scope(0, "process", None, None, None)}
+        self.subs: dict[int, Subscription] = {}
+        self.next_id = 1
+        self.status = "running"
+        # scope id -> [(node, scope-vars snapshot id)] of completed compensable activities
+        self.compensations: dict[int, list[int]] = {}
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        return self.scopes[0].vars
+
+    def new_id(self) -> int:
+        i = self.next_id
+        self.next_id = i + 1
+        return i
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": 1,
+            "tokens": [t.to_list() for t in self.tokens.values()],
+            "scopes": [s.to_list() for s in self.scopes.values()],
+            "subs": [s.to_list() for s in self.subs.values()],
+            "next_id": self.next_id,
+            "status": self.status,
+            "comp": [[k, v] for k, v in self.compensations.items()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InstanceState:
+        st = cls.__new__(cls)
+        st.tokens = {t[0]: Token.from_list(t) for t in data["tokens"]}
+        st.scopes = {s[0]: Scope.from_list(s) for s in data["scopes"]}
+        st.subs = {s[0]: Subscription.from_list(s) for s in data["subs"]}
+        st.next_id = data["next_id"]
+        st.status = data["status"]
+        st.compensations = {k: v for k, v in data.get("comp", [])}
+        return st

@@ -1,0 +1,64 @@
+"""Triggers: what comes into the runtime. Time comes with them, never from a clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Start:
+    variables: dict[str, Any] = field(default_factory=dict)
+    start_node: str | None = None          # a message/signal/timer start; None = the none start
+
+
+@dataclass(slots=True)
+class Complete:
+    """A wait state is done: user task completed, external task completed, receive task
+    triggered, or an async continuation's job ran."""
+
+    token: int
+    variables: dict[str, Any] = field(default_factory=dict)
+    local: bool = False                    # variables go to the activity's local scope
+
+
+@dataclass(slots=True)
+class Fire:
+    """A subscription fired: message arrived, signal broadcast, timer due, condition true."""
+
+    sub: int
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Throw:
+    """A BPMN error (or escalation) raised by a worker, connector or called child instance."""
+
+    token: int
+    code: str | None
+    message: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    kind: str = "error"
+
+
+@dataclass(slots=True)
+class Continue:
+    """An asynchronous continuation's job runs."""
+
+    token: int
+
+
+@dataclass(slots=True)
+class ChildEnded:
+    token: int
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SetVariables:
+    variables: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Terminate:
+    reason: str = "terminated"

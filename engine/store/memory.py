@@ -1,0 +1,341 @@
+"""The in-memory store: the same transaction API as the SQL store, for tests, embedding and
+benchmarks of the runtime alone.
+
+A transaction keeps an undo log, so a command that fails half-way leaves the store exactly
+as it was (the rule that nothing already stored is lost holds here too). Reads return
+shallow copies, so a caller that mutates a record changes nothing until it writes it back.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from engine.store.records import (
+    CommentRecord,
+    ConcurrentModification,
+    DefinitionRecord,
+    DeploymentRecord,
+    ExternalTaskRecord,
+    HistoryRecord,
+    IncidentRecord,
+    InstanceRecord,
+    JobRecord,
+    SubscriptionRecord,
+    TaskRecord,
+    UserRecord,
+)
+from engine.store.queries import match_external, match_instance, match_task, sort_tasks
+
+
+class MemoryStore:
+    """Thread-safe: one transaction at a time (a re-entrant lock)."""
+
+    dialect = "memory"
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.tables: dict[str, dict[Any, Any]] = {
+            name: {} for name in (
+                "deployments", "definitions", "instances", "tasks", "jobs", "external",
+                "subscriptions", "incidents", "comments", "users", "groups", "secrets",
+            )
+        }
+        self.history_rows: dict[str, list[HistoryRecord]] = {}
+        self.seq = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[MemoryTx]:
+        with self.lock:
+            tx = MemoryTx(self)
+            try:
+                yield tx
+            except BaseException:
+                tx.rollback()
+                raise
+
+    def close(self) -> None:
+        return None
+
+
+class MemoryTx:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+        self.t = store.tables
+        self.undo: list[Callable[[], None]] = []
+
+    def rollback(self) -> None:
+        for fn in reversed(self.undo):
+            fn()
+        self.undo.clear()
+
+    # ---------------------------------------------------------------- generic
+    def _put(self, table: str, key: Any, rec: Any) -> None:
+        tab = self.t[table]
+        old = tab.get(key)
+        tab[key] = rec
+        if old is None:
+            self.undo.append(lambda: tab.pop(key, None))
+        else:
+            self.undo.append(lambda: tab.__setitem__(key, old))
+
+    def _del(self, table: str, key: Any) -> None:
+        tab = self.t[table]
+        old = tab.pop(key, None)
+        if old is not None:
+            self.undo.append(lambda: tab.__setitem__(key, old))
+
+    def _get(self, table: str, key: Any) -> Any:
+        rec = self.t[table].get(key)
+        return copy.copy(rec) if rec is not None else None
+
+    # ---------------------------------------------------------------- definitions
+    def add_deployment(self, rec: DeploymentRecord) -> None:
+        self._put("deployments", rec.id, rec)
+
+    def add_definition(self, rec: DefinitionRecord) -> None:
+        self._put("definitions", rec.id, rec)
+
+    def get_definition(self, def_id: str) -> DefinitionRecord | None:
+        return self.t["definitions"].get(def_id)
+
+    def definitions(self, key: str | None = None) -> list[DefinitionRecord]:
+        rows = [d for d in self.t["definitions"].values() if key is None or d.key == key]
+        return sorted(rows, key=lambda d: (d.key, d.version))
+
+    def latest_definition(self, key: str) -> DefinitionRecord | None:
+        rows = self.definitions(key)
+        return rows[-1] if rows else None
+
+    def definition_version(self, key: str, version: int) -> DefinitionRecord | None:
+        for d in self.t["definitions"].values():
+            if d.key == key and d.version == version:
+                return d
+        return None
+
+    # ---------------------------------------------------------------- instances
+    def add_instance(self, rec: InstanceRecord) -> None:
+        self._put("instances", rec.id, rec)
+
+    def get_instance(self, instance_id: str, lock: bool = False) -> InstanceRecord | None:
+        return self._get("instances", instance_id)
+
+    def update_instance(self, rec: InstanceRecord) -> None:
+        cur = self.t["instances"].get(rec.id)
+        if cur is None or cur.revision != rec.revision:
+            raise ConcurrentModification(rec.id)
+        rec.revision += 1
+        self._put("instances", rec.id, copy.copy(rec))
+
+    def find_instances(self, **filters: Any) -> list[InstanceRecord]:
+        rows = [copy.copy(r) for r in self.t["instances"].values() if match_instance(r, filters)]
+        rows.sort(key=lambda r: r.started)
+        return rows
+
+    def child_instances(self, parent_id: str, token: int | None = None) -> list[InstanceRecord]:
+        return [copy.copy(r) for r in self.t["instances"].values()
+                if r.parent_id == parent_id and (token is None or r.parent_token == token)]
+
+    # ---------------------------------------------------------------- user tasks
+    def add_task(self, rec: TaskRecord) -> None:
+        self._put("tasks", rec.id, rec)
+
+    def get_task(self, task_id: str) -> TaskRecord | None:
+        return self._get("tasks", task_id)
+
+    def update_task(self, rec: TaskRecord) -> None:
+        self._put("tasks", rec.id, copy.copy(rec))
+
+    def delete_task(self, task_id: str) -> None:
+        self._del("tasks", task_id)
+
+    def task_by_token(self, instance_id: str, token: int) -> TaskRecord | None:
+        for r in self.t["tasks"].values():
+            if r.instance_id == instance_id and r.token == token:
+                return copy.copy(r)
+        return None
+
+    def find_tasks(self, *, sort: str = "created", limit: int | None = None, offset: int = 0,
+                   **filters: Any) -> list[TaskRecord]:
+        rows = [copy.copy(r) for r in self.t["tasks"].values() if match_task(r, filters)]
+        rows = sort_tasks(rows, sort)
+        end = None if limit is None else offset + limit
+        return rows[offset:end]
+
+    def count_tasks(self, **filters: Any) -> int:
+        return sum(1 for r in self.t["tasks"].values() if match_task(r, filters))
+
+    # ---------------------------------------------------------------- jobs
+    def add_job(self, rec: JobRecord) -> None:
+        self._put("jobs", rec.id, rec)
+
+    def get_job(self, job_id: str) -> JobRecord | None:
+        return self._get("jobs", job_id)
+
+    def update_job(self, rec: JobRecord) -> None:
+        self._put("jobs", rec.id, copy.copy(rec))
+
+    def delete_job(self, job_id: str) -> None:
+        self._del("jobs", job_id)
+
+    def find_jobs(self, **filters: Any) -> list[JobRecord]:
+        out = []
+        for r in self.t["jobs"].values():
+            if all(getattr(r, k) == v for k, v in filters.items()):
+                out.append(copy.copy(r))
+        out.sort(key=lambda r: r.due)
+        return out
+
+    def acquire_jobs(self, now: datetime, owner: str, lease_until: datetime, limit: int,
+                     exclusive: bool = True) -> list[JobRecord]:
+        """Lease due jobs: unlocked or with an expired lease; one per instance if exclusive."""
+        out: list[JobRecord] = []
+        busy = {r.instance_id for r in self.t["jobs"].values()
+                if exclusive and r.lock_owner and r.lock_expires and r.lock_expires > now}
+        for r in sorted(self.t["jobs"].values(), key=lambda r: r.due):
+            if len(out) >= limit:
+                break
+            if r.due > now or r.suspended or r.retries <= 0:
+                continue
+            if r.lock_owner and r.lock_expires and r.lock_expires > now:
+                continue
+            if exclusive and r.instance_id is not None and r.instance_id in busy:
+                continue
+            leased = copy.copy(r)
+            leased.lock_owner = owner
+            leased.lock_expires = lease_until
+            self._put("jobs", r.id, leased)
+            if exclusive and r.instance_id is not None:
+                busy.add(r.instance_id)
+            out.append(copy.copy(leased))
+        return out
+
+    # ---------------------------------------------------------------- external tasks
+    def add_external(self, rec: ExternalTaskRecord) -> None:
+        self._put("external", rec.id, rec)
+
+    def get_external(self, task_id: str) -> ExternalTaskRecord | None:
+        return self._get("external", task_id)
+
+    def update_external(self, rec: ExternalTaskRecord) -> None:
+        self._put("external", rec.id, copy.copy(rec))
+
+    def delete_external(self, task_id: str) -> None:
+        self._del("external", task_id)
+
+    def external_by_token(self, instance_id: str, token: int) -> ExternalTaskRecord | None:
+        for r in self.t["external"].values():
+            if r.instance_id == instance_id and r.token == token:
+                return copy.copy(r)
+        return None
+
+    def find_external(self, **filters: Any) -> list[ExternalTaskRecord]:
+        rows = [copy.copy(r) for r in self.t["external"].values() if match_external(r, filters)]
+        rows.sort(key=lambda r: (-r.priority, r.created))
+        return rows
+
+    def lock_external(self, topics: list[str], worker_id: str, now: datetime,
+                      lock_until: dict[str, datetime], limit: int,
+                      use_priority: bool = False) -> list[ExternalTaskRecord]:
+        rows = [r for r in self.t["external"].values()
+                if r.topic in lock_until
+                and (r.worker_id is None or r.lock_expires is None or r.lock_expires <= now)
+                and (r.retries is None or r.retries > 0)
+                and (r.due is None or r.due <= now)]
+        if use_priority:
+            rows.sort(key=lambda r: (-r.priority, r.created))
+        else:
+            rows.sort(key=lambda r: r.created)
+        out = []
+        for r in rows[:limit]:
+            leased = copy.copy(r)
+            leased.worker_id = worker_id
+            leased.lock_expires = lock_until[r.topic]
+            self._put("external", r.id, leased)
+            out.append(copy.copy(leased))
+        return out
+
+    # ---------------------------------------------------------------- subscriptions
+    def add_subscription(self, rec: SubscriptionRecord) -> None:
+        self._put("subscriptions", rec.id, rec)
+
+    def delete_subscription(self, sub_id: str) -> None:
+        self._del("subscriptions", sub_id)
+
+    def find_subscriptions(self, **filters: Any) -> list[SubscriptionRecord]:
+        out = [copy.copy(r) for r in self.t["subscriptions"].values()
+               if all(getattr(r, k) == v for k, v in filters.items())]
+        out.sort(key=lambda r: (r.created or datetime.min, r.id))
+        return out
+
+    # ---------------------------------------------------------------- incidents
+    def add_incident(self, rec: IncidentRecord) -> None:
+        self._put("incidents", rec.id, rec)
+
+    def get_incident(self, incident_id: str) -> IncidentRecord | None:
+        return self._get("incidents", incident_id)
+
+    def update_incident(self, rec: IncidentRecord) -> None:
+        self._put("incidents", rec.id, copy.copy(rec))
+
+    def find_incidents(self, *, open_only: bool = True, **filters: Any) -> list[IncidentRecord]:
+        out = [copy.copy(r) for r in self.t["incidents"].values()
+               if (not open_only or r.resolved is None)
+               and all(getattr(r, k) == v for k, v in filters.items())]
+        out.sort(key=lambda r: r.created)
+        return out
+
+    # ---------------------------------------------------------------- history
+    def add_history(self, rows: list[HistoryRecord]) -> None:
+        hist = self.s.history_rows
+        for r in rows:
+            self.s.seq += 1
+            r.seq = self.s.seq
+            lst = hist.setdefault(r.instance_id, [])
+            lst.append(r)
+            self.undo.append(lst.pop)
+
+    def history(self, instance_id: str) -> list[HistoryRecord]:
+        return list(self.s.history_rows.get(instance_id, []))
+
+    # ---------------------------------------------------------------- comments
+    def add_comment(self, rec: CommentRecord) -> None:
+        self._put("comments", rec.id, rec)
+
+    def comments(self, *, instance_id: str | None = None,
+                 task_id: str | None = None) -> list[CommentRecord]:
+        out = [c for c in self.t["comments"].values()
+               if (instance_id is None or c.instance_id == instance_id)
+               and (task_id is None or c.task_id == task_id)]
+        out.sort(key=lambda c: c.time)
+        return out
+
+    # ---------------------------------------------------------------- users and groups
+    def add_user(self, rec: UserRecord) -> None:
+        self._put("users", rec.id, rec)
+
+    def update_user(self, rec: UserRecord) -> None:
+        self._put("users", rec.id, copy.copy(rec))
+
+    def get_user(self, user_id: str) -> UserRecord | None:
+        return self._get("users", user_id)
+
+    def users(self) -> list[UserRecord]:
+        return sorted((copy.copy(u) for u in self.t["users"].values()), key=lambda u: u.id)
+
+    def add_group(self, group_id: str, name: str | None = None) -> None:
+        self._put("groups", group_id, name or group_id)
+
+    def groups(self) -> dict[str, str]:
+        return dict(self.t["groups"])
+
+    # ---------------------------------------------------------------- secrets
+    def set_secret(self, name: str, value: str) -> None:
+        self._put("secrets", name, value)
+
+    def get_secret(self, name: str) -> str | None:
+        return self.t["secrets"].get(name)
