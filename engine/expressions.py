@@ -68,10 +68,22 @@ class ExpressionError(ValueError):
         self.where = where
         self.refused = refused
         self.lineno = lineno
+        self.kind = kind
         label = where or kind
         verb = "was refused" if refused else "failed"
         line = f" on line {lineno}" if lineno and "\n" in source.strip() else ""
         super().__init__(f"{label} {_excerpt(source)} {verb}{line}: {self.problem}.")
+
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_error, (self.problem, self.source, self.where, self.refused,
+                                 self.lineno, self.kind))
+
+
+def _rebuild_error(problem: str, source: str, where: str, refused: bool, lineno: int | None,
+                   kind: str) -> ExpressionError:
+    return ExpressionError(problem, source=source, where=where, refused=refused, lineno=lineno,
+                           kind=kind)
 
 
 def _excerpt(source: str, limit: int = 80) -> str:
@@ -94,7 +106,8 @@ _UNBOUND = re.compile(r"'([^']+)'")
 def _problem_of(exc: BaseException, budget: int) -> str:
     """A plain reason for an exception raised while evaluating user code."""
     if isinstance(exc, BudgetExhausted):
-        return f"exceeded its operation budget of {budget} steps (loop iterations)"
+        return (f"exceeded its operation budget of {budget} steps (loop iterations and "
+                "large values built)")
     if isinstance(exc, GuardError):
         return exc.problem
     if isinstance(exc, NameError):
@@ -249,7 +262,7 @@ def _parse_expression(text: str, dialect: str) -> ast.expr:
     if dialect == "feel":
         return feel.parse(text[1:] if text.startswith("=") else text)
     if dialect == "juel":
-        return juel.parse(text)
+        return juel.parse(text) if juel.contains_juel(text) else juel.parse_bare(text)
     if text in ("true", "false"):  # what a Camunda 7 diagram means by a bare true/false
         return ast.Constant(value=text == "true")
     return ast.parse(text, mode="eval").body

@@ -39,6 +39,7 @@ from engine.store.records import (
     SubscriptionRecord,
     TaskRecord,
 )
+from engine.task_service import TaskServiceMixin
 from engine.testing import utc_now
 
 UserTask = TaskRecord
@@ -102,7 +103,7 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
-class Engine:
+class Engine(TaskServiceMixin):
     """Baton's public API. `store` defaults to the in-memory store, `clock` to UTC now."""
 
     def __init__(self, store: Any = None, clock: Callable[[], datetime] | None = None,
@@ -616,9 +617,10 @@ class _Command:
         for e in effects:
             t = type(e)
             if t is fx.History:
-                hist.append(HistoryRecord(rec.id, e.type, e.activity_id, e.time, e.kind, e.name,
-                                          self.user if e.type == "activity_completed"
-                                          and e.kind == "userTask" else None, e.detail))
+                e.instance_id = rec.id
+                if e.kind == "userTask" and self.user is not None:
+                    e.user = self.user
+                hist.append(e)
             elif t is fx.UserTaskCreated:
                 from engine.tasks import create_task
 

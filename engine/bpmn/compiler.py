@@ -32,6 +32,7 @@ from engine.bpmn.parser import (
     CAMUNDA_LIKE,
     bpmn_child,
     bpmn_children,
+    frozen,
     is_bpmn,
     is_true,
     parse_xml,
@@ -108,12 +109,12 @@ def _compile_definitions(root: etree._Element, problems: ProblemList) -> Definit
                            "isExecutable=\"false\")")
     problems.raise_if_any()
     return Definitions(
-        processes=processes,
+        processes=frozen(processes),
         diagram=compile_diagram(root),
-        messages=dict(ctx.messages),
-        signals=dict(ctx.signals),
-        errors=dict(ctx.errors),
-        escalations=dict(ctx.escalations),
+        messages=frozen(ctx.messages),
+        signals=frozen(ctx.signals),
+        errors=frozen(ctx.errors),
+        escalations=frozen(ctx.escalations),
         target_namespace=root.get("targetNamespace"),
         warnings=tuple(str(w) for w in problems.warnings),
     )
@@ -182,6 +183,9 @@ class _ProcessCompiler:
                   for i, draft in enumerate(self.drafts)]
         elements = [draft.element for draft in self.drafts]
         process_level = link_structure(drafts, elements, flows, self.associations, self.ctx)
+        for fields in drafts:
+            if "ext" in fields:
+                fields["ext"] = frozen(fields["ext"])
         nodes = tuple(Node(**fields) for fields in drafts)
         frozen_flows = tuple(Flow(**flow) for flow in flows)
         graph = ProcessGraph(
@@ -189,11 +193,13 @@ class _ProcessCompiler:
             name=self.process_el.get("name") or self.participant_name,
             nodes=nodes,
             flows=frozen_flows,
-            index=dict(self.index),
-            flow_index={flow.id: flow.index for flow in frozen_flows},
+            index=frozen(self.index),
+            flow_index=frozen({flow.id: flow.index for flow in frozen_flows}),
             executable=self.executable,
-            lanes=dict(self.lanes),
-            ext=self._process_ext(),
+            lanes=frozen(self.lanes),
+            ext=frozen(self._process_ext()),
+            message_starts=frozen(process_level.pop("message_starts")),
+            signal_starts=frozen(process_level.pop("signal_starts")),
             **process_level,
         )
         flow_elements = [element for element, _ in self.flow_elements_kept]

@@ -10,7 +10,7 @@ from lxml import etree
 
 from engine.bpmn.errors import local_name
 from engine.bpmn.events import DEFINITION_TYPES
-from engine.bpmn.parser import BPMN, BPMNDI, DC, DI, is_true, ref, text_of
+from engine.bpmn.parser import BPMN, BPMNDI, DC, DI, frozen, is_true, ref, text_of
 from engine.graph import Diagram, Edge, Shape
 
 
@@ -45,7 +45,8 @@ def compile_diagram(root: etree._Element) -> Diagram:
                      if isinstance(c.tag, str) and local_name(c) in DEFINITION_TYPES]
             event_types[ident] = types[0] if len(types) == 1 else (
                 "none" if not types else "multiple")
-    return Diagram(shapes=shapes, edges=edges, kinds=kinds, names=names, event_types=event_types)
+    return Diagram(shapes=frozen(shapes), edges=frozen(edges), kinds=frozen(kinds),
+                   names=frozen(names), event_types=frozen(event_types))
 
 
 def _bounds(element: etree._Element | None) -> tuple[float, float, float, float] | None:

@@ -29,11 +29,6 @@ from engine.expressions import (
 )
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Languages whose conditions are usually simple enough to read as Baton expressions.
-KNOWN_LANGUAGES = frozenset(
-    {"", "python", "juel", "feel", "groovy", "javascript", "js", "ecmascript", "spel", "mvel",
-     "xpath", "java", "el", "jexl", "uel"}
-)
 
 
 def is_expression_text(text: str) -> bool:
@@ -53,7 +48,7 @@ def _where(element: etree._Element, what: str) -> str:
 
 
 def _language_hint(language: str | None) -> str:
-    if language and language.strip().lower() not in {"", "python", "juel", "feel"}:
+    if language and language.strip() and _dialect(language) is None:
         return f" (language '{language}' is not supported; Baton reads Python-style expressions)"
     return ""
 
@@ -70,7 +65,8 @@ class ExpressionCompiler:
         if text is None or not text.strip():
             return None
         try:
-            return compile_expression(text.strip(), where=_where(element, what))
+            return compile_expression(text.strip(), where=_where(element, what),
+                                      language=_dialect(language))
         except ExpressionError as exc:
             self.problems.add(element, f"{what} {text.strip()!r} does not compile: "
                                        f"{_reason(exc)}{_language_hint(language)}")
@@ -118,4 +114,16 @@ class ExpressionCompiler:
 
 
 def _reason(exc: Exception) -> str:
-    return str(exc).strip() or type(exc).__name__
+    """The bare reason: our message already names the element and quotes the text."""
+    reason = getattr(exc, "problem", None) or str(exc).strip() or type(exc).__name__
+    lineno = getattr(exc, "lineno", None)
+    source = getattr(exc, "source", "")
+    if lineno and "\n" in source.strip():
+        reason = f"{reason} (line {lineno} of the text)"
+    return reason
+
+
+def _dialect(language: str | None) -> str | None:
+    """Pass only the languages the sandbox knows how to force; others are detected."""
+    lowered = (language or "").lower()
+    return language if any(name in lowered for name in ("python", "juel", "feel")) else None

@@ -24,9 +24,11 @@ from engine.bpmn.parser import (
     ZEEBE,
     extension_children,
     is_true,
+    script_text,
     text_of,
     vendor_attr,
 )
+from engine.expressions import ExpressionError, compile_expression
 from engine.graph import IOParam
 
 _SIMPLE_DELEGATE = re.compile(r"^\s*[$#]\{\s*([A-Za-z_][\w.]*)\s*\}\s*$")
@@ -281,21 +283,28 @@ def extra_data(element: etree._Element, ctx: Context) -> dict[str, Any]:
 
 
 def _execution_listeners(element: etree._Element, ctx: Context) -> tuple:
-    """camunda:executionListener with an expression: (event, Expression) pairs.
+    """camunda:executionListener with an expression: (event, Expression) pairs in ext.
 
-    Listeners that name a Java class or an external script cannot run here; they become a
-    warning so the analyst knows the diagram's listener is skipped.
+    Listeners are side effects outside the drawn flow, so one Baton cannot run (a Java class,
+    a script file, or an expression the sandbox refuses such as execution.setVariable) is a
+    warning, not a reason to refuse the whole diagram.
     """
     listeners = []
     for listener in extension_children(element, CAMUNDA_LIKE, "executionListener"):
         event = (listener.get("event") or "").strip()
         expression = listener.get("expression")
-        if expression is not None:
-            expr = ctx.exprs.expression(expression, element, "camunda:executionListener")
-            listeners.append((event, expr))
-        else:
+        if expression is None:
             ctx.problems.warn(element, "a camunda:executionListener without an expression "
                                        "(Java class, delegate or script) is ignored by Baton")
+            continue
+        try:
+            expr = compile_expression(expression, where=f"{local_name(element)} "
+                                                        f"'{element.get('id')}' executionListener")
+        except ExpressionError as exc:
+            ctx.problems.warn(element, f"camunda:executionListener {expression!r} is ignored: "
+                                       f"{exc.problem}")
+            continue
+        listeners.append((event, expr))
     return tuple(listeners)
 
 
@@ -303,7 +312,7 @@ def spiff_scripts(element: etree._Element, ctx: Context) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for tag, field in (("preScript", "pre_script"), ("postScript", "post_script")):
         for script in extension_children(element, SPIFF, tag):
-            compiled = ctx.exprs.script(text_of(script), element, f"spiffworkflow:{tag}")
+            compiled = ctx.exprs.script(script_text(script), element, f"spiffworkflow:{tag}")
             if compiled is not None:
                 fields[field] = compiled
     return fields

@@ -23,7 +23,7 @@ from engine.bpmn.extensions import (
     spiff_scripts,
 )
 from engine.bpmn.loops import loop_fields
-from engine.bpmn.parser import bpmn_child, is_true, ref, text_of, vendor_attr
+from engine.bpmn.parser import bpmn_child, is_true, ref, script_text, vendor_attr
 from engine.bpmn.usertask import user_task_spec
 from engine.graph import EVENT_KINDS, GATEWAY_KINDS, TASK_KINDS
 
@@ -134,7 +134,7 @@ def _script_task(element: etree._Element, ctx: Context) -> dict[str, Any]:
         ctx.problems.add(element, "the script is an external resource (camunda:resource); Baton "
                                   "only runs scripts written inside the diagram")
         return fields
-    text = text_of(bpmn_child(element, "script"))
+    text = script_text(bpmn_child(element, "script"))
     if text is None:
         return fields
     if script_format and script_format.lower() == "juel":

@@ -10,7 +10,9 @@ to `bpmn:`, `bpmn2:`, `semantic:`, `model:` or the default namespace - sometimes
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
 
 from lxml import etree
 
@@ -131,6 +133,16 @@ def text_of(element: etree._Element | None) -> str | None:
     return text or None
 
 
+def script_text(element: etree._Element | None) -> str | None:
+    """A script's text with its indentation kept (the sandbox dedents it); None when blank.
+
+    Stripping would remove the first line's indentation only and break the block."""
+    if element is None:
+        return None
+    text = "".join(element.itertext())
+    return text if text.strip() else None
+
+
 def extension_children(element: etree._Element, namespaces: tuple[str, ...] | str,
                        name: str | None = None) -> Iterator[etree._Element]:
     """Children of `element`'s extensionElements that belong to one vendor's namespace."""
@@ -176,3 +188,8 @@ def is_true(value: str | None, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() == "true"
+
+
+def frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only copy: compiled graphs are shared between threads and never change."""
+    return MappingProxyType(dict(mapping))

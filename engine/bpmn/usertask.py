@@ -20,6 +20,7 @@ from engine.bpmn.parser import (
     bpmn_child,
     bpmn_children,
     extension_children,
+    frozen,
     is_true,
     text_of,
     vendor_attr,
@@ -191,7 +192,7 @@ def _form_field(task: etree._Element, field_el: etree._Element, ctx: Context) ->
     return FormField(
         id=field_id, label=field_el.get("label"), type=field_type, default=default,
         default_expr=default_expr, required=required, readonly=readonly,
-        constraints=constraints, enum_values=tuple(enum_values),
+        constraints=frozen(constraints), enum_values=tuple(enum_values),
     )
 
 

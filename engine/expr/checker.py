@@ -132,10 +132,10 @@ class Checker(ast.NodeVisitor):
             self.refuse(node, f"{name}() is not available in Baton expressions and scripts")
         if any(name in scope for scope in self.bound_in_comprehension):
             return
-        if isinstance(node.ctx, ast.Load):
-            self.use.reads.add(name)
-        elif isinstance(node.ctx, ast.Store):
+        if isinstance(node.ctx, ast.Store):
             self.use.assigned.add(name)
+        else:  # Load, or Del (`del x` needs x loaded first, like a read)
+            self.use.reads.add(name)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         problem = attribute_problem(node.attr)

@@ -22,7 +22,7 @@ from typing import Any
 import isodate
 
 from engine.expr.errors import GuardError, Refused
-from engine.expr.guards import attribute_problem, juel_property
+from engine.expr.guards import attribute_problem, check_text, juel_property
 from engine.expr.lexer import Cursor, tokenize
 from engine.expr.names import internal
 
@@ -68,6 +68,7 @@ def _string(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    check_text(value)
     return str(value)
 
 

@@ -194,7 +194,71 @@ def guarded_mod(a: Any, b: Any) -> Any:
         problem = percent_format_problem(a)
         if problem:
             raise GuardError(problem)
+        check_text(b)
     return _check_result(a % b)
+
+
+# --------------------------------------------------------------------------- text
+_SCALARS = frozenset({str, int, float, bool, type(None), _dt.date, _dt.datetime,
+                      _dt.timedelta})
+
+
+def check_text(value: Any) -> None:
+    """Refuse to turn a value into text when the text would be over MAX_LENGTH characters.
+
+    `str([s] * 10**6)` with a long `s` is small as a list (shared references) but huge as
+    text; the walk estimates the size of the text without building it."""
+    if type(value) in _SCALARS and (type(value) is not int or value.bit_length() < 4096):
+        return
+    total, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is bytes:
+            total += len(item) + 4
+        elif kind in (list, tuple, set, frozenset):
+            total += 2 + 2 * len(item)
+            stack.extend(item)
+        elif kind is dict:
+            total += 2 + 4 * len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif kind is int:
+            total += item.bit_length() // 3 + 2
+        else:
+            total += 40
+        if total > MAX_LENGTH:
+            raise GuardError(f"turning this value into text would make over {MAX_LENGTH} "
+                             "characters")
+    charge(total)
+
+
+def guarded_text_value(value: Any) -> Any:
+    """An f-string placeholder's value, checked, unchanged."""
+    if type(value) not in _SCALARS:
+        check_text(value)
+    return value
+
+
+class _TextType(type):
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, str)
+
+    def __subclasscheck__(cls, subclass: type) -> bool:
+        return issubclass(subclass, str)
+
+
+class SafeStr(str, metaclass=_TextType):
+    """`str` inside the sandbox: str(x) checks the size of the text first.
+
+    It is still usable as the type: isinstance(x, str), str.upper, str.maketrans."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> str:  # type: ignore[misc]
+        if args and not kwargs and len(args) == 1:
+            check_text(args[0])
+        return str(*args, **kwargs)
 
 
 def format_spec_problem(spec: str) -> str | None:
@@ -297,8 +361,12 @@ GUARDED_METHODS = frozenset(_METHOD_CHECKS)
 def guarded_method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
     """`obj.name(*args)` for a method whose output size depends on its arguments.
 
-    `name` is a literal the checker already validated."""
+    `name` is a literal the checker already validated. Called on a class (`str.join(sep,
+    items)`), the first argument is the receiver and is checked as such."""
     method = getattr(obj, name)
+    if isinstance(obj, type) and args:
+        receiver, rest = args[0], args[1:]
+        return method(receiver, *_METHOD_CHECKS[name](receiver, rest, kwargs), **kwargs)
     args = _METHOD_CHECKS[name](obj, args, kwargs)
     return method(*args, **kwargs)
 
@@ -365,6 +433,7 @@ def juel_text(value: Any) -> str:
         return "true"
     if value is False:
         return "false"
+    check_text(value)
     return str(value)
 
 
@@ -424,7 +493,7 @@ SAFE_BUILTINS: dict[str, Any] = {
     "frozenset": frozenset, "int": int, "isinstance": isinstance, "len": len, "list": list,
     "map": map, "max": max, "min": min, "ord": ord, "pow": guarded_pow, "print": safe_print,
     "range": safe_range, "reversed": reversed, "round": safe_round, "set": set,
-    "sorted": safe_sorted, "str": str, "sum": safe_sum, "tuple": tuple, "zip": zip,
+    "sorted": safe_sorted, "str": SafeStr, "sum": safe_sum, "tuple": tuple, "zip": zip,
     # SpiffWorkflow diagrams use these names; the classes have no dangerous public surface.
     "datetime": _dt.datetime, "date": _dt.date, "timedelta": _dt.timedelta,
     "timezone": _dt.timezone,
@@ -444,6 +513,7 @@ RUNTIME_GLOBALS: dict[str, Any] = {
     "__baton_sub": guarded_sub,
     "__baton_mod": guarded_mod,
     "__baton_method": guarded_method,
+    "__baton_text_value": guarded_text_value,
     "__baton_compress": compress,
     "__baton_next": next,
     "__baton_locals": locals,

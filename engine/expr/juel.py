@@ -6,7 +6,9 @@ Camunda 7 diagrams carry conditions like `${amount > 1000 && !approved}`, assign
 same checker and guards as Python text - no second sandbox to keep safe.
 
 Semantics follow EL where it matters for diagrams: `a.b` and `a[b]` on a map read a key
-(missing -> null), `empty x`, null renders as '' in templates, booleans as true/false.
+(missing -> null), `empty x`, null renders as '' in templates, booleans as true/false, and
+the common Java methods (`s.equals(x)`, `s.toUpperCase()`, `list.contains(x)`, `size()`...)
+are translated to their Python equivalents.
 Not EL: `+` also joins strings (EL would coerce to numbers), `==` does not coerce types,
 `%` is Python's modulo (sign of the divisor), and functions (`fn:...`) and lambdas are not
 supported.
@@ -33,6 +35,12 @@ _COMPARE = {"==": ast.Eq, "eq": ast.Eq, "!=": ast.NotEq, "ne": ast.NotEq,
 _MULTIPLY = {"*": ast.Mult, "/": ast.Div, "div": ast.Div, "%": ast.Mod, "mod": ast.Mod}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _EXECUTION_READS = frozenset({"getVariable", "getVariableLocal"})
+# Java method -> number of arguments; translated in _Parser._java_method.
+_JAVA_METHODS = {"equals": 1, "equalsIgnoreCase": 1, "contains": 1, "containsKey": 1,
+                 "length": 0, "size": 0, "isEmpty": 0, "toString": 0, "toUpperCase": 0,
+                 "toLowerCase": 0, "trim": 0, "startsWith": 1, "endsWith": 1}
+_JAVA_RENAMES = {"toUpperCase": "upper", "toLowerCase": "lower", "trim": "strip",
+                 "startsWith": "startswith", "endsWith": "endswith"}
 
 
 def contains_juel(text: str) -> bool:
@@ -52,6 +60,11 @@ def parse(text: str) -> ast.expr:
             rendered = ast.Call(func=internal("__baton_text"), args=[part], keywords=[])
             values.append(ast.FormattedValue(value=rendered, conversion=-1, format_spec=None))
     return ast.JoinedStr(values=values)
+
+
+def parse_bare(text: str) -> ast.expr:
+    """EL text without the `${}` delimiters (when the caller says the language is JUEL)."""
+    return _Parser(text).parse()
 
 
 def _split_template(text: str) -> list[str | ast.expr]:
@@ -194,6 +207,8 @@ class _Parser:
         is_call = self.cursor.at("(")
         if isinstance(node, ast.Name) and node.id == "execution":
             return self._execution(name, is_call)
+        if is_call and name in _JAVA_METHODS:
+            return self._java_method(node, name, self._arguments())
         problem = attribute_problem(name)
         if problem:
             raise Refused(problem)
@@ -202,6 +217,38 @@ class _Parser:
             return ast.Call(func=method, args=self._arguments(), keywords=[])
         return ast.Call(func=internal("__baton_prop"), args=[node, ast.Constant(value=name)],
                         keywords=[])
+
+    def _java_method(self, target: ast.expr, name: str, arguments: list[ast.expr]) -> ast.expr:
+        """The Java String/Collection/Map methods diagrams call, in Python terms."""
+        arity = _JAVA_METHODS[name]
+        if len(arguments) != arity:
+            raise Refused(f"{name}() takes {arity} argument{'s' if arity != 1 else ''} "
+                          f"here, got {len(arguments)}")
+
+        def method(python_name: str, *args: ast.expr) -> ast.expr:
+            return ast.Call(func=ast.Attribute(value=target, attr=python_name, ctx=ast.Load()),
+                            args=list(args), keywords=[])
+
+        def builtin(python_name: str, *args: ast.expr) -> ast.expr:
+            return ast.Call(func=ast.Name(id=python_name, ctx=ast.Load()), args=list(args),
+                            keywords=[])
+
+        argument = arguments[0] if arguments else None
+        if name == "equals":
+            return ast.Compare(left=target, ops=[ast.Eq()], comparators=[argument])
+        if name == "equalsIgnoreCase":
+            other = ast.Call(func=ast.Attribute(value=argument, attr="lower", ctx=ast.Load()),
+                             args=[], keywords=[])
+            return ast.Compare(left=method("lower"), ops=[ast.Eq()], comparators=[other])
+        if name in ("contains", "containsKey"):
+            return ast.Compare(left=argument, ops=[ast.In()], comparators=[target])
+        if name in ("length", "size"):
+            return builtin("len", target)
+        if name == "isEmpty":
+            return ast.Call(func=internal("__baton_empty"), args=[target], keywords=[])
+        if name == "toString":
+            return builtin("str", target)
+        return method(_JAVA_RENAMES[name], *arguments)
 
     def _execution(self, name: str, is_call: bool) -> ast.expr:
         """Camunda's `execution` object: only reading variables means anything here."""

@@ -136,6 +136,14 @@ class Guarder(ast.NodeTransformer):
                 keywords=node.keywords), node)
         return node
 
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        self.generic_visit(node)
+        if not isinstance(node.value, ast.Constant):
+            node.value = ast.copy_location(ast.Call(
+                func=internal("__baton_text_value"), args=[node.value], keywords=[]),
+                node.value)
+        return node
+
     def _metered(self, iterable: ast.expr) -> ast.expr:
         return ast.copy_location(ast.Call(func=internal("__baton_compress"),
                                           args=[iterable, internal(FUEL)], keywords=[]),

@@ -19,7 +19,7 @@ def start(graph: ProcessGraph, trigger: tr.Start, now: datetime,
     """Create a new instance and run it until every token waits or the instance ends."""
     state = InstanceState()
     run = Run(graph, state, now)
-    run.effects.append(fx.History("process_started", graph.key, now))
+    run.effects.append(fx.History(None, "process_started", graph.key, now))
     root = state.scopes[0]
     if trigger.variables:
         root.vars.update(trigger.variables)

@@ -15,13 +15,19 @@ from typing import Any
 
 @dataclass(slots=True)
 class History:
+    """A history event. The store keeps this very object (as `HistoryRecord`) once the
+    facade has filled in `instance_id`: one allocation per event on the hot path."""
+
+    instance_id: str | None
     type: str                  # activity_started | activity_completed | activity_cancelled | ...
     activity_id: str | None
     time: datetime
-    token: int | None = None
     kind: str | None = None    # node kind
     name: str | None = None
+    user: str | None = None
     detail: dict[str, Any] | None = None
+    seq: int = 0
+    token: int | None = None
 
 
 @dataclass(slots=True)

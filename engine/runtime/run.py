@@ -82,8 +82,8 @@ class Run:
 
     def history(self, type_: str, node: Node, token: Token | None, **detail: Any) -> None:
         self.effects.append(
-            fx.History(type_, node.id, self.now, token.id if token else None, node.kind,
-                       node.name, detail or None)
+            fx.History(None, type_, node.id, self.now, node.kind, node.name, None,
+                       detail or None, 0, token.id if token else None)
         )
 
     def enter(self, token: Token) -> None:
@@ -208,6 +208,7 @@ class Run:
         if scope.kind == "process":
             if state.status == "running":
                 state.status = "completed"
+                self.effects.append(fx.History(None, "process_completed", self.graph.key, self.now))
                 self.effects.append(fx.InstanceEnded("completed", state.variables, self.now))
             return
         if scope.kind == "comp":

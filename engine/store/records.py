@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from engine.runtime.effects import History
+
+# history events are stored as the runtime emits them (one object per event)
+HistoryRecord = History
+
 
 @dataclass(slots=True)
 class DeploymentRecord:
@@ -148,17 +153,6 @@ class IncidentRecord:
     resolved: datetime | None = None
 
 
-@dataclass(slots=True)
-class HistoryRecord:
-    instance_id: str
-    type: str
-    activity_id: str | None
-    time: datetime
-    kind: str | None = None
-    name: str | None = None
-    user: str | None = None
-    detail: dict[str, Any] | None = None
-    seq: int = 0
 
 
 @dataclass(slots=True)
