@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import re
+import reprlib
 import textwrap
 import types
 from collections.abc import Callable, Iterator, Mapping
@@ -63,6 +64,8 @@ class ExpressionError(ValueError):
 
     def __init__(self, problem: str, *, source: str = "", where: str = "",
                  refused: bool = False, lineno: int | None = None, kind: str = "expression"):
+        if len(problem) > 400:
+            problem = problem[:397] + "..."
         self.problem = problem.rstrip(".")
         self.source = source
         self.where = where
@@ -115,16 +118,30 @@ def _problem_of(exc: BaseException, budget: int) -> str:
         name = match.group(1) if match else "?"
         return f"unknown variable {name!r} (no variable of that name is set)"
     if isinstance(exc, KeyError):
-        return f"key {exc.args[0]!r} not found" if exc.args else "key not found"
+        return f"key {_short(exc.args[0])} not found" if exc.args else "key not found"
     if isinstance(exc, ZeroDivisionError):
         return "division by zero"
     if isinstance(exc, AssertionError):
-        return f"assertion failed: {exc}" if str(exc) else "assertion failed"
+        if not exc.args:
+            return "assertion failed"
+        message = exc.args[0]
+        return f"assertion failed: {message if isinstance(message, str) else _short(message)}"
     if isinstance(exc, RecursionError):
         return "a value is nested too deeply"
     if isinstance(exc, MemoryError):
         return "it ran out of memory"
     return f"{type(exc).__name__}: {exc}"
+
+
+# Values from user code are shown through reprlib: bounded, whatever their size.
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
+_REPR.maxlevel = 3
+
+
+def _short(value: Any) -> str:
+    return _REPR.repr(value)
 
 
 def _line_of(exc: BaseException, filename: str) -> int | None:
@@ -175,12 +192,17 @@ class _Compiled:
 class Expression(_Compiled):
     """A compiled expression; `evaluate` never writes to the variables it is given."""
 
-    __slots__ = ("names",)
+    __slots__ = ("names", "_language")
 
     def __init__(self, source: str, where: str, fn: Callable[..., Any], names: frozenset[str],
-                 budget: int, metered: bool, filename: str) -> None:
+                 budget: int, metered: bool, filename: str, language: str | None) -> None:
         self._init(source, where, fn, budget, metered, filename)
         self.names = names
+        self._language = language
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its text: unpickling compiles it again."""
+        return (_recompile_expression, (self.source, self.where, self._budget, self._language))
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
         if self._metered:
@@ -202,6 +224,10 @@ class Script(_Compiled):
         self._init(source, where, fn, budget, metered, filename)
         self._reported = reported   # names the script may bind or mutate
         self._compare = compare     # of those, names that were loaded from the variables
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its text: unpickling compiles it again."""
+        return (_recompile_script, (self.source, self.where, self._budget))
 
     def run(self, variables: Mapping[str, Any]) -> dict[str, Any]:
         """Execute; return {name: value} for every top-level name the script assigned, and
@@ -235,7 +261,9 @@ def _refusal(exc: Exception, source: str, where: str, kind: str) -> ExpressionEr
     if isinstance(exc, Refused):
         problem, line = exc.problem, exc.lineno
     elif isinstance(exc, SyntaxError):
-        problem, line = f"invalid syntax ({exc.msg})", exc.lineno
+        detail = "" if exc.msg == "invalid syntax" else f" ({exc.msg})"
+        column = f" at column {exc.offset}" if exc.offset else ""
+        problem, line = f"invalid syntax{column}{detail}", exc.lineno
     elif isinstance(exc, RecursionError | MemoryError):
         problem, line = "it is nested too deeply", None
     else:  # ValueError from compile(), e.g. a NUL character
@@ -292,7 +320,7 @@ def compile_expression(source: str, *, where: str = "", budget: int = EXPRESSION
     except (Refused, SyntaxError, RecursionError, MemoryError, ValueError) as exc:
         raise _refusal(exc, source, where, "expression") from None
     return Expression(source, where, fn, frozenset(use.reads), budget,
-                      use.has_loops or many_guards, filename)
+                      use.has_loops or many_guards, filename, language)
 
 
 def compile_script(source: str, *, where: str = "", budget: int = SCRIPT_BUDGET) -> Script:
@@ -316,3 +344,12 @@ def compile_script(source: str, *, where: str = "", budget: int = SCRIPT_BUDGET)
     compare = frozenset(use.reads - use.mutated)
     return Script(source, where, fn, reported, compare, budget, use.has_loops or many_guards,
                   filename)
+
+
+def _recompile_expression(source: str, where: str, budget: int,
+                          language: str | None) -> Expression:
+    return compile_expression(source, where=where, budget=budget, language=language)
+
+
+def _recompile_script(source: str, where: str, budget: int) -> Script:
+    return compile_script(source, where=where, budget=budget)

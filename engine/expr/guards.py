@@ -342,7 +342,15 @@ def _check_strftime(obj: Any, args: tuple, kwargs: dict) -> tuple:
     return args
 
 
+def _check_index(obj: Any, args: tuple, kwargs: dict) -> tuple:
+    # list.index and range.index put repr(value) in their error message, unbounded.
+    if args:
+        check_text(args[0])
+    return args
+
+
 _METHOD_CHECKS = {
+    "index": _check_index,
     "join": _check_join,
     "replace": _check_replace,
     "center": _check_width,

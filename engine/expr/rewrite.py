@@ -70,7 +70,8 @@ def _needs_guard(op: ast.operator, left: ast.expr, right: ast.expr) -> bool:
         return not (_is_constant(left, _NUMBER) or _is_constant(right, _NUMBER)
                     or _is_short_text(left) or _is_short_text(right))
     if isinstance(op, ast.Mod):
-        return not _is_constant(left, _NUMBER + (str, bytes))
+        # '%s' % value must still check the size of value as text.
+        return not _is_constant(left, _NUMBER)
     return False
 
 

@@ -104,7 +104,8 @@ def advance(graph: ProcessGraph, state: InstanceState, trigger: Any, now: dateti
         for sub in list(state.subs.values()):
             run.unsubscribe(sub)
         state.status = "terminated"
-        run.effects.append(fx.InstanceEnded("terminated", state.variables, now))
+        run.effects.append(fx.InstanceEnded("terminated", state.variables, now,
+                                            cancelled=trigger.reason))
         return run.effects
     else:
         raise TypeError(f"unknown trigger {trigger!r}")

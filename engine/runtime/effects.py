@@ -144,6 +144,7 @@ class InstanceEnded:
     status: str                # completed | terminated | failed
     variables: dict[str, Any]
     time: datetime
+    cancelled: str | None = None   # the reason when cancelled from outside (not by its flow)
 
 
 @dataclass(slots=True)

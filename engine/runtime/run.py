@@ -245,8 +245,13 @@ class Run:
                     self.subscribe(nodes[start], holder, sid)
 
     def drop_scope_subs(self, sid: int) -> None:
-        for sub in [s for s in self.state.subs.values() if s.scope == sid and s.token is None
-                    or s.scope == sid and self.graph.nodes[s.node].kind == "startEvent"]:
+        """Drop the event-subprocess start subscriptions of a scope that is ending."""
+        subs = self.state.subs
+        if not subs:
+            return
+        nodes = self.graph.nodes
+        for sub in [s for s in subs.values()
+                    if s.scope == sid and (s.token is None or nodes[s.node].kind == "startEvent")]:
             self.unsubscribe(sub)
 
     def push_local(self, token: Token, node: Node) -> None:

@@ -61,6 +61,10 @@ class MemoryStore:
         }
         self.history_rows: dict[str, list[HistoryRecord]] = {}
         self.seq = 0
+        # secondary index: table -> instance id -> keys of its rows (kept by _put/_del)
+        self.by_instance: dict[str, dict[Any, set[Any]]] = {
+            name: {} for name in ("tasks", "jobs", "external", "subscriptions")
+        }
 
     @contextmanager
     def transaction(self) -> Iterator[MemoryTx]:
@@ -88,20 +92,54 @@ class MemoryTx:
         self.undo.clear()
 
     # ---------------------------------------------------------------- generic
+    def _index(self, table: str, rec: Any, key: Any, add: bool) -> None:
+        idx = self.s.by_instance.get(table)
+        if idx is None:
+            return
+        iid = rec.instance_id
+        if add:
+            idx.setdefault(iid, set()).add(key)
+        else:
+            keys = idx.get(iid)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del idx[iid]
+
     def _put(self, table: str, key: Any, rec: Any) -> None:
         tab = self.t[table]
         old = tab.get(key)
         tab[key] = rec
         if old is None:
-            self.undo.append(lambda: tab.pop(key, None))
+            self._index(table, rec, key, True)
+
+            def undo() -> None:
+                tab.pop(key, None)
+                self._index(table, rec, key, False)
         else:
-            self.undo.append(lambda: tab.__setitem__(key, old))
+            def undo() -> None:
+                tab[key] = old
+        self.undo.append(undo)
 
     def _del(self, table: str, key: Any) -> None:
         tab = self.t[table]
         old = tab.pop(key, None)
         if old is not None:
-            self.undo.append(lambda: tab.__setitem__(key, old))
+            self._index(table, old, key, False)
+
+            def undo() -> None:
+                tab[key] = old
+                self._index(table, old, key, True)
+            self.undo.append(undo)
+
+    def _rows(self, table: str, filters: dict[str, Any]) -> Any:
+        """Rows of a table, narrowed by the instance index when the filter names one."""
+        iid = filters.get("instance_id")
+        idx = self.s.by_instance.get(table)
+        tab = self.t[table]
+        if iid is not None and idx is not None:
+            return [tab[k] for k in idx.get(iid, ())]
+        return tab.values()
 
     def _get(self, table: str, key: Any) -> Any:
         rec = self.t[table].get(key)
@@ -168,14 +206,14 @@ class MemoryTx:
         self._del("tasks", task_id)
 
     def task_by_token(self, instance_id: str, token: int) -> TaskRecord | None:
-        for r in self.t["tasks"].values():
+        for r in self._rows("tasks", {"instance_id": instance_id}):
             if r.instance_id == instance_id and r.token == token:
                 return _clone(r)
         return None
 
     def find_tasks(self, *, sort: str = "created", limit: int | None = None, offset: int = 0,
                    **filters: Any) -> list[TaskRecord]:
-        rows = [_clone(r) for r in self.t["tasks"].values() if match_task(r, filters)]
+        rows = [_clone(r) for r in self._rows("tasks", filters) if match_task(r, filters)]
         rows = sort_tasks(rows, sort)
         end = None if limit is None else offset + limit
         return rows[offset:end]
@@ -198,7 +236,7 @@ class MemoryTx:
 
     def find_jobs(self, **filters: Any) -> list[JobRecord]:
         out = []
-        for r in self.t["jobs"].values():
+        for r in self._rows("jobs", filters):
             if all(getattr(r, k) == v for k, v in filters.items()):
                 out.append(_clone(r))
         out.sort(key=lambda r: r.due)
@@ -242,13 +280,13 @@ class MemoryTx:
         self._del("external", task_id)
 
     def external_by_token(self, instance_id: str, token: int) -> ExternalTaskRecord | None:
-        for r in self.t["external"].values():
+        for r in self._rows("external", {"instance_id": instance_id}):
             if r.instance_id == instance_id and r.token == token:
                 return _clone(r)
         return None
 
     def find_external(self, **filters: Any) -> list[ExternalTaskRecord]:
-        rows = [_clone(r) for r in self.t["external"].values() if match_external(r, filters)]
+        rows = [_clone(r) for r in self._rows("external", filters) if match_external(r, filters)]
         rows.sort(key=lambda r: (-r.priority, r.created))
         return rows
 
@@ -281,7 +319,7 @@ class MemoryTx:
         self._del("subscriptions", sub_id)
 
     def find_subscriptions(self, **filters: Any) -> list[SubscriptionRecord]:
-        out = [_clone(r) for r in self.t["subscriptions"].values()
+        out = [_clone(r) for r in self._rows("subscriptions", filters)
                if all(getattr(r, k) == v for k, v in filters.items())]
         out.sort(key=lambda r: (r.created or datetime.min, r.id))
         return out
@@ -306,12 +344,16 @@ class MemoryTx:
     # ---------------------------------------------------------------- history
     def add_history(self, rows: list[HistoryRecord]) -> None:
         hist = self.s.history_rows
+        seq = self.s.seq
         for r in rows:
-            self.s.seq += 1
-            r.seq = self.s.seq
-            lst = hist.setdefault(r.instance_id, [])
+            seq += 1
+            r.seq = seq
+            lst = hist.get(r.instance_id)
+            if lst is None:
+                lst = hist[r.instance_id] = []
             lst.append(r)
             self.undo.append(lst.pop)
+        self.s.seq = seq
 
     def history(self, instance_id: str) -> list[HistoryRecord]:
         return list(self.s.history_rows.get(instance_id, []))

@@ -107,7 +107,9 @@ class InclusiveGateway(_Joining):
         upstream = node.join_upstream
         scopes = run.state.scopes
         for t in run.state.tokens.values():
-            if t.node == node.index and t.state is ARRIVED:
+            if t.node == node.index:
+                if t.state is not ARRIVED and t.scope == token.scope:
+                    return False  # queued to enter this join: it arrives next, then fire
                 continue
             if t.node in upstream and (t.scope == token.scope or (
                     scopes[t.scope].kind == "local" and scopes[t.scope].parent == token.scope)):
