@@ -133,6 +133,7 @@ class UserTaskSpec:
     timeout_listeners: tuple[tuple[str, str, str], ...] = ()   # (listener id, timer kind, text)
     escalations: tuple[EscalationPolicy, ...] = ()
     lane: str | None = None                        # name of the lane the task is drawn in
+    name: Expression | None = None                 # only when the name holds ${...} / #{...}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

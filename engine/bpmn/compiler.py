@@ -19,7 +19,6 @@ from lxml import etree
 from engine.bpmn.context import Context
 from engine.bpmn.diagram import compile_diagram
 from engine.bpmn.errors import BpmnValidationError, Problem, ProblemList, local_name
-from engine.bpmn.expr import is_expression_text
 from engine.bpmn.nodes import (
     FLOW_NODE_TAGS,
     PASSIVE_ELEMENTS,
@@ -32,6 +31,7 @@ from engine.bpmn.parser import (
     CAMUNDA_LIKE,
     bpmn_child,
     bpmn_children,
+    check_size,
     frozen,
     is_bpmn,
     is_true,
@@ -68,15 +68,12 @@ def _read_source(source: bytes | str | os.PathLike,
                  filename: str | None) -> tuple[bytes | str, str | None]:
     if isinstance(source, bytes | bytearray):
         return bytes(source), filename
-    if isinstance(source, str) and source.lstrip().startswith("<"):
+    if isinstance(source, str) and source.lstrip("\ufeff \t\r\n").startswith("<"):
         return source, filename
     path = Path(source)
-    size = path.stat().st_size
-    from engine.bpmn.parser import MAX_BYTES
-    if size > MAX_BYTES:
-        # Refuse before reading a huge upload into memory.
-        return b"\0" * (MAX_BYTES + 1), filename or path.name
-    return path.read_bytes(), filename or path.name
+    filename = filename or path.name
+    check_size(path.stat().st_size, filename)  # before reading a huge upload into memory
+    return path.read_bytes(), filename
 
 
 def _compile_definitions(root: etree._Element, problems: ProblemList) -> Definitions:
@@ -98,15 +95,15 @@ def _compile_definitions(root: etree._Element, problems: ProblemList) -> Definit
             continue
         graph = _ProcessCompiler(process_el, ctx, executable,
                                  participant_names.get(process_id)).compile()
-        problems.demoted = False
-        if graph is not None:
-            processes[process_id] = graph
+        processes[process_id] = graph
+    problems.demoted = False
     if not any_nodes:
         problems.add(root, "the file has no process with flow nodes (events, tasks, gateways); "
                            "there is nothing to run")
     elif not any_executable:
         problems.add(root, "no process with flow nodes is executable (they all have "
-                           "isExecutable=\"false\")")
+                           "isExecutable=\"false\"; tick \"Executable\" in the modeler or set "
+                           "isExecutable=\"true\")")
     problems.raise_if_any()
     return Definitions(
         processes=frozen(processes),
@@ -168,17 +165,18 @@ class _ProcessCompiler:
         self.participant_name = participant_name
         self.drafts: list[_Draft] = []
         self.index: dict[str, int] = {}
-        self.flow_elements: list[tuple[etree._Element, int | None]] = []
+        self.flow_elements: list[etree._Element] = []      # every <sequenceFlow>, in order
+        self.kept_flow_elements: list[etree._Element] = []  # those that became Flows
         self.associations: list[etree._Element] = []
         self.lanes: dict[str, str] = {}
 
     # ------------------------------------------------------------------ walk
 
-    def compile(self) -> ProcessGraph | None:
+    def compile(self) -> ProcessGraph:
         self._read_lanes(self.process_el)
         self._walk(self.process_el, None)
         flows = self._resolve_flows()
-        drafts = [dict(draft.fields, index=i, id=draft.element.get("id") or f"#{i}",
+        drafts = [dict(draft.fields, index=i, id=draft.element.get("id"),
                        kind=draft.kind, scope=draft.scope)
                   for i, draft in enumerate(self.drafts)]
         elements = [draft.element for draft in self.drafts]
@@ -202,8 +200,7 @@ class _ProcessCompiler:
             signal_starts=frozen(process_level.pop("signal_starts")),
             **process_level,
         )
-        flow_elements = [element for element, _ in self.flow_elements_kept]
-        validate_process(graph, elements, flow_elements, self.process_el, self.ctx)
+        validate_process(graph, elements, self.kept_flow_elements, self.process_el, self.ctx)
         return graph
 
     def _walk(self, container: etree._Element, scope: int | None) -> None:
@@ -212,7 +209,7 @@ class _ProcessCompiler:
                 continue  # other vendors' elements: not ours to judge
             tag = local_name(child)
             if tag == "sequenceFlow":
-                self.flow_elements.append((child, scope))
+                self.flow_elements.append(child)
             elif tag == "association":
                 self.associations.append(child)
             elif tag in UNSUPPORTED_NODES or tag not in FLOW_NODE_TAGS | PASSIVE_ELEMENTS:
@@ -263,9 +260,8 @@ class _ProcessCompiler:
 
     def _resolve_flows(self) -> list[dict[str, Any]]:
         flows: list[dict[str, Any]] = []
-        self.flow_elements_kept: list[tuple[etree._Element, int | None]] = []
         seen: set[str] = set()
-        for element, declared_scope in self.flow_elements:
+        for element in self.flow_elements:
             ident = element.get("id") or self._synthetic_flow_id(element, seen)
             if ident in seen:
                 continue
@@ -295,7 +291,7 @@ class _ProcessCompiler:
                 "name": element.get("name"), "line": element.sourceline,
                 "condition": self._condition(element),
             })
-            self.flow_elements_kept.append((element, declared_scope))
+            self.kept_flow_elements.append(element)
         return flows
 
     def _synthetic_flow_id(self, element: etree._Element, seen: set[str]) -> str:
@@ -336,6 +332,4 @@ class _ProcessCompiler:
             value = vendor_attr(self.process_el, attribute, CAMUNDA_LIKE)
             if value is not None:
                 ext[attribute] = value
-        if is_expression_text(ext.get("candidateStarterGroups", "")):
-            ext.pop("candidateStarterGroups")
         return ext

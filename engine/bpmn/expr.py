@@ -49,7 +49,8 @@ def _where(element: etree._Element, what: str) -> str:
 
 def _language_hint(language: str | None) -> str:
     if language and language.strip() and _dialect(language) is None:
-        return f" (language '{language}' is not supported; Baton reads Python-style expressions)"
+        return (f" (language '{language}' is not supported; Baton reads Python, JUEL ${{...}} and "
+                "FEEL =... expressions)")
     return ""
 
 
@@ -68,7 +69,7 @@ class ExpressionCompiler:
             return compile_expression(text.strip(), where=_where(element, what),
                                       language=_dialect(language))
         except ExpressionError as exc:
-            self.problems.add(element, f"{what} {text.strip()!r} does not compile: "
+            self.problems.add(element, f"{what} {_excerpt(text)} does not compile: "
                                        f"{_reason(exc)}{_language_hint(language)}")
             return None
 
@@ -111,6 +112,12 @@ class ExpressionCompiler:
                         "scripts in its sandbox)")
             self.problems.add(element, f"{what} does not compile: {_reason(exc)}{hint}")
             return None
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    """The text quoted on one line, shortened: a problem is a sentence, not a dump."""
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= limit else flat[:limit - 3] + "...")
 
 
 def _reason(exc: Exception) -> str:

@@ -70,6 +70,13 @@ def implementation(element: etree._Element, ctx: Context, *,
     result_variable = vendor_attr(element, "resultVariable")
     if result_variable:
         fields["result_variable"] = result_variable.strip()
+    task_priority = (vendor_attr(element, "taskPriority") or "").strip()
+    if task_priority:
+        try:
+            fields["ext"] = {"priority": int(task_priority)}
+        except ValueError:
+            ctx.problems.warn(owner, f"camunda:taskPriority {task_priority!r} is not a whole "
+                                     "number; Baton ignores it")
     for connector_el in extension_children(element, CAMUNDA_LIKE, "connector"):
         for child in connector_el:
             if isinstance(child.tag, str) and local_name(child) == "connectorId" and text_of(child):
@@ -179,10 +186,15 @@ def async_flags(element: etree._Element) -> dict[str, Any]:
 def call_activity(element: etree._Element, ctx: Context) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     called = (element.get("calledElement") or "").strip()
-    propagate_all = False
+    call_in: list[IOParam] = []
+    call_out: list[IOParam] = []
     for zeebe_called in extension_children(element, ZEEBE, "calledElement"):
         called = called or (zeebe_called.get("processId") or "").strip()
-        propagate_all = is_true(zeebe_called.get("propagateAllChildVariables"), True)
+        # zeebe copies all variables both ways unless told not to (both default to true)
+        if is_true(zeebe_called.get("propagateAllParentVariables"), True):
+            call_in.append(IOParam(name="*", all_variables=True))
+        if is_true(zeebe_called.get("propagateAllChildVariables"), True):
+            call_out.append(IOParam(name="*", all_variables=True))
     if not called:
         ctx.problems.add(element, "the call activity has no calledElement, so Baton does not "
                                   "know which process to start")
@@ -190,8 +202,6 @@ def call_activity(element: etree._Element, ctx: Context) -> dict[str, Any]:
         fields["called_element_expr"] = ctx.exprs.expression(called, element, "calledElement")
     else:
         fields["called_element"] = called.rsplit(":", 1)[-1] if ":" in called else called
-    call_in: list[IOParam] = []
-    call_out: list[IOParam] = []
     for mapping in extension_children(element, CAMUNDA_LIKE):
         tag = local_name(mapping)
         if tag not in ("in", "out"):
@@ -204,8 +214,6 @@ def call_activity(element: etree._Element, ctx: Context) -> dict[str, Any]:
         param = _call_param(mapping, element, ctx)
         if param is not None:
             (call_in if tag == "in" else call_out).append(param)
-    if propagate_all:
-        call_out.append(IOParam(name="*", all_variables=True))
     if call_in:
         fields["call_in"] = tuple(call_in)
     if call_out:

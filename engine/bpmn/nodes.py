@@ -23,7 +23,7 @@ from engine.bpmn.extensions import (
     spiff_scripts,
 )
 from engine.bpmn.loops import loop_fields
-from engine.bpmn.parser import bpmn_child, is_true, ref, script_text, vendor_attr
+from engine.bpmn.parser import BPMN, bpmn_child, is_true, ref, script_text, vendor_attr
 from engine.bpmn.usertask import user_task_spec
 from engine.graph import EVENT_KINDS, GATEWAY_KINDS, TASK_KINDS
 
@@ -88,28 +88,45 @@ def _event_fields(element: etree._Element, kind: str, ctx: Context) -> dict[str,
     if event.type == "message" and kind in THROWING_MESSAGE_KINDS:
         definitions = definitions_of(element, ctx)
         if definitions:
-            fields.update(implementation(definitions[0], ctx, owner=element))
+            _merge(fields, implementation(definitions[0], ctx, owner=element))
+        if event.ref is None and not fields.get("task_type") and not _has_message_ref(element):
+            ctx.problems.add(element, "the message event has no messageRef and no "
+                                      "implementation (external topic, connector...), so Baton "
+                                      "cannot tell which message it sends")
     return fields
+
+
+def _has_message_ref(element: etree._Element) -> bool:
+    """True when a messageRef is written, even one reported as unknown elsewhere."""
+    return any(child.get("messageRef") for child in element.iter(f"{{{BPMN}}}*"))
 
 
 def _activity_fields(element: etree._Element, kind: str, lane: str | None,
                      ctx: Context) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    fields.update(loop_fields(element, ctx))
-    fields.update(spiff_scripts(element, ctx))
+    _merge(fields, loop_fields(element, ctx))
+    _merge(fields, spiff_scripts(element, ctx))
     if is_true(element.get("isForCompensation")):
         fields["is_for_compensation"] = True
     if kind in ("serviceTask", "sendTask", "businessRuleTask"):
-        fields.update(implementation(element, ctx))
+        _merge(fields, implementation(element, ctx))
     if kind in ("sendTask", "receiveTask"):
-        fields.update(_task_message(element, ctx))
+        _merge(fields, _task_message(element, ctx))
     if kind == "userTask":
         fields["user_task"] = user_task_spec(element, lane, ctx)
     elif kind == "scriptTask":
-        fields.update(_script_task(element, ctx))
+        _merge(fields, _script_task(element, ctx))
     elif kind == "callActivity":
-        fields.update(call_activity(element, ctx))
+        _merge(fields, call_activity(element, ctx))
     return fields
+
+
+def _merge(fields: dict[str, Any], more: dict[str, Any]) -> None:
+    """dict.update, except that the `ext` mappings of both sides are combined."""
+    ext = {**fields.get("ext", {}), **more.get("ext", {})}
+    fields.update(more)
+    if ext:
+        fields["ext"] = ext
 
 
 def _task_message(element: etree._Element, ctx: Context) -> dict[str, Any]:

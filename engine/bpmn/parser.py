@@ -48,7 +48,17 @@ def _as_bytes(data: bytes | str) -> bytes:
     since the declaration (say ISO-8859-1) no longer describes the bytes lxml will read."""
     if isinstance(data, bytes):
         return data
-    return _XML_DECLARATION.sub("", data, count=1).encode("utf-8")
+    return _XML_DECLARATION.sub("", data.lstrip("\ufeff"), count=1).encode("utf-8")
+
+
+def check_size(size: int, filename: str | None) -> None:
+    """Refuse uploads over MAX_BYTES (a BPMN diagram is rarely over 1 MiB)."""
+    if size > MAX_BYTES:
+        raise _refuse(
+            f"the file is {size / 1048576:.1f} MiB; Baton accepts BPMN files up to "
+            f"{MAX_BYTES // 1048576} MiB",
+            None, filename,
+        )
 
 
 def parse_xml(data: bytes | str, *, filename: str | None = None) -> etree._Element:
@@ -57,12 +67,7 @@ def parse_xml(data: bytes | str, *, filename: str | None = None) -> etree._Eleme
     Refused: more than 10 MiB, any DOCTYPE or entity declaration, malformed XML.
     """
     data = _as_bytes(data)
-    if len(data) > MAX_BYTES:
-        raise _refuse(
-            f"the file is {len(data) / 1048576:.1f} MiB; Baton accepts BPMN files up to "
-            f"{MAX_BYTES // 1048576} MiB",
-            None, filename,
-        )
+    check_size(len(data), filename)
     marker = _DTD_MARKERS.search(data)
     if marker:
         line = data.count(b"\n", 0, marker.start()) + 1

@@ -54,6 +54,10 @@ def user_task_spec(task: etree._Element, lane: str | None, ctx: Context) -> User
         field: exprs.template(text, task, labels[field])
         for field, text in values.items() if text is not None and text.strip()
     }
+    name = task.get("name")
+    if name and ("${" in name or "#{" in name):
+        # Camunda evaluates a task name such as "My Task ${loopCounter}"
+        compiled["name"] = exprs.expression(name, task, "name")
     return UserTaskSpec(
         **compiled,
         form_key=form_key.strip() if form_key and form_key.strip() else None,

@@ -36,6 +36,32 @@ def throw_message_or_signal(run: Run, token: Token, node: Node) -> None:
         run.effects.append(fx.SignalThrown(name or "", payload, node.id))
 
 
+def start_external_worker(run: Run, token: Token, node: Node) -> bool:
+    """A message throw drawn with camunda:type="external": an outside worker sends the
+    message, so the token waits for it like a service task. False when not external."""
+    if node.task_type != "external" or node.topic is None:
+        return False
+    run.wait(token, "external")
+    run.effects.append(fx.ServiceTaskStarted(
+        token.id, node.id, node.topic, node.task_type, dict(run.view(token.scope)), None,
+        node.retry_cycle, 0))
+    return True
+
+
+class _ExternalThrow(Behavior):
+    """Resume of a message throw event that waited for an external worker."""
+
+    def resume(self, run: Run, token: Token, node: Node, variables: dict[str, Any],
+               local: bool = False) -> None:
+        if token.wait != "external":
+            super().resume(run, token, node, variables, local)
+            return
+        run.effects.append(fx.ServiceTaskEnded(token.id, "completed"))
+        token.wait = None
+        run.set_vars(token.scope, variables, local)
+        run.leave(token)
+
+
 class StartEvent(Behavior):
     kind = "startEvent"
 
@@ -44,7 +70,7 @@ class BoundaryEvent(Behavior):
     kind = "boundaryEvent"
 
 
-class EndEvent(Behavior):
+class EndEvent(_ExternalThrow):
     kind = "endEvent"
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
@@ -69,6 +95,8 @@ class EndEvent(Behavior):
             if not caught:
                 run.check_scope(token.scope)
         elif etype in ("message", "signal"):
+            if etype == "message" and start_external_worker(run, token, node):
+                return
             throw_message_or_signal(run, token, node)
             run.leave(token)
         elif etype == "compensate":
@@ -79,7 +107,7 @@ class EndEvent(Behavior):
             raise RuntimeFailure(f"{node.label}: '{etype}' end events are not supported", node.id)
 
 
-class IntermediateThrowEvent(Behavior):
+class IntermediateThrowEvent(_ExternalThrow):
     kind = "intermediateThrowEvent"
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
@@ -88,6 +116,8 @@ class IntermediateThrowEvent(Behavior):
         if etype == "none":
             run.leave(token)
         elif etype in ("message", "signal"):
+            if etype == "message" and start_external_worker(run, token, node):
+                return
             throw_message_or_signal(run, token, node)
             run.leave(token)
         elif etype == "escalation":

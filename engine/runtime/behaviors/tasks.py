@@ -75,6 +75,7 @@ class UserTask(WaitingTask):
         priority = 50
         form_key = None
         lane = None
+        name = node.name
         escalations: tuple[Any, ...] = ()
         timeouts: list[tuple[str, datetime]] = []
         if spec is not None:
@@ -98,6 +99,8 @@ class UserTask(WaitingTask):
                 except (TypeError, ValueError) as e:
                     raise RuntimeFailure(f"{node.label}: priority '{p}' is not a number",
                                          node.id) from e
+            if spec.name is not None:
+                name = str(ev(spec.name, sid, node))
             form_key = spec.form_key
             lane = spec.lane
             escalations = spec.escalations
@@ -110,7 +113,7 @@ class UserTask(WaitingTask):
                     timeouts.append((listener_id, when))
         run.wait(token, "user")
         run.effects.append(fx.UserTaskCreated(
-            token.id, node.id, node.name, assignee, users, groups, due, follow_up, priority,
+            token.id, node.id, name, assignee, users, groups, due, follow_up, priority,
             form_key, run.now, lane, escalations, timeouts,
         ))
 
@@ -181,6 +184,10 @@ class ScriptTask(Behavior):
     def enter(self, run: Run, token: Token, node: Node) -> None:
         if node.script is not None:
             run.run_script(node.script, token, node)
+        elif node.expression is not None:  # a JUEL/FEEL "script": one expression
+            value = run.evaluate(node.expression, token.scope, node)
+            if node.result_variable:
+                run.set_var(token.scope, node.result_variable, value)
         run.leave(token)
 
 

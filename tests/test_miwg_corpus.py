@@ -1,0 +1,178 @@
+"""The parser against real diagrams from other tools and engines (../shared/corpus).
+
+- Every MIWG file (six modelling tools plus the reference models) either compiles or is
+  refused with problems that name an element or a line - never any other exception.
+- Every file the MANIFEST marks executable=yes (SpiffWorkflow and Camunda 7 test diagrams)
+  compiles, except the explicit allow-list below of files Baton refuses on purpose.
+- No corpus file at all makes the compiler crash.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from engine.bpmn import BpmnValidationError, compile_bpmn
+
+SHARED = Path(__file__).parents[1] / ".." / "shared"
+CORPUS = SHARED / "corpus"
+MISSING = f"the shared corpus is not at {CORPUS.resolve()} (it ships beside the repository)"
+
+# Executable corpus files Baton refuses on purpose: path -> (text expected in the problems,
+# why). Anything not listed must compile; anything listed must still be refused, so the list
+# shrinks as soon as Baton learns something new.
+EXPECTED_REFUSALS: dict[str, tuple[str, str]] = {
+    # --- the expression sandbox refuses the engine API Camunda 7 exposes to JUEL
+    "camunda/async/AsyncTaskTest.testAsyncScript.bpmn20.xml": (
+        "execution.setVariable", "JUEL script calls execution.setVariable()"),
+    "camunda/scripttask/ScriptTaskTest.testSetScriptResultToProcessVariable.bpmn20.xml": (
+        "execution.id", "JUEL script reads execution.id"),
+    # --- Python scripts using what the sandbox forbids (def, attribute assignment, vars())
+    "spiff/bpmn/data/ScriptTest.bpmn": ("defining functions", "script defines a function"),
+    "spiff/bpmn/data/random_fact.bpmn": ("defining functions", "script defines a function"),
+    "spiff/bpmn/data/Test-Workflows/CallActivity-Escalation-Test-Sub.bpmn20.xml": (
+        "vars()", "condition inspects vars()/globals()"),
+    "spiff/bpmn/data/Test-Workflows/Scripts.bpmn20.xml": (
+        "priority = 'Emergency'",
+        "assigns attributes in scripts, has the Python-invalid condition `priority = "
+        "'Emergency'` and relies on SpiffWorkflow's test-only `choice` convention"),
+    # --- SpiffWorkflow's test parser turns unconditioned exclusive flows into
+    # `choice == '<flow name>'`; as drawn, these gateways are ambiguous.
+    "spiff/bpmn/data/Test-Workflows/Action-Management.bpmn20.xml": (
+        "without condition and no default flow", "relies on the `choice` test convention"),
+    "spiff/bpmn/data/Test-Workflows/Parallel-Join-Long.bpmn20.xml": (
+        "without condition and no default flow", "relies on the `choice` test convention"),
+    "spiff/bpmn/data/Test-Workflows/Parallel-Looping-After-Join.bpmn20.xml": (
+        "without condition and no default flow", "relies on the `choice` test convention"),
+    "spiff/bpmn/data/Test-Workflows/Parallel-Multiple-Splits.bpmn20.xml": (
+        "without condition and no default flow", "relies on the `choice` test convention"),
+    "spiff/bpmn/data/Test-Workflows/Test-Workflows.bpmn20.xml": (
+        "without condition and no default flow", "relies on the `choice` test convention"),
+    # --- old Signavio exports: message catches without messageRef (SpiffWorkflow falls back
+    # to the event name; Baton asks for the reference, like Camunda)
+    "spiff/bpmn/data/Test-Workflows/Message-Interrupts.bpmn20.xml": (
+        "has no messageRef", "message boundary event without messageRef"),
+    "spiff/bpmn/data/Test-Workflows/Message-Interrupts-SP.bpmn20.xml": (
+        "has no messageRef", "message boundary event without messageRef"),
+    "spiff/bpmn/data/Test-Workflows/Message-Non-Interrupt.bpmn20.xml": (
+        "has no messageRef", "message boundary event without messageRef"),
+    "spiff/bpmn/data/Test-Workflows/Message-Non-Interrupt-SP.bpmn20.xml": (
+        "has no messageRef", "message boundary event without messageRef"),
+    "spiff/bpmn/data/Test-Workflows/Messages.bpmn20.xml": (
+        "has no messageRef", "message catch event without messageRef"),
+    "spiff/bpmn/data/Test-Workflows/Parallel-Many-Threads-At-Same-Point-Nested.bpmn20.xml": (
+        "has no calledElement", "call activities without calledElement (resolved by name "
+        "in SpiffWorkflow's test harness)"),
+    # --- parse-only test of SpiffWorkflow: signal boundaries without signalRef
+    "spiff/bpmn/data/boundary_event_split.bpmn": (
+        "has no signalRef", "signal boundary events without signalRef"),
+    # --- multiple / parallel multiple events (several event definitions on one event)
+    "spiff/bpmn/data/multiple-start.bpmn": ("2 event definitions", "multiple start event"),
+    "spiff/bpmn/data/multiple-start-parallel.bpmn": (
+        "2 event definitions", "parallel multiple start event"),
+    "spiff/bpmn/data/multiple-throw.bpmn": ("2 event definitions", "multiple catch/throw"),
+    "spiff/bpmn/data/multiple-throw-start.bpmn": ("2 event definitions", "multiple throw"),
+}
+
+
+def _manifest() -> list[dict[str, str]]:
+    with open(CORPUS / "MANIFEST.tsv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def _params(paths: list[str]) -> list:
+    if not CORPUS.is_dir():
+        return [pytest.param(None, marks=pytest.mark.skip(reason=MISSING), id="no-corpus")]
+    return [pytest.param(path, id=path) for path in paths]
+
+
+def _miwg_files() -> list[str]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(str(p.relative_to(CORPUS)) for p in (CORPUS / "miwg").rglob("*") if p.is_file())
+
+
+def _executable_files() -> list[str]:
+    if not CORPUS.is_dir():
+        return []
+    return [row["path"] for row in _manifest() if row["executable"] == "yes"]
+
+
+def _bpmn_files() -> list[str]:
+    if not CORPUS.is_dir():
+        return []
+    return [row["path"] for row in _manifest() if not row["path"].endswith(".dmn")]
+
+
+def _refusal_is_explained(error: BpmnValidationError) -> None:
+    assert error.problems, "a refusal must list at least one problem"
+    for problem in error.problems:
+        assert problem.element_id or problem.line, f"problem names no element or line: {problem}"
+        text = str(problem)
+        assert problem.message in text
+        assert (problem.element_id and f"'{problem.element_id}'" in text) or (
+            f"(line {problem.line})" in text)
+
+
+@pytest.mark.parametrize("path", _params(_miwg_files()))
+def test_miwg_files_compile_or_are_refused_with_located_problems(path):
+    try:
+        compile_bpmn(CORPUS / path)
+    except BpmnValidationError as error:
+        _refusal_is_explained(error)
+
+
+@pytest.mark.parametrize("path", _params(_executable_files()))
+def test_executable_corpus_files_compile(path):
+    expected = EXPECTED_REFUSALS.get(path)
+    if expected is None:
+        definitions = compile_bpmn(CORPUS / path)
+        assert any(graph.executable and graph.nodes for graph in definitions.processes.values())
+        return
+    fragment, reason = expected
+    with pytest.raises(BpmnValidationError) as info:
+        compile_bpmn(CORPUS / path)
+    _refusal_is_explained(info.value)
+    assert fragment in str(info.value), f"refused for another reason than {reason!r}"
+
+
+@pytest.mark.parametrize("path", _params(_bpmn_files()))
+def test_no_corpus_file_crashes_the_compiler(path):
+    try:
+        compile_bpmn(CORPUS / path)
+    except BpmnValidationError as error:
+        _refusal_is_explained(error)
+
+
+def test_the_allow_list_only_names_executable_corpus_files():
+    if not CORPUS.is_dir():
+        pytest.skip(MISSING)
+    executable = set(_executable_files())
+    assert len(executable) >= 189
+    assert set(EXPECTED_REFUSALS) <= executable
+    # "nearly all": keep refusals a small minority of the executable corpus
+    assert len(EXPECTED_REFUSALS) <= len(executable) // 8
+
+
+@pytest.mark.parametrize("tool", ["aris-10.2025.07", "omnitracker-bpmn-12.3",
+                                  "trisotech-workflow-modeler-12.6.3"])
+def test_four_tools_drawing_miwg_a21_compile_to_the_same_graph(tool):
+    """Interchange: each tool's export of A.2.1 gives bpmn.io's graph (same nodes, same flows
+    between them), whatever the prefixes, ids and element order of the file."""
+    if not CORPUS.is_dir():
+        pytest.skip(MISSING)
+
+    def structure(relative: str):
+        [graph] = compile_bpmn(CORPUS / "miwg" / relative).processes.values()
+
+        def label(index: int) -> tuple[str, str]:
+            node = graph.nodes[index]
+            return node.kind, " ".join((node.name or "").split())
+
+        flows = sorted((label(flow.source), label(flow.target)) for flow in graph.flows)
+        return sorted(label(node.index) for node in graph.nodes), flows
+
+    assert structure(f"{tool}/A.2.1-export.bpmn") == structure(
+        "bpmn-io-camunda-modeler-18.6.1/A.2.1-export.bpmn")
