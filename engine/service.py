@@ -45,6 +45,7 @@ from engine.testing import utc_now
 UserTask = TaskRecord
 ExternalTask = ExternalTaskRecord
 HistoryEvent = HistoryRecord
+PARENT_CANCELLED = "parent cancelled"
 WAITING_KINDS = frozenset({"user", "external", "receive", "catch", "eventgw", "call"})
 
 
@@ -118,7 +119,8 @@ class Engine(TaskServiceMixin):
 
     # ================================================================== deployment
     def deploy(self, source: Any, *more: Any, name: str | None = None) -> list[ProcessDefinition]:
-        """Deploy one or more BPMN files (bytes, XML text or paths) as one deployment.
+        """Deploy one or more BPMN files (bytes, XML text, paths or (name, bytes) pairs) as one
+        deployment.
 
         Every process gets a new version unless its file is byte-for-byte the one deployed
         last under that key. All files are validated before anything is stored."""
@@ -672,21 +674,28 @@ class _Command:
                                     rec.id, e.token, None)
             elif t is fx.CallCancelled:
                 for child in list(self._children(rec.id, e.token)):
-                    self.queue.appendleft((child, tr.Terminate("parent cancelled")))
+                    self.queue.appendleft((child, tr.Terminate(PARENT_CANCELLED)))
             elif t is fx.MessageThrown:
                 name, variables, key = e.name, e.variables, e.correlation_key
                 self.after.append(lambda n=name, v=variables, k=key: self.correlate(
                     n, k, v, None, False, raise_if_none=False))
             elif t is fx.SignalThrown:
-                name, variables = e.name, e.variables
-                self.after.append(lambda n=name, v=variables: self.signal(n, v))
+                name, variables = e.name, e.variables  # the thrower caught its own already
+                self.after.append(lambda n=name, v=variables, src=rec.id: self.signal(
+                    n, v, skip_instance=src))
             elif t is fx.InstanceEnded:
                 rec.ended = e.time
                 rec.status = e.status
                 self._cleanup(rec)
                 if rec.parent_id is not None and rec.parent_token is not None:
-                    self.queue.append((rec.parent_id,
-                                       tr.ChildEnded(rec.parent_token, dict(e.variables))))
+                    if e.cancelled is None:
+                        self.queue.append((rec.parent_id,
+                                           tr.ChildEnded(rec.parent_token, dict(e.variables))))
+                    elif e.cancelled != PARENT_CANCELLED:
+                        # a called instance cancelled on its own: the caller cannot go on
+                        # (Camunda deletes the calling instance too)
+                        self.queue.append((rec.parent_id, tr.Terminate(
+                            f"called instance '{rec.id}' was cancelled: {e.cancelled}")))
                 self.notifications.append(("instance_ended", rec.id))
             elif t is fx.ErrorPropagated:
                 if rec.parent_id is not None and rec.parent_token is not None:
@@ -730,6 +739,7 @@ class _Command:
         self.tx.add_external(ExternalTaskRecord(
             _new_id(), rec.id, e.token, e.activity_id, e.topic, rec.key, rec.definition_id,
             self.now, rec.business_key, e.priority, retries))
+        self.notifications.append(("external_task_created", e.topic))  # wakes long polls
 
     # ---------------------------------------------------------------- messages and signals
     def correlate(self, name: str, business_key: Any, variables: dict[str, Any],
@@ -770,9 +780,12 @@ class _Command:
                 + " and no message start event takes it")
         return []
 
-    def signal(self, name: str, variables: dict[str, Any]) -> list[str]:
+    def signal(self, name: str, variables: dict[str, Any],
+               skip_instance: str | None = None) -> list[str]:
         got: list[str] = []
         for s in self.tx.find_subscriptions(kind="signal", name=name):
+            if skip_instance is not None and s.instance_id == skip_instance:
+                continue
             if s.instance_id is None:
                 if s.definition_id is not None:
                     defrec = self.tx.get_definition(s.definition_id)
@@ -788,6 +801,8 @@ class _Command:
 
 
 def _read_source(src: Any) -> tuple[str | None, bytes]:
+    if isinstance(src, tuple):      # (file name, bytes or XML text): an uploaded file
+        return src[0], src[1] if isinstance(src[1], bytes) else str(src[1]).encode("utf-8")
     if isinstance(src, bytes):
         return None, src
     if isinstance(src, str) and src.lstrip().startswith("<"):

@@ -237,7 +237,13 @@ class _ProcessCompiler:
         self.index[ident] = position
         draft = _Draft(element, kind, scope)
         self.drafts.append(draft)
-        draft.fields = node_fields(element, kind, self.lanes.get(ident), self.ctx)
+        lane = self.lanes.get(ident)
+        if lane is None and scope is not None:
+            # content of a subprocess drawn in a lane belongs to that lane
+            lane = self.lanes.get(self.drafts[scope].element.get("id"))
+            if lane is not None:
+                self.lanes[ident] = lane
+        draft.fields = node_fields(element, kind, lane, self.ctx)
         if local_name(element) in CONTAINER_TAGS:
             self._read_lanes(element)
             self._walk(element, position)

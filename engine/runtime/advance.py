@@ -30,7 +30,7 @@ def start(graph: ProcessGraph, trigger: tr.Start, now: datetime,
                                  f"'{trigger.start_node}'")
         starts: tuple[int, ...] = (graph.index[trigger.start_node],)
     else:
-        starts = graph.start_nodes
+        starts = graph.start_nodes or _single_event_start(graph)
     if not starts:
         raise RuntimeFailure(f"process '{graph.key}' has no none start event to start it "
                              "with (start it by a message, signal or timer)")
@@ -38,6 +38,14 @@ def start(graph: ProcessGraph, trigger: tr.Start, now: datetime,
         run.new_token(s, 0)
     _finish(run, has_parent)
     return state, run.effects
+
+
+def _single_event_start(graph: ProcessGraph) -> tuple[int, ...]:
+    """A process whose only start event waits for a message, signal, timer or condition can
+    still be started by key, at that event (Camunda 7's startProcessInstanceByKey does so)."""
+    events = {*graph.message_starts.values(), *graph.signal_starts.values(),
+              *graph.timer_starts, *graph.conditional_starts}
+    return tuple(events) if len(events) == 1 else ()
 
 
 def advance(graph: ProcessGraph, state: InstanceState, trigger: Any, now: datetime,

@@ -17,7 +17,11 @@ def fire_subscription(run: Run, sub: Subscription, variables: dict[str, Any]) ->
     state = run.state
     node = graph.nodes[sub.node]
     owner = state.tokens.get(sub.token) if sub.token is not None else None
-    repeat = _reschedule_cycle(run, sub, node)
+    # a non-interrupting message/signal catcher (boundary or event-subprocess start) keeps
+    # listening while its activity or scope lives: each delivery starts one more path
+    keep = (sub.kind in ("message", "signal") and not node.interrupting
+            and node.kind in ("boundaryEvent", "startEvent"))
+    repeat = keep or _reschedule_cycle(run, sub, node)
     if not repeat:
         run.unsubscribe(sub)
 

@@ -123,7 +123,7 @@ class Run:
         if record:
             self.history("activity_completed", node, token)
         if node.compensation_handler is not None:
-            self.state.compensations.setdefault(token.scope, []).append(node.index)
+            self._log_compensable(token, node)
         self.detach(token)
         if token.inner:
             from engine.runtime.multi import inner_done
@@ -137,6 +137,19 @@ class Run:
             return
         token.wait = None
         self.take_outgoing(token, node)
+
+    def _log_compensable(self, token: Token, node: Node) -> None:
+        """Log a completed activity that has a compensation handler in the scope it ran in.
+        Each multi-instance/loop instance is logged (and later compensated) on its own, in
+        the scope around the activity; the activity as a whole is then not logged again."""
+        sid = token.scope
+        if token.inner:
+            scopes = self.state.scopes
+            body = scopes[scopes[sid].parent]  # type: ignore[index]
+            sid = body.parent  # type: ignore[assignment]
+        elif node.multi_instance is not None or node.loop is not None:
+            return
+        self.state.compensations.setdefault(sid, []).append(node.index)
 
     def take_outgoing(self, token: Token, node: Node) -> None:
         flows = self.graph.flows
@@ -217,12 +230,34 @@ class Run:
             next_handler(self, scope)
             return
         holder = state.tokens.get(scope.token) if scope.token is not None else None
-        comp = state.compensations.pop(scope.id, None)
-        if comp and scope.parent is not None:
-            state.compensations.setdefault(scope.parent, []).extend(comp)
+        self._pass_compensation_log(scope)
         del state.scopes[scope.id]
         if holder is not None:
             self.leave(holder)
+
+    def _pass_compensation_log(self, scope: Scope) -> None:
+        """A finished scope hands its compensation log to its parent. An embedded subprocess
+        without a handler of its own becomes one entry that keeps its inner log apart, so
+        compensating it later undoes its inner activities (or runs its compensation event
+        subprocess); one with its own handler is undone by that handler alone."""
+        from engine.runtime.compensation import compensation_start, drop_log
+
+        state = self.state
+        if scope.parent is None:
+            drop_log(state, scope.id)
+            return
+        node = self.graph.nodes[scope.node] if scope.node is not None else None
+        if scope.kind == "sub" and node is not None:
+            if node.compensation_handler is not None:
+                drop_log(state, scope.id)
+                return
+            if scope.id in state.compensations or compensation_start(self, node) is not None:
+                state.compensations.setdefault(scope.id, [])
+                state.compensations.setdefault(scope.parent, []).append([node.index, scope.id])
+                return
+        comp = state.compensations.pop(scope.id, None)
+        if comp:
+            state.compensations.setdefault(scope.parent, []).extend(comp)
 
     def enter_scope(self, token: Token, node: Node, kind: str = "sub") -> Scope:
         """Open a container's scope held by `token` and subscribe its event subprocesses."""
@@ -278,6 +313,9 @@ class Run:
             values = [(p.name, self.param_value(p, view, node)) for p in node.outputs]
             for name, value in values:
                 self.set_var(parent, name, value)
+        comp = self.state.compensations.pop(local.id, None)
+        if comp:
+            self.state.compensations.setdefault(parent, []).extend(comp)
         del scopes[local.id]
         token.scope = parent
 
@@ -324,6 +362,17 @@ class Run:
             return expr.evaluate(self.view(sid))
         except ExpressionError as e:
             raise RuntimeFailure(str(e), node.id if node else None) from e
+
+    def condition_holds(self, expr: Expression, sid: int, node: Node) -> bool:
+        """A conditional event's condition. As in Camunda 7 (`tryEvaluate`), a variable the
+        condition names but nobody has set yet makes it false rather than an error: the
+        event simply keeps waiting for the variable to appear."""
+        try:
+            return bool(expr.evaluate(self.view(sid)))
+        except ExpressionError as e:
+            if isinstance(e.__cause__, NameError):
+                return False
+            raise RuntimeFailure(str(e), node.id) from e
 
     def test(self, flow: Flow, token: Token) -> bool:
         try:
@@ -451,7 +500,9 @@ class Run:
         for sub in [s for s in state.subs.values() if s.scope == sid]:
             self.unsubscribe(sub)
         state.scopes.pop(sid, None)
-        state.compensations.pop(sid, None)
+        from engine.runtime.compensation import drop_log
+
+        drop_log(state, sid)
 
     def clear_scope(self, sid: int, keep: Token | None = None) -> None:
         """Cancel every token inside a scope (interrupting event subprocess, terminate)."""
@@ -598,7 +649,7 @@ class Run:
             if sub.id not in self.state.subs:
                 continue
             cond = nodes[sub.node].event.condition  # type: ignore[union-attr]
-            if cond is not None and self.evaluate(cond, sub.scope, nodes[sub.node]):
+            if cond is not None and self.condition_holds(cond, sub.scope, nodes[sub.node]):
                 from engine.runtime.events import fire_subscription
 
                 fire_subscription(self, sub, {})

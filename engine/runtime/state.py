@@ -110,8 +110,9 @@ class InstanceState:
         self.subs: dict[int, Subscription] = {}
         self.next_id = 1
         self.status = "running"
-        # scope id -> [(node, scope-vars snapshot id)] of completed compensable activities
-        self.compensations: dict[int, list[int]] = {}
+        # scope id -> completed compensable activities: node indexes, and
+        # [subprocess node, finished scope id] entries (see engine/runtime/compensation.py)
+        self.compensations: dict[int, list[Any]] = {}
 
     @property
     def variables(self) -> dict[str, Any]:

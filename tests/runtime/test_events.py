@@ -146,7 +146,7 @@ def test_terminate_end_event_cancels_other_branches(h):
         + flows("s>f", "f>a", "f>b", "a>term", "b>e")))
     iid = h.start()
     h.complete("a", iid)
-    assert h.status(iid) == "terminated"
+    assert h.status(iid) == "completed"
     assert h.tasks(iid) == []
     assert "b" in h.cancelled(iid)
 

@@ -33,6 +33,14 @@ def throw_message_or_signal(run: Run, token: Token, node: Node) -> None:
         key = run.evaluate(ev.correlation_key, token.scope, node) if ev.correlation_key else None
         run.effects.append(fx.MessageThrown(name or "", payload, node.id, key))
     else:
+        # Catchers in this very instance get the signal now, before the thrower moves on
+        # (it may reach its end in this step); the service broadcasts it to the others.
+        from engine.runtime.events import fire_subscription
+
+        for sub in [s for s in run.state.subs.values()
+                    if s.kind == "signal" and s.name == (name or "")]:
+            if sub.id in run.state.subs:
+                fire_subscription(run, sub, dict(payload))
         run.effects.append(fx.SignalThrown(name or "", payload, node.id))
 
 
@@ -76,17 +84,19 @@ class EndEvent(_ExternalThrow):
     def enter(self, run: Run, token: Token, node: Node) -> None:
         ev = node.event
         etype = ev.type if ev is not None else "none"
-        if etype in ("none", "cancel"):
+        if etype == "none":
             run.leave(token)
+        elif etype == "cancel":
+            from engine.runtime.compensation import compensate
+
+            compensate(run, token, node)   # then leaves through the cancel boundary
         elif etype == "terminate":
             run.history("activity_completed", node, token)
             sid = run.outer_scope(token)
             run.state.tokens.pop(token.id, None)
             run.clear_scope(sid)
-            scope = run.state.scopes[sid]
-            if scope.kind == "process":
-                run.state.status = "terminated"
-                run.effects.append(fx.InstanceEnded("terminated", run.state.variables, run.now))
+            # the scope ends as drawn: at process level the instance is "completed" (as in
+            # Camunda); "terminated" is kept for instances cancelled from outside
             run.check_scope(sid)
         elif etype in ("error", "escalation"):
             run.history("activity_completed", node, token)
@@ -158,7 +168,7 @@ class IntermediateCatchEvent(Behavior):
             run.leave(token)
             return
         if ev.type == "conditional" and ev.condition is not None:
-            if run.evaluate(ev.condition, token.scope, node):
+            if run.condition_holds(ev.condition, token.scope, node):
                 run.leave(token)
                 return
         run.wait(token, "catch")

@@ -152,6 +152,6 @@ class EventBasedGateway(Behavior):
             target = nodes[flows[i].target]
             ev = target.event
             if ev is not None and ev.type == "conditional" and ev.condition is not None:
-                if run.evaluate(ev.condition, token.scope, target):
+                if run.condition_holds(ev.condition, token.scope, target):
                     run.vars_changed = True
                     break

@@ -1,0 +1,1 @@
+"""Conformance tests: the shared third-party corpus replayed on Baton (see harness.py)."""
