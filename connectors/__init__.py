@@ -1,7 +1,18 @@
-"""Connectors: handlers that service tasks call, in process or through external workers."""
+"""Connectors: handlers that service tasks call, in process or through external workers.
 
-from connectors.errors import BpmnError, ConnectorError
-from connectors.registry import ConnectorContext, ConnectorPolicy, connector, registry
+Layer rule: this package imports nothing from `engine` or `tasklist_ui`.
+"""
 
-__all__ = ["BpmnError", "ConnectorError", "ConnectorContext", "ConnectorPolicy", "connector",
-           "registry"]
+from connectors.errors import BpmnError, CircuitOpen, ConnectorError, ConnectorTimeout
+from connectors.registry import (
+    ConnectorContext,
+    ConnectorPolicy,
+    Registration,
+    Registry,
+    connector,
+    function,
+    registry,
+)
+
+__all__ = ["BpmnError", "CircuitOpen", "ConnectorError", "ConnectorTimeout", "ConnectorContext",
+           "ConnectorPolicy", "Registration", "Registry", "connector", "function", "registry"]

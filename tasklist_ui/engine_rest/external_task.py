@@ -1,0 +1,255 @@
+"""`/external-task`: Camunda 7's external task API, for workers that run anywhere.
+
+Lock ownership follows Camunda: complete, failure, bpmnError and extendLock must name the
+worker that holds the lock (else 400); a task that no longer exists - completed, or
+cancelled because a boundary event interrupted it - is 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, jsonify
+
+from tasklist_ui.engine_rest import bp
+from tasklist_ui.engine_rest.auth import require_engine_role
+from tasklist_ui.engine_rest.common import (
+    arg,
+    arg_bool,
+    body,
+    check_args,
+    count,
+    engine,
+    field_int,
+    field_str,
+    no_content,
+    page,
+)
+from tasklist_ui.engine_rest.dto import external_task, locked_task
+from tasklist_ui.engine_rest.errors import invalid, not_found
+from tasklist_ui.engine_rest.longpoll import poll, waiter_for
+from tasklist_ui.engine_rest.reads import token_variables
+from tasklist_ui.engine_rest.values import read_variables, typed_map
+
+MAX_ASYNC_TIMEOUT_MS = 1_800_000          # Camunda's limit
+MAX_TASKS = 1000
+MAX_ERROR_MESSAGE = 4000
+MAX_ERROR_DETAILS = 100_000
+# topic filters Baton cannot apply yet: refused, since ignoring them would hand a worker
+# tasks it did not ask for
+UNSUPPORTED_TOPIC_FILTERS = ("businessKey", "processDefinitionId", "processDefinitionIdIn",
+                             "processDefinitionKey", "processDefinitionKeyIn",
+                             "processDefinitionVersionTag", "processVariables", "tenantIdIn")
+
+
+class _Topic:
+    def __init__(self, raw: Any, index: int) -> None:
+        where = f"topics[{index}]"
+        if not isinstance(raw, dict):
+            raise invalid(f"{where} must be an object with topicName and lockDuration")
+        name = raw.get("topicName")
+        if not isinstance(name, str) or not name:
+            raise invalid(f"{where}.topicName is required (a non-empty string)")
+        self.name = name
+        lock = raw.get("lockDuration")
+        if isinstance(lock, bool) or not isinstance(lock, int | float) or lock <= 0:
+            raise invalid(f"{where}.lockDuration is required: milliseconds > 0, "
+                          f"not {lock!r}")
+        self.lock_seconds = float(lock) / 1000.0
+        names = raw.get("variables")
+        if names is not None and (not isinstance(names, list)
+                                  or not all(isinstance(n, str) for n in names)):
+            raise invalid(f"{where}.variables must be a list of variable names or null")
+        self.variables = names
+        self.local_only = bool(raw.get("localVariables", False))
+        self.properties = bool(raw.get("includeExtensionProperties", False))
+        for key in UNSUPPORTED_TOPIC_FILTERS:
+            value = raw.get(key)
+            if value not in (None, {}, [], ""):
+                raise invalid(f"{where}.{key}: this filter is not supported by Baton yet; "
+                              "subscribe by topic name")
+        if raw.get("withoutTenantId") not in (None, False, True):
+            raise invalid(f"{where}.withoutTenantId must be true or false")
+
+
+@bp.post("/external-task/fetchAndLock")
+def fetch_and_lock() -> Any:
+    require_engine_role()
+    data = body(required=True)
+    worker = field_str(data, "workerId", required=True, max_len=255)
+    max_tasks = field_int(data, "maxTasks", default=1, minimum=0, maximum=MAX_TASKS)
+    use_priority = data.get("usePriority") or False
+    if not isinstance(use_priority, bool):
+        raise invalid("'usePriority' must be true or false")
+    wait_ms = field_int(data, "asyncResponseTimeout", default=0, minimum=0,
+                        maximum=MAX_ASYNC_TIMEOUT_MS)
+    _check_sorting(data.get("sorting"))
+    raw_topics = data.get("topics")
+    if not isinstance(raw_topics, list):
+        raise invalid("'topics' must be a list of {topicName, lockDuration}")
+    topics = [_Topic(t, i) for i, t in enumerate(raw_topics)]
+    if not topics or not max_tasks:
+        return jsonify([])
+    by_name = {t.name: t for t in topics}
+    eng = engine()
+    locks = {t.name: t.lock_seconds for t in topics}
+
+    def attempt() -> list[Any]:
+        return eng.fetch_and_lock(worker, locks, max_tasks=max_tasks, use_priority=use_priority)
+
+    interval = float(current_app.config.get("BATON_REST_POLL_INTERVAL", 0.5))
+    locked = poll(eng, attempt, (wait_ms or 0) / 1000.0, interval)
+    out = []
+    for task in locked:
+        topic = by_name[task.topic]
+        values = token_variables(eng, task.instance_id, task.token, topic.local_only)
+        props = _properties(eng, task) if topic.properties else None
+        out.append(locked_task(task, typed_map(values, topic.variables), props))
+    return jsonify(out)
+
+
+def _check_sorting(sorting: Any) -> None:
+    if sorting in (None, []):
+        return
+    if not isinstance(sorting, list):
+        raise invalid("'sorting' must be a list of {sortBy, sortOrder}")
+    for s in sorting:
+        if not isinstance(s, dict) or s.get("sortBy") != "createTime" \
+                or s.get("sortOrder", "asc") != "asc":
+            raise invalid("Baton sorts fetched tasks by createTime ascending (or by priority "
+                          "with usePriority); other sorting is not supported")
+
+
+def _properties(eng: Any, task: Any) -> dict[str, str]:
+    try:
+        node = eng.graph(task.definition_id).node(task.activity_id)
+    except Exception:  # noqa: BLE001 - a vanished definition has no properties to give
+        return {}
+    props = (node.ext or {}).get("properties") or {}
+    return {str(k): str(v) for k, v in props.items()}
+
+
+@bp.post("/external-task/<task_id>/complete")
+def complete_external(task_id: str) -> Response:
+    require_engine_role()
+    data = body()
+    worker = field_str(data, "workerId", required=True, max_len=255)
+    engine().complete_external(task_id, read_variables(data.get("variables")), worker_id=worker,
+                               local_variables=read_variables(data.get("localVariables"),
+                                                              "localVariables"))
+    return no_content()
+
+
+@bp.post("/external-task/<task_id>/failure")
+def failure(task_id: str) -> Response:
+    require_engine_role()
+    data = body()
+    worker = field_str(data, "workerId", required=True, max_len=255)
+    message = field_str(data, "errorMessage", max_len=1_000_000) or ""
+    details = field_str(data, "errorDetails", max_len=10_000_000)
+    retries = field_int(data, "retries", default=0, minimum=0)
+    timeout_ms = field_int(data, "retryTimeout", default=0, minimum=0)
+    eng = engine()
+    eng.fail_external(task_id, message[:MAX_ERROR_MESSAGE], retries=retries,
+                      retry_timeout=(timeout_ms or 0) / 1000.0, worker_id=worker,
+                      details=details[:MAX_ERROR_DETAILS] if details else None)
+    if retries and not timeout_ms:
+        waiter_for(eng).on_event("external_task_unlocked")
+    return no_content()
+
+
+@bp.post("/external-task/<task_id>/bpmnError")
+def bpmn_error(task_id: str) -> Response:
+    require_engine_role()
+    data = body()
+    worker = field_str(data, "workerId", required=True, max_len=255)
+    code = field_str(data, "errorCode", required=True, max_len=255)
+    message = field_str(data, "errorMessage", max_len=MAX_ERROR_MESSAGE)
+    engine().throw_bpmn_error(task_id, code, message, read_variables(data.get("variables")),
+                              worker_id=worker)
+    return no_content()
+
+
+@bp.post("/external-task/<task_id>/extendLock")
+def extend_lock(task_id: str) -> Response:
+    require_engine_role()
+    data = body()
+    worker = field_str(data, "workerId", required=True, max_len=255)
+    duration = field_int(data, "newDuration", required=True, minimum=1)
+    engine().extend_lock(task_id, (duration or 0) / 1000.0, worker)
+    return no_content()
+
+
+@bp.post("/external-task/<task_id>/unlock")
+def unlock(task_id: str) -> Response:
+    require_engine_role()
+    eng = engine()
+    eng.unlock_external(task_id)
+    waiter_for(eng).on_event("external_task_unlocked")   # fetchable again: wake pollers
+    return no_content()
+
+
+@bp.put("/external-task/<task_id>/retries")
+def set_retries(task_id: str) -> Response:
+    require_engine_role()
+    retries = field_int(body(required=True), "retries", required=True, minimum=0)
+    engine().set_external_retries(task_id, retries)
+    return no_content()
+
+
+def _get(task_id: str) -> Any:
+    got = engine().external_tasks(id=task_id)
+    if not got:
+        raise not_found(f"External task with id {task_id} does not exist")
+    return got[0]
+
+
+@bp.get("/external-task/<task_id>")
+def get_external_task(task_id: str) -> Any:
+    require_engine_role()
+    return jsonify(external_task(_get(task_id)))
+
+
+@bp.get("/external-task/<task_id>/errorDetails")
+def error_details(task_id: str) -> Response:
+    require_engine_role()
+    task = _get(task_id)
+    return Response(task.error_details or "", mimetype="text/plain")
+
+
+def _query() -> list[Any]:
+    check_args(("externalTaskId", "topicName", "workerId", "locked", "notLocked",
+                "processInstanceId", "activityId", "withRetriesLeft", "noRetriesLeft",
+                "businessKey"))
+    filters: dict[str, Any] = {}
+    for param, attr in (("externalTaskId", "id"), ("workerId", "worker_id"),
+                        ("processInstanceId", "instance_id"), ("activityId", "activity_id"),
+                        ("businessKey", "business_key")):
+        if arg(param) is not None:
+            filters[attr] = arg(param)
+    rows = engine().external_tasks(arg("topicName"), **filters)
+    if arg_bool("locked"):
+        rows = [r for r in rows if r.worker_id is not None]
+    if arg_bool("notLocked"):
+        rows = [r for r in rows if r.worker_id is None]
+    if arg_bool("withRetriesLeft"):
+        rows = [r for r in rows if r.retries is None or r.retries > 0]
+    if arg_bool("noRetriesLeft"):
+        rows = [r for r in rows if r.retries is not None and r.retries <= 0]
+    return rows
+
+
+@bp.get("/external-task")
+def external_tasks() -> Any:
+    require_engine_role()
+    rows = page(_query(), {"id": lambda r: r.id, "createTime": lambda r: r.created,
+                           "priority": lambda r: r.priority,
+                           "processInstanceId": lambda r: r.instance_id})
+    return jsonify([external_task(r) for r in rows])
+
+
+@bp.get("/external-task/count")
+def external_tasks_count() -> Any:
+    require_engine_role()
+    return jsonify(count(_query()))
+

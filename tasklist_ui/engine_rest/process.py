@@ -1,0 +1,411 @@
+"""Process definitions, deployments, instances, their variables, and messages."""
+
+from __future__ import annotations
+
+import fnmatch
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from engine import NotFound
+from tasklist_ui.engine_rest import bp
+from tasklist_ui.engine_rest.auth import require_engine_role
+from tasklist_ui.engine_rest.common import (
+    arg,
+    arg_bool,
+    arg_list,
+    body,
+    check_args,
+    count,
+    engine,
+    field_str,
+    no_content,
+    page,
+    self_link,
+)
+from tasklist_ui.engine_rest.dto import definition, instance
+from tasklist_ui.engine_rest.errors import RestError, invalid, not_found
+from tasklist_ui.engine_rest.reads import message_waiters
+from tasklist_ui.engine_rest.values import (
+    format_date,
+    raw_bytes,
+    read_value,
+    read_variables,
+    typed,
+    typed_map,
+)
+
+MAX_DEPLOYMENT_BYTES = 20 * 1024 * 1024
+BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
+
+
+# =========================================================================== definitions
+
+
+def _like(pattern: str, value: str | None) -> bool:
+    """Camunda's SQL LIKE: % any run, _ one character (case-sensitive)."""
+    if value is None:
+        return False
+    glob = pattern.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+    return fnmatch.fnmatchcase(value, glob.replace("%", "*").replace("_", "?"))
+
+
+def _definitions() -> list[Any]:
+    require_engine_role()
+    check_args(("key", "keyLike", "keysIn", "name", "nameLike", "latestVersion", "version",
+                "deploymentId", "processDefinitionId", "processDefinitionIdIn",
+                "versionTagLike", "versionTag", "resourceName", "resourceNameLike"))
+    rows = engine().definitions(arg("key"))
+    if arg_bool("latestVersion"):
+        latest: dict[str, Any] = {}
+        for d in rows:
+            if d.key not in latest or d.version > latest[d.key].version:
+                latest[d.key] = d
+        rows = list(latest.values())
+    filters = {
+        "keyLike": lambda d, v: _like(v, d.key),
+        "keysIn": lambda d, v: d.key in v.split(","),
+        "name": lambda d, v: d.name == v,
+        "nameLike": lambda d, v: _like(v, d.name),
+        "version": lambda d, v: str(d.version) == v,
+        "deploymentId": lambda d, v: d.deployment_id == v,
+        "processDefinitionId": lambda d, v: d.id == v,
+        "processDefinitionIdIn": lambda d, v: d.id in v.split(","),
+        "versionTag": lambda d, v: False,             # Baton has no version tags
+        "versionTagLike": lambda d, v: v.strip("%") == "",
+        "resourceName": lambda d, v: d.resource == v,
+        "resourceNameLike": lambda d, v: _like(v, d.resource),
+    }
+    for param, test in filters.items():
+        value = arg(param)
+        if value is not None:
+            rows = [d for d in rows if test(d, value)]
+    return rows
+
+
+_DEF_SORT = {"id": lambda d: d.id, "key": lambda d: d.key, "name": lambda d: d.name,
+             "version": lambda d: d.version, "deploymentId": lambda d: d.deployment_id,
+             "deployTime": lambda d: d.deployed_at}
+
+
+@bp.get("/process-definition")
+def definitions() -> Any:
+    rows = sorted(_definitions(), key=lambda d: (d.key, d.version))
+    return jsonify([definition(d) for d in page(rows, _DEF_SORT)])
+
+
+@bp.get("/process-definition/count")
+def definitions_count() -> Any:
+    return jsonify(count(_definitions()))
+
+
+def _by_key(key: str) -> Any:
+    require_engine_role()
+    try:
+        return engine().definition(key)
+    except NotFound:
+        raise not_found(f"No matching process definition with key: {key} and no "
+                        "tenant-id") from None
+
+
+def _by_id(definition_id: str) -> Any:
+    require_engine_role()
+    try:
+        return engine().definition_by_id(definition_id)
+    except NotFound:
+        raise not_found(f"No matching definition with id {definition_id}") from None
+
+
+@bp.get("/process-definition/key/<key>")
+def definition_by_key(key: str) -> Any:
+    return jsonify(definition(_by_key(key)))
+
+
+@bp.get("/process-definition/<definition_id>")
+def definition_by_id(definition_id: str) -> Any:
+    return jsonify(definition(_by_id(definition_id)))
+
+
+def _xml(d: Any) -> Any:
+    return jsonify({"id": d.id, "bpmn20Xml": d.xml.decode("utf-8", errors="replace")})
+
+
+@bp.get("/process-definition/key/<key>/xml")
+def xml_by_key(key: str) -> Any:
+    return _xml(_by_key(key))
+
+
+@bp.get("/process-definition/<definition_id>/xml")
+def xml_by_id(definition_id: str) -> Any:
+    return _xml(_by_id(definition_id))
+
+
+def _start(key: str, version: int | None) -> Any:
+    require_engine_role()
+    data = body()
+    if data.get("startInstructions"):
+        raise invalid("startInstructions are not supported by Baton: instances start at "
+                      "their start event")
+    business_key = field_str(data, "businessKey", max_len=255)
+    variables = read_variables(data.get("variables"))
+    eng = engine()
+    iid = eng.start(key, variables, business_key=business_key, version=version)
+    view = eng.instance(iid)
+    out = instance(view)
+    if data.get("withVariablesInReturn"):
+        out["variables"] = typed_map(view.variables)
+    return jsonify(out)
+
+
+@bp.post("/process-definition/key/<key>/start")
+def start_by_key(key: str) -> Any:
+    _by_key(key)
+    return _start(key, None)
+
+
+@bp.post("/process-definition/<definition_id>/start")
+def start_by_id(definition_id: str) -> Any:
+    d = _by_id(definition_id)
+    return _start(d.key, d.version)
+
+
+# =========================================================================== deployments
+
+
+@bp.post("/deployment/create")
+def deploy() -> Any:
+    require_engine_role()
+    if request.content_length is not None and request.content_length > MAX_DEPLOYMENT_BYTES:
+        raise RestError(413, "InvalidRequestException",
+                        f"the deployment is larger than {MAX_DEPLOYMENT_BYTES} bytes")
+    if not request.mimetype.startswith("multipart/"):
+        raise invalid("POST /deployment/create takes multipart/form-data with the BPMN "
+                      "files as file parts")
+    name = request.form.get("deployment-name") or None
+    source = request.form.get("deployment-source") or None
+    if request.form.get("tenant-id"):
+        raise invalid("tenant-id: Baton has no tenants")
+    files = [(part, f) for part in request.files for f in request.files.getlist(part)]
+    if not files:
+        raise invalid("the deployment has no files: send the BPMN files as file parts")
+    eng = engine()
+    with tempfile.TemporaryDirectory(prefix="baton-deploy-") as tmp:
+        paths = []
+        for i, (part, f) in enumerate(files):
+            filename = Path(f.filename or part or f"resource-{i}.bpmn").name
+            if not filename.lower().endswith(BPMN_SUFFIXES):
+                raise invalid(f"'{filename}': Baton deploys BPMN files (.bpmn, .bpmn20.xml, "
+                              ".xml) only")
+            target = Path(tmp) / f"{i:03d}" / filename     # keeps the file name as given
+            target.parent.mkdir()
+            f.save(target)
+            paths.append(target)
+        deployed = eng.deploy(*paths, name=name)
+    dep_id = deployed[0].deployment_id if deployed else None
+    new = {d.id: definition(_by_id(d.id)) for d in deployed if d.new}
+    return jsonify({
+        "links": self_link(f"/deployment/{dep_id}"), "id": dep_id, "name": name,
+        "source": source, "deploymentTime": format_date(eng.clock()), "tenantId": None,
+        "deployedProcessDefinitions": new or None, "deployedCaseDefinitions": None,
+        "deployedDecisionDefinitions": None, "deployedDecisionRequirementsDefinitions": None,
+    })
+
+
+# =========================================================================== instances
+
+_OPS = {
+    "eq": lambda a, b: a == b, "neq": lambda a, b: a != b,
+    "gt": lambda a, b: a > b, "gteq": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b, "lteq": lambda a, b: a <= b,
+    "like": lambda a, b: isinstance(a, str) and _like(str(b), a),
+}
+
+
+def _variable_filters(spec: str | None) -> list[tuple[str, str, Any]]:
+    """`variables=amount_gt_100,status_eq_open` (Camunda's syntax)."""
+    out = []
+    for part in (spec or "").split(","):
+        if not part:
+            continue
+        pieces = part.split("_")
+        for i in range(1, len(pieces) - 1):
+            if pieces[i] in _OPS:
+                name, op, raw = "_".join(pieces[:i]), pieces[i], "_".join(pieces[i + 1:])
+                break
+        else:
+            raise invalid(f"variables filter {part!r} is not name_operator_value "
+                          f"(operators: {', '.join(_OPS)})")
+        out.append((name, op, _coerce(raw)))
+    return out
+
+
+def _coerce(raw: str) -> Any:
+    if raw in ("true", "false"):
+        return raw == "true"
+    for conv in (int, float):
+        try:
+            return conv(raw)
+        except ValueError:
+            pass
+    return raw
+
+
+def _matches(variables: dict[str, Any], filters: list[tuple[str, str, Any]]) -> bool:
+    for name, op, value in filters:
+        if name not in variables:
+            return False
+        try:
+            if not _OPS[op](variables[name], value):
+                return False
+        except TypeError:
+            return False
+    return True
+
+
+def _instances() -> list[Any]:
+    require_engine_role()
+    check_args(("processDefinitionKey", "processDefinitionId", "businessKey",
+                "businessKeyLike", "processInstanceIds", "superProcessInstance", "variables",
+                "active", "processDefinitionKeyIn"))
+    if arg_bool("active") is False:
+        return []                         # Baton does not suspend instances
+    rows = engine().instances(status="running", key=arg("processDefinitionKey"),
+                              definition_id=arg("processDefinitionId"),
+                              business_key=arg("businessKey"),
+                              parent_id=arg("superProcessInstance"))
+    if arg("processDefinitionKeyIn"):
+        keys = set(arg_list("processDefinitionKeyIn") or [])
+        rows = [r for r in rows if r.key in keys]
+    if arg("businessKeyLike"):
+        rows = [r for r in rows if _like(arg("businessKeyLike") or "", r.business_key)]
+    if arg("processInstanceIds"):
+        ids = set(arg_list("processInstanceIds") or [])
+        rows = [r for r in rows if r.id in ids]
+    filters = _variable_filters(arg("variables"))
+    if filters:
+        rows = [r for r in rows if _matches(r.variables, filters)]
+    return rows
+
+
+_INST_SORT = {"instanceId": lambda r: r.id, "definitionKey": lambda r: r.key,
+              "definitionId": lambda r: r.definition_id, "businessKey": lambda r: r.business_key}
+
+
+@bp.get("/process-instance")
+def instances() -> Any:
+    return jsonify([instance(r) for r in page(_instances(), _INST_SORT)])
+
+
+@bp.get("/process-instance/count")
+def instances_count() -> Any:
+    return jsonify(count(_instances()))
+
+
+def _running(instance_id: str) -> Any:
+    require_engine_role()
+    try:
+        view = engine().instance(instance_id)
+    except NotFound:
+        view = None
+    if view is None or view.status != "running":
+        raise not_found(f"Process instance with id {instance_id} does not exist")
+    return view
+
+
+@bp.get("/process-instance/<instance_id>")
+def get_instance(instance_id: str) -> Any:
+    return jsonify(instance(_running(instance_id)))
+
+
+@bp.delete("/process-instance/<instance_id>")
+def cancel_instance(instance_id: str) -> Response:
+    _running(instance_id)
+    engine().cancel(instance_id, "deleted through the REST API")
+    return no_content()
+
+
+@bp.get("/process-instance/<instance_id>/variables")
+def get_variables(instance_id: str) -> Any:
+    return jsonify(typed_map(_running(instance_id).variables))
+
+
+def _variable(instance_id: str, name: str) -> Any:
+    variables = _running(instance_id).variables
+    if name not in variables:
+        raise not_found(f"process variable with name {name} does not exist")
+    return variables[name]
+
+
+@bp.get("/process-instance/<instance_id>/variables/<name>")
+def get_variable(instance_id: str, name: str) -> Any:
+    return jsonify(typed(_variable(instance_id, name)))
+
+
+@bp.get("/process-instance/<instance_id>/variables/<name>/data")
+def get_variable_data(instance_id: str, name: str) -> Response:
+    data, mimetype = raw_bytes(_variable(instance_id, name))
+    return Response(data, mimetype=mimetype)
+
+
+@bp.put("/process-instance/<instance_id>/variables/<name>")
+def put_variable(instance_id: str, name: str) -> Response:
+    _running(instance_id)
+    value = read_value(body(required=True), name)
+    engine().set_variables(instance_id, {name: value})
+    return no_content()
+
+
+@bp.post("/process-instance/<instance_id>/variables")
+def modify_variables(instance_id: str) -> Response:
+    _running(instance_id)
+    data = body(required=True)
+    if data.get("deletions"):
+        raise invalid("deletions: Baton does not delete process variables; set them to null")
+    modifications = read_variables(data.get("modifications"), "modifications")
+    if modifications:
+        engine().set_variables(instance_id, modifications)
+    return no_content()
+
+
+# =========================================================================== messages
+
+
+@bp.post("/message")
+def correlate() -> Any:
+    require_engine_role()
+    data = body(required=True)
+    name = field_str(data, "messageName", required=True, max_len=255)
+    business_key = field_str(data, "businessKey", max_len=255)
+    instance_id = field_str(data, "processInstanceId", max_len=255)
+    for unsupported in ("correlationKeys", "localCorrelationKeys", "processVariablesLocal",
+                        "processDefinitionId"):
+        if data.get(unsupported):
+            raise invalid(f"'{unsupported}' is not supported by Baton: correlate by message "
+                          "name, businessKey or processInstanceId")
+    if data.get("tenantId"):
+        raise invalid("tenantId: Baton has no tenants")
+    correlate_all = bool(data.get("all", False))
+    variables = read_variables(data.get("processVariables"), "processVariables")
+    eng = engine()
+    waiting = message_waiters(eng, name or "", business_key, instance_id)
+    got = eng.correlate_message(name, business_key=business_key, variables=variables,
+                                instance_id=instance_id, all=correlate_all)
+    if not data.get("resultEnabled"):
+        return no_content()
+    with_vars = bool(data.get("variablesInResultEnabled"))
+    results = []
+    for iid in got:
+        view = eng.instance(iid)
+        inst = instance(view)
+        entry: dict[str, Any] = {"resultType": "Execution" if waiting else "ProcessDefinition",
+                                 "processInstance": inst if not waiting else None,
+                                 "execution": {"id": iid, "processInstanceId": iid,
+                                               "ended": inst["ended"], "tenantId": None}
+                                 if waiting else None}
+        if with_vars:
+            entry["variables"] = typed_map(view.variables)
+        results.append(entry)
+    return jsonify(results)
+

@@ -1,0 +1,159 @@
+"""User tasks: query, claim, unclaim, complete.
+
+Analysts and admins (and requests when authentication is off) see every task; other users
+see the tasks they may work on. Claim and complete go through the engine's task rules, as
+the authenticated user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from engine import NotFound
+from tasklist_ui.engine_rest import bp
+from tasklist_ui.engine_rest.auth import unrestricted, user_id
+from tasklist_ui.engine_rest.common import (
+    arg,
+    arg_bool,
+    arg_int,
+    body,
+    check_args,
+    count,
+    engine,
+    field_str,
+    no_content,
+)
+from tasklist_ui.engine_rest.dto import task
+from tasklist_ui.engine_rest.errors import RestError, not_found
+from tasklist_ui.engine_rest.reads import token_variables
+from tasklist_ui.engine_rest.values import read_variables, typed_map
+
+_SORTS = {"created": "created", "dueDate": "due", "priority": "priority", "name": "name"}
+
+
+def _filters() -> dict[str, Any]:
+    check_args(("processInstanceId", "assignee", "candidateUser", "candidateGroup",
+                "unassigned", "taskDefinitionKey", "processDefinitionKey", "nameLike",
+                "processInstanceBusinessKey", "taskId"))
+    filters: dict[str, Any] = {}
+    for param, key in (("processInstanceId", "instance_id"), ("assignee", "assignee"),
+                       ("candidateUser", "candidate_user"), ("taskDefinitionKey", "activity_id"),
+                       ("processDefinitionKey", "definition_key"),
+                       ("processInstanceBusinessKey", "business_key"), ("taskId", "id")):
+        if arg(param) is not None:
+            filters[key] = arg(param)
+    if arg("candidateGroup") is not None:
+        filters["candidate_groups"] = [arg("candidateGroup")]
+    if arg_bool("unassigned"):
+        filters["unassigned"] = True
+    if arg("nameLike") is not None:
+        filters["name_like"] = (arg("nameLike") or "").strip("%")
+    if not unrestricted():
+        from flask import g
+
+        user = g.rest_user
+        filters["involving"] = (user.id, list(user.groups))
+    return filters
+
+
+@bp.get("/task")
+def tasks() -> Any:
+    sort = "created"
+    by, order = arg("sortBy"), arg("sortOrder")
+    if by is not None:
+        if by not in _SORTS or order not in ("asc", "desc"):
+            raise RestError(400, "InvalidRequestException",
+                            f"Cannot sort tasks by '{by}' '{order}' (sortBy: "
+                            f"{', '.join(_SORTS)}; sortOrder: asc or desc)")
+        sort = ("-" if order == "desc" else "") + _SORTS[by]
+    rows = engine().tasks(sort=sort, limit=arg_int("maxResults"),
+                          offset=arg_int("firstResult") or 0, **_filters())
+    return jsonify([task(t) for t in rows])
+
+
+@bp.get("/task/count")
+def tasks_count() -> Any:
+    return jsonify(count(engine().tasks(**_filters())))
+
+
+def _visible(task_id: str) -> Any:
+    eng = engine()
+    try:
+        t = eng.task(task_id)
+    except NotFound:
+        t = None
+    if t is None:
+        raise not_found(f"No matching task with id {task_id}")
+    if not unrestricted():
+        filters = _filters_for_one(t.id)
+        if not eng.tasks(**filters):
+            raise not_found(f"No matching task with id {task_id}")
+    return t
+
+
+def _filters_for_one(task_id: str) -> dict[str, Any]:
+    from flask import g
+
+    user = g.rest_user
+    return {"id": task_id, "involving": (user.id, list(user.groups))}
+
+
+@bp.get("/task/<task_id>")
+def get_task(task_id: str) -> Any:
+    return jsonify(task(_visible(task_id)))
+
+
+@bp.get("/task/<task_id>/variables")
+def task_variables(task_id: str) -> Any:
+    t = _visible(task_id)
+    return jsonify(typed_map(token_variables(engine(), t.instance_id, t.token)))
+
+
+@bp.post("/task/<task_id>/claim")
+def claim_task(task_id: str) -> Response:
+    data = body(required=True)
+    who = field_str(data, "userId", required=True, max_len=64)
+    me = user_id()
+    if me is not None and who != me:
+        from flask import g
+
+        from engine.identity import is_supervisor
+
+        if not is_supervisor(g.rest_user):
+            raise RestError(403, "AuthorizationException",
+                            f"user '{me}' may not claim task '{task_id}' for '{who}'")
+    from engine import Conflict
+
+    try:
+        engine().claim(task_id, who)
+    except Conflict as e:
+        # Camunda answers an already claimed task with 500 TaskAlreadyClaimedException
+        raise RestError(500, "TaskAlreadyClaimedException", str(e)) from None
+    return no_content()
+
+
+@bp.post("/task/<task_id>/unclaim")
+def unclaim_task(task_id: str) -> Response:
+    eng = engine()
+    me = user_id()
+    if me is None:                      # authentication off: act as the assignee
+        t = eng.task(task_id)
+        if t.assignee is None:
+            return no_content()
+        me = t.assignee
+    eng.unclaim(task_id, me)
+    return no_content()
+
+
+@bp.post("/task/<task_id>/complete")
+def complete_user_task(task_id: str) -> Any:
+    data = body()
+    variables = read_variables(data.get("variables"))
+    eng = engine()
+    t = eng.task(task_id)
+    eng.complete_task(task_id, variables, user=user_id())
+    if data.get("withVariablesInReturn"):
+        return jsonify(typed_map(eng.variables(t.instance_id)))
+    return no_content()
