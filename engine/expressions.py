@@ -15,7 +15,17 @@ graph and call them from any thread.
 
 Scripts are a Python subset: assignments, if/for/while, comprehensions and calls of safe
 builtins; no import, def, lambda, class, try, with, raise (use `assert cond, 'message'`),
-global, attribute assignment, or names/attributes starting with '_'/'__'.
+global, attribute assignment, or names/attributes starting with '_'/'__'. A script's last
+expression statement is its value (Camunda's camunda:resultVariable on script tasks).
+
+Camunda 7's `execution` object is translated at compile time (`expr/execution.py`), never
+exposed: `execution.getVariable('x')`/`hasVariable` work everywhere; `setVariable`,
+`removeVariable` and facts such as `execution.processInstanceId` only where side effects
+belong - scripts (`compile_script`) and *actions* (`compile_action`: execution listeners,
+`camunda:expression` service tasks, JUEL script tasks), which return an `Outcome` from
+`perform(variables, context)`. Groovy/JavaScript scripts run when they are also Python
+(typically a few `execution.setVariable("x", true);` lines): `//` comment lines are dropped
+and `true`/`false`/`null` read as Python's True/False/None.
 """
 
 from __future__ import annotations
@@ -26,23 +36,25 @@ import reprlib
 import textwrap
 import types
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from engine.expr import feel, juel
+from engine.expr import execution, feel, juel
 from engine.expr.checker import check
 from engine.expr.errors import BudgetExhausted, GuardError, Refused
 from engine.expr.guards import current_fuel, new_fuel
+from engine.expr.names import OUT, VALUE
 from engine.expr.rewrite import (
     build_function,
     expression_return,
     guard,
     script_return,
+    store_value,
     unique_filename,
 )
 
 __all__ = [
-    "EXPRESSION_BUDGET", "SCRIPT_BUDGET", "Expression", "ExpressionError", "Script",
-    "compile_expression", "compile_script", "is_truthy_condition",
+    "EXPRESSION_BUDGET", "SCRIPT_BUDGET", "Expression", "ExpressionError", "Outcome", "Script",
+    "compile_action", "compile_expression", "compile_script", "is_truthy_condition",
 ]
 
 EXPRESSION_BUDGET = 100_000      # loop steps (comprehension items) per evaluation
@@ -169,12 +181,13 @@ class _Compiled:
         self._metered = metered
         self._filename = filename
 
-    def _call_metered(self, variables: Mapping[str, Any]) -> Any:
+    def _call_metered(self, variables: Mapping[str, Any],
+                      context: Mapping[str, Any] | None = None) -> Any:
         """Run with a fresh budget, visible to the guards that charge big allocations."""
         fuel = new_fuel(self._budget)
         token = current_fuel.set(fuel)
         try:
-            return self._fn(variables, fuel)
+            return self._fn(variables, fuel, context)
         except Exception as exc:
             raise self._failure(exc) from exc
         finally:
@@ -213,31 +226,79 @@ class Expression(_Compiled):
             raise self._failure(exc) from exc
 
 
-class Script(_Compiled):
-    """A compiled script; `run` returns the variables it set instead of writing them."""
+class Outcome(NamedTuple):
+    """What a script or action did, for the runtime to apply (`Script.perform`)."""
 
-    __slots__ = ("_reported", "_compare")
+    value: Any                  # its last expression's value (a JUEL action's value), or None
+    variables: dict[str, Any]   # set like Camunda's setVariable: the nearest scope that has it
+    local: dict[str, Any]       # set with execution.setVariableLocal: the current scope
+    deleted: tuple[str, ...]    # removed (`del name`, execution.removeVariable)
+
+
+def _plain(value: Any) -> Any:
+    """A value fit to become a variable; _MISSING for functions, modules and iterators."""
+    if type(value) in _PLAIN_TYPES:
+        return value
+    if isinstance(value, range):
+        return list(value)
+    if callable(value) or isinstance(value, types.ModuleType | Iterator):
+        return _MISSING
+    return value
+
+
+class Script(_Compiled):
+    """A compiled script or action; it returns the variables it set instead of writing them.
+
+    `has_value`: the script ends with an expression (its value is `Outcome.value`);
+    `uses_context`: it reads facts about the instance (pass `context` to `perform`)."""
+
+    __slots__ = ("_reported", "_compare", "_deleted", "_local", "_records", "has_value",
+                 "uses_context", "_language", "_action")
     _kind = "script"
 
     def __init__(self, source: str, where: str, fn: Callable[..., Any], reported: tuple[str, ...],
-                 compare: frozenset[str], budget: int, metered: bool, filename: str) -> None:
+                 compare: frozenset[str], budget: int, metered: bool, filename: str,
+                 deleted: tuple[str, ...] = (), *, local: frozenset[str] = frozenset(),
+                 records: bool = False, has_value: bool = False, uses_context: bool = False,
+                 language: str | None = None, action: bool = False) -> None:
         self._init(source, where, fn, budget, metered, filename)
         self._reported = reported   # names the script may bind or mutate
         self._compare = compare     # of those, names that were loaded from the variables
+        self._deleted = deleted     # names a `del name` statement may remove
+        self._local = local         # names set with execution.setVariableLocal
+        self._records = records     # JUEL execution.setVariable calls fill __baton_out
+        self.has_value = has_value
+        self.uses_context = uses_context
+        self._language = language
+        self._action = action
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as its text: unpickling compiles it again."""
-        return (_recompile_script, (self.source, self.where, self._budget))
+        return (_recompile_script, (self.source, self.where, self._budget, self._language,
+                                    self._action))
 
     def run(self, variables: Mapping[str, Any]) -> dict[str, Any]:
         """Execute; return {name: value} for every top-level name the script assigned, and
         every variable it changed in place (d[k] = v, items.append(x)). Functions, modules
         and iterators are dropped; a range becomes a list."""
+        return self.run_with_deletions(variables)[0]
+
+    def run_with_deletions(self, variables: Mapping[str, Any]
+                           ) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """Like `run`, and also name the variables the script removed with `del name`
+        (so the caller can remove them too instead of silently keeping them)."""
+        outcome = self.perform(variables)
+        return {**outcome.variables, **outcome.local}, outcome.deleted
+
+    def perform(self, variables: Mapping[str, Any],
+                context: Mapping[str, Any] | None = None) -> Outcome:
+        """Execute with `context` (instance_id, business_key, activity_id, activity_name,
+        event_name, definition_id - what `execution.*` facts read) and say what changed."""
         if self._metered:
-            scope = self._call_metered(variables)
+            scope = self._call_metered(variables, context)
         else:
             try:
-                scope = self._fn(variables, None)
+                scope = self._fn(variables, None, context)
             except Exception as exc:
                 raise self._failure(exc) from exc
         result: dict[str, Any] = {}
@@ -247,13 +308,29 @@ class Script(_Compiled):
                 continue  # never assigned on the path taken, or deleted
             if name in self._compare and value is variables.get(name, _MISSING):
                 continue  # still the variable's own value
-            if type(value) not in _PLAIN_TYPES:
-                if isinstance(value, range):
-                    value = list(value)
-                elif (callable(value) or isinstance(value, types.ModuleType | Iterator)):
+            value = _plain(value)
+            if value is not _MISSING:
+                result[name] = value
+        gone = [n for n in self._deleted if n not in scope and n in variables]
+        local = {name: result.pop(name) for name in self._local if name in result}
+        if self._records:
+            for name, value, is_local in scope[OUT]:
+                result.pop(name, None)
+                local.pop(name, None)
+                if execution.is_removal(value):
+                    if name not in gone:
+                        gone.append(name)
                     continue
-            result[name] = value
-        return result
+                if name in gone:
+                    gone.remove(name)
+                value = _plain(value)
+                if value is not _MISSING:
+                    (local if is_local else result)[name] = value
+        value = None
+        if self.has_value:
+            value = _plain(scope.get(VALUE))
+            value = None if value is _MISSING else value
+        return Outcome(value, result, local, tuple(gone))
 
 
 # --------------------------------------------------------------------------- compiling
@@ -286,14 +363,19 @@ def _detect(text: str, language: str | None) -> str:
     return "python"
 
 
-def _parse_expression(text: str, dialect: str) -> ast.expr:
+def _parse_expression(text: str, dialect: str, actions: bool = False) -> ast.expr:
     if dialect == "feel":
         return feel.parse(text[1:] if text.startswith("=") else text)
     if dialect == "juel":
-        return juel.parse(text) if juel.contains_juel(text) else juel.parse_bare(text)
+        if juel.contains_juel(text):
+            return juel.parse(text, actions=actions)
+        return juel.parse_bare(text, actions=actions)
     if text in ("true", "false"):  # what a Camunda 7 diagram means by a bare true/false
         return ast.Constant(value=text == "true")
-    return ast.parse(text, mode="eval").body
+    tree = ast.parse(text, mode="eval")
+    if execution.mentions_execution(tree):
+        tree = execution.PythonTranslator(statements=False).visit(tree)
+    return tree.body
 
 
 def compile_expression(source: str, *, where: str = "", budget: int = EXPRESSION_BUDGET,
@@ -323,8 +405,98 @@ def compile_expression(source: str, *, where: str = "", budget: int = EXPRESSION
                       use.has_loops or many_guards, filename, language)
 
 
-def compile_script(source: str, *, where: str = "", budget: int = SCRIPT_BUDGET) -> Script:
-    """Compile a script task body (a Python subset, see the module docstring)."""
+def compile_script(source: str, *, where: str = "", budget: int = SCRIPT_BUDGET,
+                   language: str | None = None) -> Script:
+    """Compile a script task body (a Python subset, see the module docstring).
+
+    `language` is the diagram's scriptFormat: groovy/javascript bodies get the compatibility
+    steps of the module docstring; any other value changes nothing."""
+    return _compile_statements(source, where, budget, language, action=False)
+
+
+def compile_action(source: str, *, where: str = "", budget: int = SCRIPT_BUDGET,
+                   language: str | None = None) -> Script:
+    """Compile something run for its effect: an execution listener (its `expression` or
+    script), a service task's `camunda:expression`, a JUEL/FEEL script task.
+
+    A JUEL (`${...}`/`#{...}`) or FEEL (`= ...`) text is one expression whose value is
+    `Outcome.value` and whose `execution.setVariable(...)` calls are the outcome's variables;
+    any other text is a script (`compile_script`). `language` forces the dialect as in
+    `compile_expression` (groovy/javascript mean a script)."""
+    if not isinstance(source, str):
+        raise ExpressionError(f"expected text, got {type(source).__name__}", source=str(source),
+                              where=where, refused=True, kind="script")
+    text = source.strip()
+    dialect = "python" if _is_java_like(language) else _detect(text, language)
+    if dialect == "python":
+        return _compile_statements(source, where, budget, language, action=True)
+    try:
+        if not text:
+            raise Refused("it is empty")
+        if len(text) > MAX_EXPRESSION_LENGTH:
+            raise Refused(f"it is longer than {MAX_EXPRESSION_LENGTH} characters")
+        tree = ast.Expression(body=_parse_expression(text, dialect, actions=True))
+        use = check(tree, script=False)
+        guarded, many_guards = guard(tree)
+        records = execution.uses_helper(guarded, "__baton_record") or execution.uses_helper(
+            guarded, "__baton_record_removal")
+        body: list[ast.stmt] = [_start_recording()] if records else []
+        body += [store_value(guarded.body), script_return()]  # type: ignore[attr-defined]
+        filename = unique_filename(where or "action")
+        fn = build_function(body, use.reads, filename)
+    except (Refused, SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+        raise _refusal(exc, source, where, "expression") from None
+    return Script(source, where, fn, (), frozenset(), budget, use.has_loops or many_guards,
+                  filename, records=records, has_value=True,
+                  uses_context=execution.uses_helper(guarded, "__baton_execution"),
+                  language=language, action=True)
+
+
+_JAVA_LIKE = ("groovy", "javascript", "ecmascript", "js", "nashorn", "graal")
+
+
+def _is_java_like(language: str | None) -> bool:
+    lowered = (language or "").strip().lower()
+    return any(lowered == name or lowered.startswith(name) for name in _JAVA_LIKE)
+
+
+_LINE_COMMENT = re.compile(r"^[ \t]*//.*$", re.MULTILINE)
+
+
+class _JavaLiterals(ast.NodeTransformer):
+    """Groovy/JavaScript `true`, `false` and `null` as Python constants (unless the script
+    itself binds such a name)."""
+
+    _VALUES = {"true": True, "false": False, "null": None}
+
+    def __init__(self, bound: set[str]) -> None:
+        self.bound = bound
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if (isinstance(node.ctx, ast.Load) and node.id in self._VALUES
+                and node.id not in self.bound):
+            return ast.copy_location(ast.Constant(value=self._VALUES[node.id]), node)
+        return node
+
+
+def _java_compatible(text: str) -> ast.Module:
+    """Parse a groovy/javascript body that is also Python: drop `//` comment lines (kept as
+    blank lines, so line numbers still match), read true/false/null as Python constants."""
+    module = ast.parse(_LINE_COMMENT.sub("", text), mode="exec")
+    bound = {node.id for node in ast.walk(module)
+             if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
+    return _JavaLiterals(bound).visit(module)
+
+
+def _start_recording() -> ast.stmt:
+    """`__baton_out = []`: where JUEL's execution.setVariable calls are recorded."""
+    target = ast.Name(id=OUT, ctx=ast.Store())
+    target.baton_internal = True  # type: ignore[attr-defined]
+    return ast.Assign(targets=[target], value=ast.List(elts=[], ctx=ast.Load()))
+
+
+def _compile_statements(source: str, where: str, budget: int, language: str | None,
+                        action: bool) -> Script:
     if not isinstance(source, str):
         raise ExpressionError(f"expected text, got {type(source).__name__}", source=str(source),
                               where=where, refused=True, kind="script")
@@ -332,7 +504,17 @@ def compile_script(source: str, *, where: str = "", budget: int = SCRIPT_BUDGET)
         if len(source) > MAX_SCRIPT_LENGTH:
             raise Refused(f"it is longer than {MAX_SCRIPT_LENGTH} characters")
         # Scripts pasted into XML are often indented as a block.
-        module = ast.parse(textwrap.dedent(source), mode="exec")
+        text = textwrap.dedent(source)
+        if _is_java_like(language):
+            module = _java_compatible(text)
+        else:
+            module = ast.parse(text, mode="exec")
+        translator = execution.PythonTranslator(statements=True)
+        if execution.mentions_execution(module):
+            module = translator.visit(module)
+        has_value = bool(module.body) and isinstance(module.body[-1], ast.Expr)
+        if has_value:
+            module.body[-1] = store_value(module.body[-1].value)  # type: ignore[attr-defined]
         use = check(module, script=True)
         guarded, many_guards = guard(module)
         filename = unique_filename(where or "script")
@@ -343,7 +525,10 @@ def compile_script(source: str, *, where: str = "", budget: int = SCRIPT_BUDGET)
     reported = tuple(sorted(use.assigned | use.mutated))
     compare = frozenset(use.reads - use.mutated)
     return Script(source, where, fn, reported, compare, budget, use.has_loops or many_guards,
-                  filename)
+                  filename, tuple(sorted(use.deleted)),
+                  local=frozenset(translator.local_names), has_value=has_value,
+                  uses_context=execution.uses_helper(guarded, "__baton_execution"),
+                  language=language, action=action)
 
 
 def _recompile_expression(source: str, where: str, budget: int,
@@ -351,5 +536,8 @@ def _recompile_expression(source: str, where: str, budget: int,
     return compile_expression(source, where=where, budget=budget, language=language)
 
 
-def _recompile_script(source: str, where: str, budget: int) -> Script:
-    return compile_script(source, where=where, budget=budget)
+def _recompile_script(source: str, where: str, budget: int, language: str | None = None,
+                      action: bool = False) -> Script:
+    if action:
+        return compile_action(source, where=where, budget=budget, language=language)
+    return compile_script(source, where=where, budget=budget, language=language)

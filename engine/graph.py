@@ -165,6 +165,7 @@ class Flow:
     name: str | None = None
     condition: Expression | None = None
     line: int | None = None
+    listeners: tuple[Script, ...] = ()           # camunda:executionListener event="take"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,6 +192,7 @@ class Node:
     event_starts: tuple[int, ...] = ()           # eventSubProcess: its (single) start event node
     # joins
     join_upstream: frozenset[int] = frozenset()  # inclusive join: nodes from which it is reachable
+    join_reach: tuple[frozenset[int], ...] = ()  # ... per incoming flow (same order as incoming)
     # compensation
     is_for_compensation: bool = False
     compensation_handler: int | None = None      # activity: node that compensates it
@@ -217,6 +219,9 @@ class Node:
     message_ref: str | None = None               # receive/send tasks: message name
     pre_script: Script | None = None             # spiffworkflow:preScript
     post_script: Script | None = None            # spiffworkflow:postScript
+    # camunda:executionListener (expressions and scripts, see engine.expressions.compile_action)
+    listeners_start: tuple[Script, ...] = ()
+    listeners_end: tuple[Script, ...] = ()
     ext: Mapping[str, Any] = field(default_factory=_empty)               # other extension data (documentation, properties)
 
     @property
@@ -245,6 +250,8 @@ class ProcessGraph:
     executable: bool = True
     lanes: Mapping[str, str] = field(default_factory=_empty)             # node id -> lane name
     ext: Mapping[str, Any] = field(default_factory=_empty)
+    listeners_start: tuple[Script, ...] = ()     # the process's camunda:executionListener
+    listeners_end: tuple[Script, ...] = ()
 
     def node(self, node_id: str) -> Node:
         return self.nodes[self.index[node_id]]

@@ -19,6 +19,7 @@ from lxml import etree
 from engine.bpmn.context import Context
 from engine.bpmn.diagram import compile_diagram
 from engine.bpmn.errors import BpmnValidationError, Problem, ProblemList, local_name
+from engine.bpmn.extensions import execution_listeners
 from engine.bpmn.nodes import (
     FLOW_NODE_TAGS,
     PASSIVE_ELEMENTS,
@@ -196,6 +197,7 @@ class _ProcessCompiler:
             executable=self.executable,
             lanes=frozen(self.lanes),
             ext=frozen(self._process_ext()),
+            **execution_listeners(self.process_el, self.ctx),
             message_starts=frozen(process_level.pop("message_starts")),
             signal_starts=frozen(process_level.pop("signal_starts")),
             **process_level,
@@ -296,6 +298,7 @@ class _ProcessCompiler:
                 "index": len(flows), "id": ident, "source": source, "target": target,
                 "name": element.get("name"), "line": element.sourceline,
                 "condition": self._condition(element),
+                **execution_listeners(element, self.ctx, events=("take",)),
             })
             self.kept_flow_elements.append(element)
         return flows

@@ -7,7 +7,9 @@ Three kinds of text appear in diagrams and they must not be confused:
 - attribute values (camunda:assignee="demo", candidateGroups="sales, management"): plain text
   is a *literal string*, only `${...}`, `#{...}` or a leading `=` (FEEL, zeebe) make it an
   expression - otherwise "demo" would be read as a variable named demo;
-- scripts (scriptTask, spiffworkflow:preScript): statements.
+- scripts (scriptTask, spiffworkflow:preScript): statements;
+- actions (execution listeners, camunda:expression on service tasks, JUEL script tasks):
+  an expression or a script run for its effect, which may call execution.setVariable(...).
 
 A text that does not compile becomes a validation Problem on its element, never an exception,
 so the analyst sees every broken expression of a diagram at once.
@@ -24,6 +26,7 @@ from engine.expressions import (
     Expression,
     ExpressionError,
     Script,
+    compile_action,
     compile_expression,
     compile_script,
 )
@@ -104,14 +107,35 @@ class ExpressionCompiler:
         if text is None or not text.strip():
             return None
         try:
-            return compile_script(text, where=_where(element, what))
+            return compile_script(text, where=_where(element, what), language=language)
         except ExpressionError as exc:
-            hint = ""
-            if language and language.strip().lower() not in {"", "python"}:
-                hint = (f" (scriptFormat '{language}' is not supported; Baton runs Python "
-                        "scripts in its sandbox)")
-            self.problems.add(element, f"{what} does not compile: {_reason(exc)}{hint}")
+            self.problems.add(element, f"{what} does not compile: {_reason(exc)}"
+                                       f"{_script_hint(language)}")
             return None
+
+    def action(self, text: str | None, element: etree._Element, what: str, *,
+               language: str | None = None, warn: bool = False) -> Script | None:
+        """Something run for its effect (see the module docstring). `warn`: a text that does
+        not compile is a warning and is dropped (listeners), not a problem."""
+        if text is None or not text.strip():
+            return None
+        try:
+            return compile_action(text, where=_where(element, what), language=language)
+        except ExpressionError as exc:
+            message = f"{what} {_excerpt(text)} does not compile: {_reason(exc)}"
+            if warn:
+                self.problems.warn(element, f"{message}{_script_hint(language)}; Baton ignores it")
+            else:
+                self.problems.add(element, f"{message}{_script_hint(language)}")
+            return None
+
+
+def _script_hint(language: str | None) -> str:
+    if language and language.strip().lower() not in {"", "python", "juel", "feel"}:
+        return (f" (scriptFormat '{language}' is not supported as such: Baton runs Python in "
+                "its sandbox, and groovy/javascript only when the text is also valid Python, "
+                "such as execution.setVariable(\"name\", value) lines)")
+    return ""
 
 
 def _excerpt(text: str, limit: int = 80) -> str:

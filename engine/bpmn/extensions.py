@@ -28,7 +28,7 @@ from engine.bpmn.parser import (
     text_of,
     vendor_attr,
 )
-from engine.expressions import ExpressionError, compile_expression
+from engine.expressions import Script
 from engine.graph import IOParam
 
 _SIMPLE_DELEGATE = re.compile(r"^\s*[$#]\{\s*([A-Za-z_][\w.]*)\s*\}\s*$")
@@ -58,6 +58,10 @@ def implementation(element: etree._Element, ctx: Context, *,
         if not topic:
             ctx.problems.add(owner, "camunda:type=\"external\" needs a camunda:topic")
         fields.update(task_type="external", topic=(topic or "").strip() or None)
+    elif expression is not None and "execution" in expression:
+        # run for its effect: ${execution.setVariable('x', 1)} (value -> resultVariable)
+        fields.update(task_type="expression",
+                      script=ctx.exprs.action(expression, owner, "camunda:expression"))
     elif expression is not None:
         fields.update(task_type="expression",
                       expression=ctx.exprs.expression(expression, owner, "camunda:expression"))
@@ -278,42 +282,66 @@ def extra_data(element: etree._Element, ctx: Context) -> dict[str, Any]:
     decision = vendor_attr(element, "decisionRef")
     for spiff_decision in extension_children(element, SPIFF, "calledDecisionId"):
         decision = decision or text_of(spiff_decision)
+    for zeebe_decision in extension_children(element, ZEEBE, "calledDecision"):
+        decision = decision or zeebe_decision.get("decisionId")
+        zeebe_result = (zeebe_decision.get("resultVariable") or "").strip()
+        if zeebe_result:
+            ext["decision_result_variable"] = zeebe_result
+            ext["map_decision_result"] = "value"  # Zeebe stores the DMN value as it is
     if decision:
         ext["decision_ref"] = decision.strip()
+    map_result = (vendor_attr(element, "mapDecisionResult") or "").strip()
+    if map_result:
+        ext["map_decision_result"] = map_result  # camunda:mapDecisionResult
     for spiff_tag in ("instructionsForEndUser", "unitTests"):
         for item in extension_children(element, SPIFF, spiff_tag):
             if text_of(item):
                 ext[spiff_tag] = text_of(item)
-    listeners = _execution_listeners(element, ctx)
-    if listeners:
-        ext["execution_listeners"] = listeners
     return ext
 
 
-def _execution_listeners(element: etree._Element, ctx: Context) -> tuple:
-    """camunda:executionListener with an expression: (event, Expression) pairs in ext.
+# Node/Flow/ProcessGraph field per listener event.
+LISTENER_FIELDS = {"start": "listeners_start", "end": "listeners_end", "take": "listeners"}
 
-    Listeners are side effects outside the drawn flow, so one Baton cannot run (a Java class,
-    a script file, or an expression the sandbox refuses such as execution.setVariable) is a
-    warning, not a reason to refuse the whole diagram.
-    """
-    listeners = []
+
+def execution_listeners(element: etree._Element, ctx: Context,
+                        events: tuple[str, ...] = ("start", "end")) -> dict[str, Any]:
+    """camunda:executionListener -> `listeners_start` / `listeners_end` (`listeners` for the
+    `take` event of a sequence flow): compiled actions, in document order.
+
+    An `expression` or an inline `camunda:script` runs in the sandbox (it may call
+    execution.setVariable). Listeners are side effects outside the drawn flow, so one Baton
+    cannot run (a Java class, a delegate expression, a script resource, a text the sandbox
+    refuses, an event it does not fire) is a deploy warning, not a reason to refuse the
+    whole diagram."""
+    found: dict[str, list[Script]] = {event: [] for event in events}
     for listener in extension_children(element, CAMUNDA_LIKE, "executionListener"):
-        event = (listener.get("event") or "").strip()
+        event = (listener.get("event") or "").strip() or ("take" if "take" in events else "")
+        if event not in found:
+            ctx.problems.warn(element, f"a camunda:executionListener for event '{event}' is "
+                                       f"ignored by Baton (it runs {'/'.join(events)} "
+                                       "listeners here)")
+            continue
+        what = f"{event} executionListener"
         expression = listener.get("expression")
-        if expression is None:
-            ctx.problems.warn(element, "a camunda:executionListener without an expression "
-                                       "(Java class, delegate or script) is ignored by Baton")
-            continue
-        try:
-            expr = compile_expression(expression, where=f"{local_name(element)} "
-                                                        f"'{element.get('id')}' executionListener")
-        except ExpressionError as exc:
-            ctx.problems.warn(element, f"camunda:executionListener {expression!r} is ignored: "
-                                       f"{exc.problem}")
-            continue
-        listeners.append((event, expr))
-    return tuple(listeners)
+        script = next((child for child in listener if isinstance(child.tag, str)
+                       and local_name(child) == "script"), None)
+        compiled = None
+        if expression is not None:
+            compiled = ctx.exprs.action(expression, element, what, warn=True)
+        elif script is not None and script.get("resource") is None:
+            compiled = ctx.exprs.action(script_text(script), element, what, warn=True,
+                                        language=script.get("scriptFormat"))
+        else:
+            kind = ("a script resource" if script is not None
+                    else "a delegate expression" if listener.get("delegateExpression")
+                    else "a Java class" if listener.get("class") else "nothing to run")
+            ctx.problems.warn(element, f"a camunda:executionListener with {kind} is ignored by "
+                                       "Baton (it runs listener expressions and inline scripts)")
+        if compiled is not None:
+            found[event].append(compiled)
+    return {LISTENER_FIELDS[event]: tuple(scripts) for event, scripts in found.items()
+            if scripts}
 
 
 def spiff_scripts(element: etree._Element, ctx: Context) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from engine.bpmn.events import compile_event, definitions_of
 from engine.bpmn.extensions import (
     async_flags,
     call_activity,
+    execution_listeners,
     extra_data,
     implementation,
     io_mappings,
@@ -66,6 +67,7 @@ def node_fields(element: etree._Element, kind: str, lane: str | None,
         ext["transaction"] = True
     fields.update(async_flags(element))
     fields.update(io_mappings(element, ctx))
+    fields.update(execution_listeners(element, ctx))
     if kind in EVENT_KINDS:
         fields.update(_event_fields(element, kind, ctx))
     elif kind in TASK_KINDS or kind == "eventSubProcess":
@@ -154,9 +156,11 @@ def _script_task(element: etree._Element, ctx: Context) -> dict[str, Any]:
     text = script_text(bpmn_child(element, "script"))
     if text is None:
         return fields
-    if script_format and script_format.lower() == "juel":
-        # A JUEL "script" is one expression evaluated for its value (or side effect).
-        fields["expression"] = ctx.exprs.expression(text, element, "script", language="juel")
+    if script_format and script_format.strip().lower() in ("juel", "feel"):
+        # One expression run for its value (camunda:resultVariable) or its side effects
+        # (#{execution.setVariable('invoked', true)}).
+        fields["script"] = ctx.exprs.action(text, element, "script",
+                                            language=script_format.strip().lower())
     else:
         fields["script"] = ctx.exprs.script(text, element, "script", language=script_format)
     return fields

@@ -177,18 +177,29 @@ def _join_upstream(drafts: list[Draft], flows: list[dict[str, Any]]) -> None:
         if draft["kind"] != "inclusiveGateway" or len(draft["incoming"]) < 2:
             continue
         join = draft["index"]
-        seen: set[int] = set()
-        queue = deque(flows[f]["source"] for f in draft["incoming"])
-        while queue:
-            node = queue.popleft()
-            if node == join or node in seen:
-                continue
-            seen.add(node)
-            queue.extend(flows[f]["source"] for f in drafts[node]["incoming"])
-            attached = drafts[node].get("attached_to")
-            if attached is not None:
-                queue.append(attached)
-        draft["join_upstream"] = frozenset(seen)
+        # per incoming flow, the nodes that can reach it: the spec's join waits only for a
+        # token that could reach an incoming flow without a token and no flow with one
+        reach = tuple(_reaching(drafts, flows, flows[f]["source"], join)
+                      for f in draft["incoming"])
+        draft["join_reach"] = reach
+        draft["join_upstream"] = frozenset().union(*reach)
+
+
+def _reaching(drafts: list[Draft], flows: list[dict[str, Any]], start: int,
+              join: int) -> frozenset[int]:
+    """`start` and every node from which it can be reached without passing `join`."""
+    seen: set[int] = set()
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node == join or node in seen:
+            continue
+        seen.add(node)
+        queue.extend(flows[f]["source"] for f in drafts[node]["incoming"])
+        attached = drafts[node].get("attached_to")
+        if attached is not None:
+            queue.append(attached)
+    return frozenset(seen)
 
 
 def _compensation(drafts: list[Draft], elements: list[etree._Element],

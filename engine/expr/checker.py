@@ -88,6 +88,7 @@ class NameUse:
     reads: set[str] = field(default_factory=set)      # free names loaded (not only called)
     assigned: set[str] = field(default_factory=set)   # names bound at the top level
     mutated: set[str] = field(default_factory=set)    # roots of d[k] = v, d.append(...)
+    deleted: set[str] = field(default_factory=set)    # names of top-level `del name`
     has_loops: bool = False
 
 
@@ -262,6 +263,8 @@ class Checker(ast.NodeVisitor):
     def visit_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             self._note_mutation(target)
+            if isinstance(target, ast.Name) and not self.bound_in_comprehension:
+                self.use.deleted.add(target.id)
         self.generic_visit(node)
 
     def visit_For(self, node: ast.For) -> None:

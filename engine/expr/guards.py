@@ -445,16 +445,6 @@ def juel_text(value: Any) -> str:
     return str(value)
 
 
-def read_variable(variables: Mapping[str, Any], name: Any) -> Any:
-    """execution.getVariable(expr) with a computed name."""
-    if not isinstance(name, str):
-        raise GuardError(f"execution.getVariable() needs a string name, got {name!r}")
-    try:
-        return variables[name]
-    except KeyError:
-        raise NameError(f"name {name!r} is not defined") from None
-
-
 # --------------------------------------------------------------------------- builtins
 def safe_range(*args: int) -> range:
     numbers = range(*args)
@@ -495,6 +485,49 @@ def safe_print(*args: Any, **kwargs: Any) -> None:
     return None
 
 
+# The time of the command being run, set by the runtime: scripts and expressions that ask
+# datetime.now() get the engine's clock (a manual clock in tests), never the wall clock.
+SCRIPT_CLOCK: ContextVar[_dt.datetime | None] = ContextVar("baton_script_clock", default=None)
+
+
+class _PlainDatetimeCheck(type):
+    """isinstance(x, datetime) in a script still answers for plain datetimes."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, _dt.datetime)
+
+
+class ClockDatetime(_dt.datetime, metaclass=_PlainDatetimeCheck):
+    """`datetime` as diagrams see it. now()/today()/utcnow() read `SCRIPT_CLOCK` when the
+    runtime set it (naive results are UTC, Baton's one zone); every constructor returns a
+    plain `datetime`, so no instance of this class ever reaches the variables."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _dt.datetime:  # type: ignore[misc]
+        return _dt.datetime(*args, **kwargs)
+
+    @classmethod
+    def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:  # type: ignore[override]
+        current = SCRIPT_CLOCK.get()
+        if current is None:
+            return _dt.datetime.now(tz)
+        if tz is not None:
+            return current.astimezone(tz)
+        return current.astimezone(_dt.UTC).replace(tzinfo=None)
+
+    @classmethod
+    def today(cls) -> _dt.datetime:  # type: ignore[override]
+        return cls.now()
+
+    @classmethod
+    def utcnow(cls) -> _dt.datetime:  # type: ignore[override]
+        return cls.now()
+
+    fromisoformat = staticmethod(_dt.datetime.fromisoformat)  # type: ignore[assignment]
+    fromtimestamp = staticmethod(_dt.datetime.fromtimestamp)  # type: ignore[assignment]
+    combine = staticmethod(_dt.datetime.combine)  # type: ignore[assignment]
+    strptime = staticmethod(_dt.datetime.strptime)  # type: ignore[assignment]
+
+
 SAFE_BUILTINS: dict[str, Any] = {
     "abs": abs, "all": all, "any": any, "bool": bool, "chr": chr, "dict": dict,
     "divmod": divmod, "enumerate": enumerate, "filter": filter, "float": float,
@@ -503,7 +536,7 @@ SAFE_BUILTINS: dict[str, Any] = {
     "range": safe_range, "reversed": reversed, "round": safe_round, "set": set,
     "sorted": safe_sorted, "str": SafeStr, "sum": safe_sum, "tuple": tuple, "zip": zip,
     # SpiffWorkflow diagrams use these names; the classes have no dangerous public surface.
-    "datetime": _dt.datetime, "date": _dt.date, "timedelta": _dt.timedelta,
+    "datetime": ClockDatetime, "date": _dt.date, "timedelta": _dt.timedelta,
     "timezone": _dt.timezone,
 }
 
@@ -530,5 +563,4 @@ RUNTIME_GLOBALS: dict[str, Any] = {
     "__baton_index": juel_index,
     "__baton_empty": juel_empty,
     "__baton_text": juel_text,
-    "__baton_getvar": read_variable,
 }

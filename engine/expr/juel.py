@@ -17,12 +17,12 @@ supported.
 from __future__ import annotations
 
 import ast
-import re
 
+from engine.expr import execution
 from engine.expr.errors import Refused
 from engine.expr.guards import attribute_problem
 from engine.expr.lexer import Cursor, tokenize
-from engine.expr.names import VARS, internal
+from engine.expr.names import internal
 
 _OPERATORS = ("&&", "||", "==", "!=", "<=", ">=", "->", "<", ">", "!", "?", ":", "+", "-",
               "*", "/", "%", ".", "[", "]", "(", ")", ",", "{", "}", "=", ";")
@@ -33,8 +33,6 @@ _COMPARE = {"==": ast.Eq, "eq": ast.Eq, "!=": ast.NotEq, "ne": ast.NotEq,
             "<": ast.Lt, "lt": ast.Lt, ">": ast.Gt, "gt": ast.Gt,
             "<=": ast.LtE, "le": ast.LtE, ">=": ast.GtE, "ge": ast.GtE}
 _MULTIPLY = {"*": ast.Mult, "/": ast.Div, "div": ast.Div, "%": ast.Mod, "mod": ast.Mod}
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_EXECUTION_READS = frozenset({"getVariable", "getVariableLocal"})
 # Java method -> number of arguments; translated in _Parser._java_method.
 _JAVA_METHODS = {"equals": 1, "equalsIgnoreCase": 1, "contains": 1, "containsKey": 1,
                  "length": 0, "size": 0, "isEmpty": 0, "toString": 0, "toUpperCase": 0,
@@ -47,9 +45,13 @@ def contains_juel(text: str) -> bool:
     return "${" in text or "#{" in text
 
 
-def parse(text: str) -> ast.expr:
-    """`${expr}` alone gives the value of expr; text around `${}` parts gives a string."""
-    parts = _split_template(text)
+def parse(text: str, *, actions: bool = False) -> ast.expr:
+    """`${expr}` alone gives the value of expr; text around `${}` parts gives a string.
+
+    `actions`: the text may change variables through `execution.setVariable(...)` and read
+    facts such as `execution.processInstanceId` (listeners, expression tasks, JUEL scripts);
+    see `engine/expr/execution.py`."""
+    parts = _split_template(text, actions)
     if len(parts) == 1 and isinstance(parts[0], ast.expr):
         return parts[0]
     values: list[ast.expr] = []
@@ -62,12 +64,12 @@ def parse(text: str) -> ast.expr:
     return ast.JoinedStr(values=values)
 
 
-def parse_bare(text: str) -> ast.expr:
+def parse_bare(text: str, *, actions: bool = False) -> ast.expr:
     """EL text without the `${}` delimiters (when the caller says the language is JUEL)."""
-    return _Parser(text).parse()
+    return _Parser(text, actions).parse()
 
 
-def _split_template(text: str) -> list[str | ast.expr]:
+def _split_template(text: str, actions: bool) -> list[str | ast.expr]:
     parts: list[str | ast.expr] = []
     literal: list[str] = []
     pos = 0
@@ -84,7 +86,7 @@ def _split_template(text: str) -> list[str | ast.expr]:
             inner = text[pos + 2:close]
             if not inner.strip():
                 raise Refused(f"empty {text[pos:pos + 2]}}} at position {pos + 1}")
-            parts.append(_Parser(inner).parse())
+            parts.append(_Parser(inner, actions).parse())
             pos = close + 1
             continue
         literal.append(text[pos])
@@ -117,9 +119,10 @@ def _closing_brace(text: str, pos: int) -> int:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, actions: bool = False) -> None:
         self.cursor = Cursor(tokenize(text, operators=_OPERATORS, quotes="'\"",
                                       escapes=_ESCAPES, language="JUEL"), "JUEL")
+        self.actions = actions
 
     def parse(self) -> ast.expr:
         node = self.ternary()
@@ -188,6 +191,8 @@ class _Parser:
 
     def postfix(self) -> ast.expr:
         node = self.primary()
+        if execution.is_execution(node) and not self.cursor.at("."):
+            raise execution.bare_use()
         while True:
             if self.cursor.accept("."):
                 token = self.cursor.advance()
@@ -205,8 +210,9 @@ class _Parser:
 
     def _member(self, node: ast.expr, name: str) -> ast.expr:
         is_call = self.cursor.at("(")
-        if isinstance(node, ast.Name) and node.id == "execution":
-            return self._execution(name, is_call)
+        if execution.is_execution(node):
+            arguments = self._arguments() if is_call else None
+            return execution.translate(name, arguments, actions=self.actions)
         if is_call and name in _JAVA_METHODS:
             return self._java_method(node, name, self._arguments())
         problem = attribute_problem(name)
@@ -249,23 +255,6 @@ class _Parser:
         if name == "toString":
             return builtin("str", target)
         return method(_JAVA_RENAMES[name], *arguments)
-
-    def _execution(self, name: str, is_call: bool) -> ast.expr:
-        """Camunda's `execution` object: only reading variables means anything here."""
-        if name not in _EXECUTION_READS or not is_call:
-            suffix = "()" if is_call else ""
-            raise Refused(f"execution.{name}{suffix} is not supported (Baton offers only "
-                          "execution.getVariable('name'))")
-        arguments = self._arguments()
-        if len(arguments) != 1:
-            raise Refused(f"execution.{name}() takes exactly one variable name")
-        argument = arguments[0]
-        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-            if not _IDENTIFIER.match(argument.value):
-                raise Refused(f"{argument.value!r} is not a valid variable name")
-            return ast.Name(id=argument.value, ctx=ast.Load())
-        return ast.Call(func=internal("__baton_getvar"), args=[internal(VARS), argument],
-                        keywords=[])
 
     def _arguments(self) -> list[ast.expr]:
         self.cursor.expect("(")

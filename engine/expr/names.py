@@ -11,6 +11,9 @@ import ast
 
 VARS = "__baton_vars"   # parameter: the variables mapping handed to evaluate()/run()
 FUEL = "__baton_fuel"   # parameter: the per-run budget iterator (None without loops)
+CTX = "__baton_ctx"     # parameter: facts about the running instance (scripts and actions only)
+VALUE = "__baton_value"  # local: the value of a script's last expression (its "result")
+OUT = "__baton_out"     # local: variables set by JUEL's execution.setVariable (name, value, local)
 
 
 def internal(name: str) -> ast.Name:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.expr.errors import GuardError, Refused
+from engine.expr.execution import EXECUTION_GLOBALS
 from engine.expr.feel import FEEL_GLOBALS
 from engine.expr.guards import (
     GUARDED_METHODS,
@@ -36,7 +37,7 @@ from engine.expr.guards import (
     guarded_sub,
     percent_format_problem,
 )
-from engine.expr.names import FUEL, VARS, internal
+from engine.expr.names import CTX, FUEL, VALUE, VARS, internal
 
 _FOLDERS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Mult: guarded_mul, ast.Pow: guarded_pow, ast.LShift: guarded_lshift,
@@ -47,7 +48,7 @@ _HELPER = {ast.Mult: "__baton_mul", ast.Pow: "__baton_pow", ast.LShift: "__baton
 _IN_PLACE_HELPER = {**_HELPER, ast.Mult: "__baton_imul", ast.Add: "__baton_iadd"}
 _NUMBER = (int, float, complex)
 _counter = itertools.count()
-_GLOBALS: dict[str, Any] = {**RUNTIME_GLOBALS, **FEEL_GLOBALS}
+_GLOBALS: dict[str, Any] = {**RUNTIME_GLOBALS, **FEEL_GLOBALS, **EXECUTION_GLOBALS}
 
 
 def _is_constant(node: ast.AST, kinds: tuple[type, ...]) -> bool:
@@ -200,9 +201,12 @@ def _prologue(reads: set[str]) -> list[ast.stmt]:
 
 
 def build_function(body: list[ast.stmt], reads: set[str], filename: str) -> Callable[..., Any]:
-    """Wrap checked, guarded statements in `__baton_code(vars, fuel)` and compile it once."""
-    arguments = ast.arguments(posonlyargs=[], args=[ast.arg(arg=VARS), ast.arg(arg=FUEL)],
-                              kwonlyargs=[], kw_defaults=[], defaults=[])
+    """Wrap checked, guarded statements in `__baton_code(vars, fuel, ctx=None)` and compile
+    it once (`ctx`: facts about the running instance, for scripts and actions)."""
+    arguments = ast.arguments(posonlyargs=[],
+                              args=[ast.arg(arg=VARS), ast.arg(arg=FUEL), ast.arg(arg=CTX)],
+                              kwonlyargs=[], kw_defaults=[],
+                              defaults=[ast.Constant(value=None)])
     function = ast.FunctionDef(name="__baton_code", args=arguments,
                                body=_prologue(reads) + body, decorator_list=[],
                                returns=None, type_comment=None)
@@ -223,6 +227,13 @@ def unique_filename(where: str) -> str:
 
 def script_return() -> ast.stmt:
     return ast.Return(value=ast.Call(func=internal("__baton_locals"), args=[], keywords=[]))
+
+
+def store_value(expression: ast.expr) -> ast.stmt:
+    """`__baton_value = expression`: keeps a script's last expression as its result."""
+    target = ast.Name(id=VALUE, ctx=ast.Store())
+    target.baton_internal = True  # type: ignore[attr-defined]
+    return ast.copy_location(ast.Assign(targets=[target], value=expression), expression)
 
 
 def expression_return(expression: ast.expr) -> ast.stmt:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from engine.expr.guards import SCRIPT_CLOCK
 from engine.graph import ProcessGraph
 from engine.runtime import effects as fx
 from engine.runtime import triggers as tr
@@ -15,14 +17,32 @@ from engine.runtime.state import WAITING, InstanceState
 
 
 def start(graph: ProcessGraph, trigger: tr.Start, now: datetime,
-          has_parent: bool = False) -> tuple[InstanceState, list[Any]]:
-    """Create a new instance and run it until every token waits or the instance ends."""
+          has_parent: bool = False,
+          decisions: Mapping[str, Any] | None = None,
+          context: Mapping[str, Any] | None = None) -> tuple[InstanceState, list[Any]]:
+    """Create a new instance and run it until every token waits or the instance ends.
+
+    `decisions` (decision id -> compiled DMN decision) serves business rule tasks;
+    `context` ({"instance_id", "business_key", "definition_id"}) is what scripts and
+    listeners read as execution.processInstanceId, execution.processBusinessKey..."""
+    clock = SCRIPT_CLOCK.set(now)  # datetime.now() in scripts is the command's time
+    try:
+        return _start(graph, trigger, now, has_parent, decisions, context)
+    finally:
+        SCRIPT_CLOCK.reset(clock)
+
+
+def _start(graph: ProcessGraph, trigger: tr.Start, now: datetime, has_parent: bool,
+           decisions: Mapping[str, Any] | None,
+           context: Mapping[str, Any] | None = None) -> tuple[InstanceState, list[Any]]:
     state = InstanceState()
-    run = Run(graph, state, now)
+    run = Run(graph, state, now, decisions, context)
     run.effects.append(fx.History(None, "process_started", graph.key, now))
     root = state.scopes[0]
     if trigger.variables:
         root.vars.update(trigger.variables)
+    if graph.listeners_start:
+        run.notify(graph.listeners_start, 0, "start", graph.key, graph.name)
     run.subscribe_event_subprocesses(0, graph.event_subprocesses, None)
     if trigger.start_node is not None:
         if trigger.start_node not in graph.index:
@@ -49,11 +69,24 @@ def _single_event_start(graph: ProcessGraph) -> tuple[int, ...]:
 
 
 def advance(graph: ProcessGraph, state: InstanceState, trigger: Any, now: datetime,
-            has_parent: bool = False) -> list[Any]:
-    """Apply one trigger to a running instance; mutates `state`, returns the effects."""
+            has_parent: bool = False,
+            decisions: Mapping[str, Any] | None = None,
+            context: Mapping[str, Any] | None = None) -> list[Any]:
+    """Apply one trigger to a running instance; mutates `state`, returns the effects.
+    `decisions` and `context` as for `start`."""
+    clock = SCRIPT_CLOCK.set(now)  # datetime.now() in scripts is the command's time
+    try:
+        return _advance(graph, state, trigger, now, has_parent, decisions, context)
+    finally:
+        SCRIPT_CLOCK.reset(clock)
+
+
+def _advance(graph: ProcessGraph, state: InstanceState, trigger: Any, now: datetime,
+             has_parent: bool, decisions: Mapping[str, Any] | None,
+             context: Mapping[str, Any] | None = None) -> list[Any]:
     if state.status != "running":
         raise StaleTrigger(f"the instance has already ended ({state.status})")
-    run = Run(graph, state, now)
+    run = Run(graph, state, now, decisions, context)
     nodes = graph.nodes
     if isinstance(trigger, tr.Complete | tr.Continue):
         token = state.tokens.get(trigger.token)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from engine.expressions import Expression, ExpressionError, Script
+from engine.expressions import Expression, ExpressionError, Outcome, Script
 from engine.graph import Flow, Node, ProcessGraph
 from engine.runtime import effects as fx
 from engine.runtime.errors import RuntimeFailure, UnhandledBpmnError
@@ -36,12 +36,19 @@ MAX_STEPS = 1_000_000
 class Run:
     """The context of one `advance()` call: graph, state, time and the effects produced."""
 
-    __slots__ = ("graph", "state", "now", "effects", "queue", "vars_changed", "behaviors", "steps")
+    __slots__ = ("graph", "state", "now", "effects", "queue", "vars_changed", "behaviors", "steps",
+                 "decisions", "context")
 
-    def __init__(self, graph: ProcessGraph, state: InstanceState, now: datetime) -> None:
+    def __init__(self, graph: ProcessGraph, state: InstanceState, now: datetime,
+                 decisions: Mapping[str, Any] | None = None,
+                 context: Mapping[str, Any] | None = None) -> None:
         from engine.runtime.behaviors import BEHAVIORS
 
         self.graph = graph
+        self.decisions: Mapping[str, Any] = decisions or {}  # DMN decisions by id
+        # What scripts may ask through execution.* (instance_id, business_key,
+        # definition_id); the caller knows it, the pure runtime does not.
+        self.context: Mapping[str, Any] = context or {}
         self.state = state
         self.now = now
         self.effects: list[Any] = []
@@ -111,6 +118,8 @@ class Run:
             self.attach_boundaries(token, node)
         if node.pre_script is not None:
             self.run_script(node.pre_script, token, node)
+        if node.listeners_start:
+            self.notify(node.listeners_start, token.scope, "start", node.id, node.name)
         behavior.enter(self, token, node)
 
     def leave(self, token: Token, *, record: bool = True) -> None:
@@ -118,6 +127,11 @@ class Run:
         node = self.graph.nodes[token.node]
         if node.post_script is not None:
             self.run_script(node.post_script, token, node)
+        if node.listeners_end and token.wait != "async-after-done" and (
+                token.inner or (node.multi_instance is None and node.loop is None)):
+            # once per activity instance: not again after an asyncAfter job, not for the
+            # multi-instance body (each inner instance had its own)
+            self.notify(node.listeners_end, token.scope, "end", node.id, node.name)
         if node.outputs or self.state.scopes[token.scope].kind == "local":
             self.pop_local(token, node)
         if record:
@@ -176,9 +190,13 @@ class Run:
     def split(self, token: Token, chosen: list[Flow]) -> None:
         self.move(token, chosen[0])
         for flow in chosen[1:]:
+            if flow.listeners:
+                self.notify(flow.listeners, token.scope, "take", flow.id, flow.name)
             self.new_token(flow.target, token.scope, flow.index)
 
     def move(self, token: Token, flow: Flow) -> None:
+        if flow.listeners:
+            self.notify(flow.listeners, token.scope, "take", flow.id, flow.name)
         token.node = flow.target
         token.flow = flow.index
         token.state = READY
@@ -220,6 +238,9 @@ class Run:
         self.drop_scope_subs(scope.id)
         if scope.kind == "process":
             if state.status == "running":
+                if self.graph.listeners_end:
+                    self.notify(self.graph.listeners_end, scope.id, "end", self.graph.key,
+                                self.graph.name)
                 state.status = "completed"
                 self.effects.append(fx.History(None, "process_completed", self.graph.key, self.now))
                 self.effects.append(fx.InstanceEnded("completed", state.variables, self.now))
@@ -381,12 +402,50 @@ class Run:
             raise RuntimeFailure(str(e), flow.id) from e
 
     def run_script(self, script: Script, token: Token, node: Node) -> None:
+        """A script task's script (its value goes to camunda:resultVariable), a service
+        task's camunda:expression action, or a spiffworkflow pre/post script."""
+        context = self.facts(node.id, node.name, None) if script.uses_context else None
         try:
-            result = script.run(self.view(token.scope))
+            outcome = script.perform(self.view(token.scope), context)
         except ExpressionError as e:
             raise RuntimeFailure(str(e), node.id) from e
-        for k, v in result.items():
-            self.set_var(token.scope, k, v)
+        self.apply_outcome(outcome, token.scope)
+        if script.has_value and node.result_variable and script is node.script:
+            self.set_var(token.scope, node.result_variable, outcome.value)
+
+    def notify(self, scripts: tuple[Script, ...], sid: int, event: str, element_id: str,
+               element_name: str | None) -> None:
+        """Run execution listeners (camunda:executionListener) in scope `sid`."""
+        view = self.view(sid)
+        for script in scripts:
+            context = (self.facts(element_id, element_name, event) if script.uses_context
+                       else None)
+            try:
+                outcome = script.perform(view, context)
+            except ExpressionError as e:
+                raise RuntimeFailure(str(e), element_id) from e
+            self.apply_outcome(outcome, sid)
+
+    def facts(self, element_id: str, element_name: str | None,
+              event: str | None) -> dict[str, Any]:
+        """What execution.processInstanceId, currentActivityId, eventName... read."""
+        return {**self.context, "activity_id": element_id, "activity_name": element_name,
+                "event_name": event}
+
+    def apply_outcome(self, outcome: Outcome, sid: int) -> None:
+        for k, v in outcome.variables.items():
+            self.set_var(sid, k, v)
+        if outcome.local:
+            self.set_vars(sid, outcome.local, local=True)
+        for k in outcome.deleted:  # `del name`: remove it from the nearest scope that has it
+            scopes = self.state.scopes
+            owner: int | None = sid
+            while owner is not None:
+                if k in scopes[owner].vars:
+                    del scopes[owner].vars[k]
+                    self.vars_changed = True
+                    break
+                owner = scopes[owner].parent
 
     def param_value(self, p: Any, view: Mapping[str, Any], node: Node) -> Any:
         if p.expr is not None:

@@ -35,11 +35,11 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from SpiffWorkflow.bpmn.specs import BpmnDataStoreSpecification
 from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.util.task import TaskState
@@ -152,6 +152,7 @@ class SpiffRun:
                  script_globals: Mapping[str, Any] | None = None,
                  clock: VirtualClock | None = None) -> None:
         self.clock = clock or VirtualClock()
+        self._wrappers: set[str] = set()
         parser = _parser(dialect, choice_by_flow_name)
         try:
             parser.add_bpmn_files([str(f) for f in files if not str(f).endswith(".dmn")])
@@ -160,6 +161,8 @@ class SpiffRun:
                 parser.add_dmn_files(dmn)  # type: ignore[attr-defined]
             if collaboration is not None:
                 spec, subs = parser.get_collaboration(collaboration)
+                # each participant runs as a call-activity task named after its process
+                self._wrappers = set(parser.collaborations.get(collaboration, ()))
             else:
                 spec = parser.get_spec(process)
                 subs = parser.get_subprocess_specs(process)
@@ -210,7 +213,10 @@ class SpiffRun:
         if len(hits) <= index:
             listing = ", ".join(f"{r.name!r}/{r.activity_id}" for r in self.ready()) or "none"
             raise OracleError(f"no ready task {ref!r} (#{index}) in SpiffWorkflow; ready: {listing}")
-        task = hits[index].task
+        self.complete_task(hits[index].task, data)
+
+    def complete_task(self, task: Any, data: Mapping[str, Any] | None = None) -> None:
+        """Set `data` on a READY manual task, run it, then every engine step after it."""
         with self._command():
             task.data.update(dict(data or {}))
             task.run()
@@ -233,6 +239,11 @@ class SpiffRun:
     def signal(self, name: str, payload: Mapping[str, Any] | None = None) -> None:
         with self._command():
             self.workflow.catch(BpmnEvent(SignalEventDefinition(name), dict(payload or {})))
+
+    def reset(self, task: Any) -> None:
+        """Put the token back at `task` (SpiffWorkflow's reset_from_task_id)."""
+        with self._command():
+            self.workflow.reset_from_task_id(task.id)
 
     def refresh_timers(self) -> None:
         """Let SpiffWorkflow notice timers due by the (already advanced) clock."""
@@ -258,10 +269,12 @@ class SpiffRun:
     def completed_counts(self) -> Counter[str]:
         """How often each diagram activity has completed so far (all (sub)workflows). A
         loop or multi-instance activity counts its iterations, not the task that wraps
-        them (Baton records each iteration; the wrapper has the same id)."""
+        them (Baton records each iteration; the wrapper has the same id); a collaboration's
+        participant wrappers are not diagram activities."""
         return Counter(t.task_spec.bpmn_id for t in self.all_tasks()
                        if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id is not None
-                       and not isinstance(t.task_spec, LoopTask))
+                       and not isinstance(t.task_spec, LoopTask)
+                       and t.task_spec.bpmn_id not in self._wrappers)
 
     def waiting(self) -> list[str]:
         """Diagram ids of catch events (not boundary events) and event-based gateways that

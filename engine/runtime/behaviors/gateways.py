@@ -106,6 +106,11 @@ class InclusiveGateway(_Joining):
         the scope (the upstream set is computed at compile time)."""
         upstream = node.join_upstream
         scopes = run.state.scopes
+        siblings = self.siblings(run, token, node)
+        marked = {t.flow for t in siblings}
+        empty = [r for f, r in zip(node.incoming, node.join_reach, strict=False)
+                 if f not in marked]
+        full = [r for f, r in zip(node.incoming, node.join_reach, strict=False) if f in marked]
         for t in run.state.tokens.values():
             if t.node == node.index:
                 if t.state is not ARRIVED and t.scope == token.scope:
@@ -113,8 +118,14 @@ class InclusiveGateway(_Joining):
                 continue
             if t.node in upstream and (t.scope == token.scope or (
                     scopes[t.scope].kind == "local" and scopes[t.scope].parent == token.scope)):
-                return False
-        self.fire(run, token, node, self.siblings(run, token, node))
+                if not node.join_reach:
+                    return False
+                # BPMN 2.0.2 13.3.5: wait only for a token that can reach an incoming flow
+                # without a token but none that has one
+                if (any(t.node in r for r in empty)
+                        and not any(t.node in r for r in full)):
+                    return False
+        self.fire(run, token, node, siblings)
         return True
 
     def split(self, run: Run, token: Token, node: Node) -> None:

@@ -135,6 +135,11 @@ class ServiceTask(WaitingTask):
             run.effects.append(fx.MessageThrown(name, {}, node.id))
             run.leave(token)
             return
+        if node.script is not None and node.topic is None:
+            # a camunda:expression that calls execution.setVariable(...): an action
+            run.run_script(node.script, token, node)
+            run.leave(token)
+            return
         if node.expression is not None and node.topic is None:
             value = run.evaluate(node.expression, token.scope, node)
             if node.result_variable:
@@ -166,7 +171,37 @@ class SendTask(ServiceTask):
 
 
 class BusinessRuleTask(ServiceTask):
+    """With a decision reference (camunda:decisionRef, spiffworkflow:calledDecisionId,
+    zeebe:calledDecision) and no worker to call, evaluate the DMN decision and go on;
+    otherwise (camunda:type="external", a connector, an expression) a service task."""
+
     kind = "businessRuleTask"
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        ref = node.ext.get("decision_ref") if node.ext else None
+        if ref is None or node.topic is not None or node.expression is not None:
+            super().enter(run, token, node)
+            return
+        from engine.dmn.evaluate import DecisionError, map_decision_result, spiff_updates
+
+        decision = run.decisions.get(ref)
+        if decision is None:
+            raise RuntimeFailure(f"{node.label}: no DMN decision with id '{ref}' is deployed",
+                                 node.id)
+        view = run.view(token.scope)
+        variable = node.result_variable or node.ext.get("decision_result_variable")
+        try:
+            result = decision.evaluate(view)
+            if variable:  # Camunda: the mapped result; without mapping a list of dicts
+                updates = {variable: map_decision_result(result,
+                                                         node.ext.get("map_decision_result"))}
+            else:         # SpiffWorkflow: the outputs merged into the task's data
+                updates = spiff_updates(result, view)
+        except DecisionError as e:
+            raise RuntimeFailure(f"{node.label}: {e}", node.id) from e
+        for name, value in updates.items():
+            run.set_var(token.scope, name, value)
+        run.leave(token)
 
 
 class ReceiveTask(WaitingTask):

@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.util.task import TaskState
 
 from engine.service import EngineError
 
 from ..harness import CORPUS, Ctx, scenario
-from SpiffWorkflow.util.task import TaskState
-
 from ..oracle import BPMN_NS, OracleError, SpiffRun, VirtualClock, gateway_ids
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -119,6 +118,7 @@ class Spec:
     oracle: str | None = None          # None: compare with SpiffWorkflow; else why not
     script_globals: Mapping[str, Any] = field(default_factory=dict)
     expect_deploy_error: bool = False
+    oracle_also: tuple[str, ...] = ()   # files only SpiffWorkflow loads (Baton refuses them)
 
     @property
     def files(self) -> list[Path]:
@@ -283,7 +283,8 @@ class BatonDriver(Driver):
         self.engine = ctx.engine
         self.instance_ids: list[str] = []
         files = spec.files
-        data = [baton_xml(p, spec.choice) for p in files if p.suffix != ".dmn"]
+        data = [p.read_bytes() if p.suffix == ".dmn" else baton_xml(p, spec.choice)
+                for p in files]
         self.deploy_error: str | None = None
         try:
             defs = self.engine.deploy(*data)
@@ -338,8 +339,26 @@ class BatonDriver(Driver):
         return self.engine.instances()
 
     def task_vars(self, ref: str, index: int = 0) -> dict[str, Any]:
+        """What the open task sees: its instance's variables under the local ones of its
+        scopes (a multi-instance element variable, inputOutput parameters). Read from the
+        stored instance state; the public API has no per-task view."""
+        from engine.runtime.state import InstanceState
+
         hits = [t for t in self.engine.tasks() if ref in (t.activity_id, t.name)]
-        return dict(self.engine.instance(hits[index].instance_id).variables)
+        task = hits[index]
+        with self.engine.store.transaction() as tx:
+            rec = tx.get_instance(task.instance_id)
+        state = InstanceState.from_dict(rec.state)
+        scopes = state.scopes
+        sid: int | None = state.tokens[task.token].scope
+        chain: list[dict[str, Any]] = []
+        while sid is not None:
+            chain.append(dict(scopes[sid].vars))
+            sid = scopes[sid].parent
+        out: dict[str, Any] = {}
+        for layer in reversed(chain):
+            out.update(layer)
+        return out
 
     def completion_data(self, activity_id: str) -> list[dict[str, Any]]:
         raise AssertionError(f"Baton keeps no per-activity data, so what {activity_id!r} "
@@ -416,7 +435,8 @@ class SpiffDriver(Driver):
             procs = [p.get("id") for p in _parse(s.files[0]).getroot().iter(f"{_Q}process")
                      if p.get("isExecutable") != "false"]
             process = procs[0]
-        return SpiffRun(s.files, process, collaboration=collab, dialect=s.dialect,
+        files = s.files + [CORPUS / "spiff" / p for p in s.oracle_also]
+        return SpiffRun(files, process, collaboration=collab, dialect=s.dialect,
                         choice_by_flow_name=s.choice, script_globals=s.script_globals,
                         clock=self.clock)
 
@@ -426,6 +446,19 @@ class SpiffDriver(Driver):
         except OracleError as e:
             raise StepFailed(str(e)) from e
 
+    def reset(self, ref: str) -> None:
+        """SpiffWorkflow's reset_from_task_id on the latest task named `ref`."""
+        self._ready()
+        hits = [t for run in self.runs for t in run.all_tasks()
+                if ref in (t.task_spec.bpmn_id,
+                           self._name(t.task_spec.bpmn_id, t.task_spec.bpmn_name))
+                and t.state in (TaskState.COMPLETED, TaskState.READY)]
+        if not hits:
+            raise AssertionError(f"SpiffWorkflow: no task {ref!r} to reset to")
+        task = max(hits, key=lambda t: t.last_state_change)
+        run = next(r for r in self.runs if task in r.all_tasks())
+        self._record(f"reset {ref!r}", lambda: self._wrap(lambda: run.reset(task)))
+
     def _start(self, key: str | None, variables: dict[str, Any]) -> None:
         run = self._wrap(lambda: self._new_run(key))
         self.runs.append(run)
@@ -434,17 +467,22 @@ class SpiffDriver(Driver):
     def _ready(self) -> list[tuple[str, str | None]]:
         if not hasattr(self, "_names"):
             self._names = element_names(self.spec.files)
-        return [(r.activity_id, self._names.get(r.activity_id)) for run in self.runs
+        return [(r.activity_id, self._name(r.activity_id, r.name)) for run in self.runs
                 for r in run.ready()]
 
+    def _name(self, activity_id: str, own: str | None) -> str | None:
+        """SpiffWorkflow's own name; the diagram's for a multi-instance child (it has none).
+        Ids may repeat across files, so the diagram lookup is only the fallback."""
+        return own if own is not None else self._names.get(activity_id)
+
     def _complete(self, ref: str, variables: dict[str, Any], index: int) -> None:
-        seen = 0
-        for run in self.runs:
-            hits = [r for r in run.ready() if ref in (r.activity_id, r.name)]
-            if index - seen < len(hits):
-                self._wrap(lambda run=run: run.complete(ref, variables, index - seen))
-                return
-            seen += len(hits)
+        self._ready()
+        hits = [(run, r) for run in self.runs for r in run.ready()
+                if ref in (r.activity_id, self._name(r.activity_id, r.name))]
+        if index < len(hits):
+            run, target = hits[index]
+            self._wrap(lambda: run.complete_task(target.task, variables))
+            return
         raise AssertionError(f"SpiffWorkflow: no ready task {ref!r} (#{index}); "
                              f"ready: {self.ready()}")
 
@@ -468,7 +506,7 @@ class SpiffDriver(Driver):
 
     def _ready_tasks(self, ref: str) -> list[Any]:
         return [r.task for run in self.runs for r in run.ready() if ref in
-                (r.activity_id, self._names.get(r.activity_id))]
+                (r.activity_id, self._name(r.activity_id, r.name))]
 
     def task_vars(self, ref: str, index: int = 0) -> dict[str, Any]:
         self._ready()
@@ -530,12 +568,14 @@ def _show(c: dict[str, int] | str) -> str:
 
 # ---------------------------------------------------------------------------- registration
 Body = Callable[[Driver], None]
+REGISTERED: list[tuple[Spec, Body]] = []   # every scenario, for the oracle-only test
 
 
 def spiff(path: str, *, also: tuple[str, ...] | list[str] = (), process: str | None = None,
           collaboration: str | None = None, oracle: str | None = None,
           script_globals: Mapping[str, Any] | None = None,
-          deploy_error: bool = False) -> Callable[[Body], Body]:
+          deploy_error: bool = False,
+          oracle_also: tuple[str, ...] = ()) -> Callable[[Body], Body]:
     """Register a scenario body for corpus file `spiff/<path>`: it runs on Baton (asserting
     the MANIFEST's expectations) and, unless `oracle` names a reason not to, on
     SpiffWorkflow with the same commands, and the two traces are compared."""
@@ -544,9 +584,11 @@ def spiff(path: str, *, also: tuple[str, ...] | list[str] = (), process: str | N
     notes = {r.path: r.notes for r in _manifest_cache(load_manifest)}
     spec = Spec(path, tuple(also), process, collaboration,
                 CHOICE_FLAG in notes.get("spiff/" + path, ""), oracle,
-                dict(script_globals or {}), deploy_error)
+                dict(script_globals or {}), deploy_error, tuple(oracle_also))
 
     def wrap(body: Body) -> Body:
+        REGISTERED.append((spec, body))
+
         def run(ctx: Ctx) -> None:
             baton = BatonDriver(spec, ctx)
             body(baton)

@@ -3,9 +3,7 @@ tests pick exclusive-gateway flows by name through the task data `choice`)."""
 
 from __future__ import annotations
 
-import pytest
-
-from .drivers import BatonDriver, Driver, StepFailed, spiff
+from .drivers import BatonDriver, Driver, spiff
 from .scenarios_bpmn import ended
 
 T = "bpmn/data/Test-Workflows/"
@@ -167,7 +165,8 @@ TW_ALL = (T + "Messages.bpmn20.xml", T + "Message-Interrupts.bpmn20.xml",
           T + "Message-Non-Interrupt.bpmn20.xml")
 
 
-@spiff(T + "Test-Workflows.bpmn20.xml", also=TW_ALL, process="sid-b0903a88-fe74-4f93-b912-47b815ea8d1c")
+@spiff(T + "Test-Workflows.bpmn20.xml", also=TW_ALL, process="sid-b0903a88-fe74-4f93-b912-47b815ea8d1c",
+       oracle_also=(T + "Scripts.bpmn20.xml",))
 def _(d: Driver) -> None:
     d.start()
     d.complete("Select Test", choice="Messages")
@@ -305,7 +304,8 @@ def _(d: Driver) -> None:
 
 
 @spiff(T + "Parallel-Many-Threads-At-Same-Point-Nested.bpmn20.xml",
-       process="sid-d1e8e81e-60e9-48fc-a6c0-6118c6c3d0d2")
+       process="sid-d1e8e81e-60e9-48fc-a6c0-6118c6c3d0d2",
+       oracle="SpiffWorkflow 3.2 refuses it too: its call activities have no calledElement")
 def _(d: Driver) -> None:
     d.start()
     assert d.ready() == sorted(["1A", "1B", "2A", "2B"] * 4)
@@ -443,5 +443,3 @@ def _(d: Driver) -> None:
     d.advance(0.02)
     ended(d)
 
-
-_ = (pytest, StepFailed)
