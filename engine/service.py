@@ -21,6 +21,7 @@ from typing import Any
 from connectors.registry import Registry
 from connectors.registry import registry as default_registry
 from engine.bpmn import compile_bpmn
+from engine.dmn import Decision, DecisionError, DecisionResult, DecisionSet, compile_dmn, is_dmn
 from engine.graph import Definitions, ProcessGraph
 from engine.runtime import effects as fx
 from engine.runtime import triggers as tr
@@ -82,6 +83,7 @@ class ProcessDefinition:
     resource: str | None
     checksum: str
     new: bool = True           # False when an unchanged file was redeployed
+    kind: str = "process"      # "decision": a DMN decision (key = decision id)
 
 
 @dataclass(slots=True)
@@ -104,6 +106,13 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
+def _facts(rec: InstanceRecord) -> dict[str, Any]:
+    """What scripts and listeners may read about their instance (execution.processInstanceId,
+    execution.processBusinessKey, execution.processDefinitionId)."""
+    return {"instance_id": rec.id, "business_key": rec.business_key,
+            "definition_id": rec.definition_id}
+
+
 class Engine(TaskServiceMixin):
     """Baton's public API. `store` defaults to the in-memory store, `clock` to UTC now."""
 
@@ -115,21 +124,28 @@ class Engine(TaskServiceMixin):
         self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{_new_id()[:6]}"
         self._graphs: dict[str, ProcessGraph] = {}
         self._compiled: dict[str, Definitions] = {}
+        self._decision_sets: dict[str, DecisionSet] = {}    # DMN file checksum -> decisions
+        self._dmn_checksums: dict[str, bool] = {}           # definition checksum -> is DMN?
+        self._decision_refs: dict[int, tuple[ProcessGraph, tuple[str, ...]]] = {}
         self.listeners: list[Callable[[str, Any], None]] = []
 
     # ================================================================== deployment
     def deploy(self, source: Any, *more: Any, name: str | None = None) -> list[ProcessDefinition]:
-        """Deploy one or more BPMN files (bytes, XML text, paths or (name, bytes) pairs) as one
-        deployment.
+        """Deploy one or more BPMN or DMN files (bytes, XML text, paths or (name, bytes)
+        pairs) as one deployment.
 
-        Every process gets a new version unless its file is byte-for-byte the one deployed
-        last under that key. All files are validated before anything is stored."""
+        Every process (and DMN decision, keyed by its id) gets a new version unless its file
+        is byte-for-byte the one deployed last under that key. All files are validated
+        before anything is stored."""
         files: list[tuple[str | None, bytes]] = []
         for src in (source, *more):
             files.append(_read_source(src))
-        compiled: list[tuple[str | None, bytes, Definitions]] = []
+        compiled: list[tuple[str | None, bytes, Definitions | DecisionSet]] = []
         for resource, data in files:
-            compiled.append((resource, data, compile_bpmn(data, filename=resource)))
+            if is_dmn(data, resource):
+                compiled.append((resource, data, compile_dmn(data, filename=resource)))
+            else:
+                compiled.append((resource, data, compile_bpmn(data, filename=resource)))
         now = self.clock()
 
         def cmd(c: _Command) -> list[ProcessDefinition]:
@@ -139,8 +155,15 @@ class Engine(TaskServiceMixin):
             added = False
             for resource, data, defs in compiled:
                 checksum = hashlib.sha256(data).hexdigest()
+                if isinstance(defs, DecisionSet):
+                    added = self._deploy_decisions(c, dep, resource, data, checksum, defs,
+                                                   out) or added
+                    continue
                 for key, graph in defs.processes.items():
                     latest = tx.latest_definition(key)
+                    if latest is not None and self._is_dmn_record(latest):
+                        raise EngineError(f"process id '{key}' is already the id of a deployed "
+                                          "DMN decision; rename one of them")
                     if latest is not None and latest.checksum == checksum:
                         out.append(ProcessDefinition(latest.id, key, latest.version,
                                                      latest.name, latest.deployment_id,
@@ -162,6 +185,87 @@ class Engine(TaskServiceMixin):
             return out
 
         return self._execute(cmd)
+
+    def _deploy_decisions(self, c: _Command, dep: DeploymentRecord, resource: str | None,
+                          data: bytes, checksum: str, decisions: DecisionSet,
+                          out: list[ProcessDefinition]) -> bool:
+        """Store each decision of a DMN file as a definition keyed by the decision id (the
+        whole file is its xml, as for a BPMN file with several processes)."""
+        added = False
+        for key, decision in decisions.decisions.items():
+            latest = c.tx.latest_definition(key)
+            if latest is not None and not self._is_dmn_record(latest):
+                raise EngineError(f"decision id '{key}' is already the key of a deployed "
+                                  "process; rename one of them")
+            if latest is not None and latest.checksum == checksum:
+                out.append(ProcessDefinition(latest.id, key, latest.version, latest.name,
+                                             latest.deployment_id, latest.resource, checksum,
+                                             False, "decision"))
+                continue
+            version = (latest.version + 1) if latest else 1
+            rec = DefinitionRecord(f"{key}:{version}:{dep.id[:8]}", key, version,
+                                   decision.name, data, checksum, dep.id, resource, dep.time,
+                                   False)
+            c.tx.add_definition(rec)
+            added = True
+            self._decision_sets[checksum] = decisions
+            self._dmn_checksums[checksum] = True
+            out.append(ProcessDefinition(rec.id, key, version, decision.name, dep.id, resource,
+                                         checksum, True, "decision"))
+        return added
+
+    def _is_dmn_record(self, rec: DefinitionRecord) -> bool:
+        known = self._dmn_checksums.get(rec.checksum)
+        if known is None:
+            known = self._dmn_checksums[rec.checksum] = is_dmn(rec.xml, rec.resource)
+        return known
+
+    def _latest_decision(self, tx: Any, decision_id: str) -> Decision | None:
+        """The latest deployed version of a decision (compiled once per file)."""
+        rec = tx.latest_definition(decision_id)
+        if rec is None or not self._is_dmn_record(rec):
+            return None
+        decisions = self._decision_sets.get(rec.checksum)
+        if decisions is None:
+            decisions = compile_dmn(rec.xml, filename=rec.resource)
+            self._decision_sets[rec.checksum] = decisions
+        return decisions.decisions.get(decision_id)
+
+    def _decisions_for(self, tx: Any, graph: ProcessGraph) -> dict[str, Decision] | None:
+        """The decisions a process's business rule tasks call, resolved before the pure
+        runtime runs (it cannot read the store itself)."""
+        cached = self._decision_refs.get(id(graph))
+        if cached is None or cached[0] is not graph:
+            refs = tuple(sorted({n.ext["decision_ref"] for n in graph.nodes
+                                 if n.kind == "businessRuleTask" and n.ext
+                                 and n.ext.get("decision_ref")}))
+            cached = self._decision_refs[id(graph)] = (graph, refs)
+        if not cached[1]:
+            return None
+        found = {}
+        for ref in cached[1]:
+            decision = self._latest_decision(tx, ref)
+            if decision is not None:
+                found[ref] = decision
+        return found
+
+    def decisions(self, key: str | None = None) -> list[DefinitionRecord]:
+        """Deployed DMN decisions (all versions), as definition records keyed by decision id."""
+        with self.store.transaction() as tx:
+            return [d for d in tx.definitions(key) if self._is_dmn_record(d)]
+
+    def evaluate_decision(self, decision_id: str,
+                          variables: Mapping[str, Any] | None = None) -> DecisionResult:
+        """Evaluate the latest version of a deployed decision (no process needed)."""
+        _check_variables(variables)
+        with self.store.transaction() as tx:
+            decision = self._latest_decision(tx, decision_id)
+        if decision is None:
+            raise NotFound(f"no DMN decision with id '{decision_id}' is deployed")
+        try:
+            return decision.evaluate(dict(variables or {}))
+        except DecisionError as e:
+            raise EngineError(str(e)) from e
 
     def _replace_start_events(self, c: _Command, rec: DefinitionRecord, graph: ProcessGraph,
                               previous: DefinitionRecord | None) -> None:
@@ -196,17 +300,24 @@ class Engine(TaskServiceMixin):
                                      payload={"fired": 0, "text": ev.timer_text,
                                               "timer_kind": ev.timer_kind}))
 
-    def graph(self, definition_id: str) -> ProcessGraph:
+    def graph(self, definition_id: str, tx: Any = None) -> ProcessGraph:
+        """The compiled graph of a definition. Inside a command pass its `tx`: opening a
+        second transaction there would wait for the first one's lock (SQLite)."""
         g = self._graphs.get(definition_id)
         if g is None:
-            with self.store.transaction() as tx:
+            if tx is not None:
                 rec = tx.get_definition(definition_id)
+            else:
+                with self.store.transaction() as own:
+                    rec = own.get_definition(definition_id)
             if rec is None:
                 raise NotFound(f"process definition '{definition_id}' not found")
             g = self._graph_from_record(rec)
         return g
 
     def _graph_from_record(self, rec: DefinitionRecord) -> ProcessGraph:
+        if self._is_dmn_record(rec):
+            raise NotFound(f"'{rec.key}' is a DMN decision, not a process")
         defs = self._compiled.get(rec.checksum)
         if defs is None:
             defs = compile_bpmn(rec.xml, filename=rec.resource)
@@ -216,8 +327,9 @@ class Engine(TaskServiceMixin):
         return g
 
     def definitions(self, key: str | None = None) -> list[DefinitionRecord]:
+        """Deployed process definitions (DMN decisions are listed by `decisions`)."""
         with self.store.transaction() as tx:
-            return tx.definitions(key)
+            return [d for d in tx.definitions(key) if not self._is_dmn_record(d)]
 
     def definition(self, key: str, version: int | None = None) -> DefinitionRecord:
         with self.store.transaction() as tx:
@@ -544,7 +656,7 @@ class _Command:
         if rec is None:
             raise NotFound(f"process instance '{instance_id}' not found")
         state = InstanceState.from_dict(rec.state)
-        graph = self.engine.graph(rec.definition_id)
+        graph = self.engine.graph(rec.definition_id, self.tx)
         got = (rec, state, graph)
         self.loaded[instance_id] = got
         return got
@@ -552,33 +664,39 @@ class _Command:
     def start_instance(self, defrec: DefinitionRecord, variables: dict[str, Any],
                        business_key: str | None, parent_id: str | None,
                        parent_token: int | None, start_event: str | None) -> InstanceRecord:
-        graph = self.engine.graph(defrec.id)
+        graph = self.engine.graph(defrec.id, self.tx)
         if not graph.executable and graph.start_nodes == ():
             raise EngineError(f"process '{defrec.key}' is not executable")
         iid = _new_id()
         rec = InstanceRecord(iid, defrec.id, defrec.key, defrec.version, "running", {},
                              business_key, parent_id, parent_token, self.now, None, 0,
                              variables)
-        self.depth += 1
-        if self.depth > 50:
-            raise EngineError(f"call activities nest deeper than 50 levels at '{defrec.key}'")
+        self.depth += 1  # children start inside apply(): count them one level deeper
         try:
-            state, effects = start(graph, tr.Start(variables, start_event), self.now,
-                                   has_parent=parent_id is not None)
-        except RuntimeFailure as e:
-            raise EngineError(str(e)) from e
+            if self.depth > 50:
+                raise EngineError(f"call activities nest deeper than 50 levels at "
+                                  f"'{defrec.key}'")
+            try:
+                state, effects = start(graph, tr.Start(variables, start_event), self.now,
+                                       has_parent=parent_id is not None,
+                                       decisions=self.engine._decisions_for(self.tx, graph),
+                                       context=_facts(rec))
+            except RuntimeFailure as e:
+                raise EngineError(str(e)) from e
+            self.loaded[iid] = (rec, state, graph)
+            self.new.add(iid)
+            self.apply(rec, graph, effects)
         finally:
             self.depth -= 1
-        self.loaded[iid] = (rec, state, graph)
-        self.new.add(iid)
-        self.apply(rec, graph, effects)
         return rec
 
     def trigger(self, instance_id: str, trigger: Any, *, stale_ok: bool = False) -> None:
         rec, state, graph = self.load(instance_id)
         try:
             effects = advance(graph, state, trigger, self.now,
-                              has_parent=rec.parent_id is not None)
+                              has_parent=rec.parent_id is not None,
+                              decisions=self.engine._decisions_for(self.tx, graph),
+                              context=_facts(rec))
         except StaleTrigger as e:
             if stale_ok:
                 return
