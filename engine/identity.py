@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 ROLES = frozenset({"staff", "analyst", "supervisor", "admin"})
 SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
 SUPERVISOR_GROUP = "supervisors"
+# werkzeug's default (scrypt): slow on purpose. Tests set a cheap method to stay fast.
+PASSWORD_METHOD = "scrypt"
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
@@ -88,6 +90,10 @@ def _check_password(password: Any) -> str:
     return password
 
 
+def _hash(password: Any) -> str:
+    return generate_password_hash(_check_password(password), method=PASSWORD_METHOD)
+
+
 def _token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
@@ -117,7 +123,7 @@ class IdentityMixin:
         check_name("user", user_id)
         role_list = _check_roles(roles)
         group_list = [check_name("group", g) for g in dict.fromkeys(groups)]
-        pw_hash = generate_password_hash(_check_password(password))
+        pw_hash = _hash(password)
 
         def cmd(c: _Command) -> UserRecord:
             if c.tx.get_user(user_id) is not None:
@@ -141,7 +147,7 @@ class IdentityMixin:
         role_list = _check_roles(roles) if roles is not None else None
         group_list = ([check_name("group", g) for g in dict.fromkeys(groups)]
                       if groups is not None else None)
-        pw_hash = generate_password_hash(_check_password(password)) if password else None
+        pw_hash = _hash(password) if password else None
 
         def cmd(c: _Command) -> UserRecord:
             rec = _require_user(c, user_id)
@@ -223,9 +229,9 @@ class IdentityMixin:
     # ------------------------------------------------------------------ out of office
     def set_deputy(self, user_id: str, deputy: str | None, start: datetime | None = None,
                    end: datetime | None = None) -> UserRecord:
-        """Name a deputy for a period (open-ended when `start`/`end` are None); tasks
-        assigned to `user_id` while the period runs go to the deputy with a note saying why.
-        `deputy=None` clears it."""
+        """Name a deputy for a period (`start` defaults to now, `end` None means until
+        cleared); tasks assigned to `user_id` while the period runs go to the deputy with a
+        note saying why. `deputy=None` clears it."""
         from engine.service import EngineError
 
         if start is not None and end is not None and end <= start:
@@ -242,7 +248,7 @@ class IdentityMixin:
                     raise EngineError(f"user '{user_id}' cannot be their own deputy")
                 _require_user(c, deputy)
             rec.deputy = deputy
-            rec.away_from = start if deputy else None
+            rec.away_from = (start or c.now) if deputy else None
             rec.away_until = end if deputy else None
             c.tx.update_user(rec)
             return rec

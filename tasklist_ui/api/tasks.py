@@ -1,0 +1,189 @@
+"""Task endpoints: the tasklist query, task detail (form, variables, comments) and the
+operations on a task. The engine decides who may do what (see `engine.tasks`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import jsonify
+
+from engine.forms import field_json
+from engine.service import EngineError
+from engine.tasks import check_may_claim, check_may_complete, check_may_manage
+from tasklist_ui.api import bp
+from tasklist_ui.api.auth import caller, engine
+from tasklist_ui.api.bodies import (
+    arg_bool,
+    arg_int,
+    arg_text,
+    json_body,
+    mapping,
+    text,
+    when,
+    whole,
+)
+from tasklist_ui.api.errors import bad_request
+from tasklist_ui.api.serialize import comment_json, jsonable, task_json
+
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 200
+
+
+def _task(t: Any) -> dict[str, Any]:
+    return task_json(t, engine().clock())
+
+
+@bp.get("/tasks")
+def list_tasks() -> Any:
+    """?view=involved|mine|claimable|all &process= &name= &overdue= &dueBefore=
+    &priorityMin= &businessKey= &sort= &page= &pageSize="""
+    priority = arg_text("priorityMin")
+    page = engine().task_list(
+        caller().id, arg_text("view") or "involved",
+        process=arg_text("process"),
+        name_like=arg_text("name"),
+        overdue=arg_bool("overdue"),
+        due_before=when(arg_text("dueBefore", 40), "dueBefore"),
+        priority_min=arg_int("priorityMin", 0, -1_000_000, 1_000_000) if priority else None,
+        business_key=arg_text("businessKey"),
+        sort=arg_text("sort") or "created",
+        page=arg_int("page", 1, 1, 1_000_000),
+        page_size=arg_int("pageSize", PAGE_SIZE, 1, MAX_PAGE_SIZE),
+    )
+    return jsonify({"items": [_task(t) for t in page.items], "total": page.total,
+                    "page": page.page, "pageSize": page.page_size})
+
+
+def _allowed(check: Callable[..., None], *args: Any) -> bool:
+    try:
+        check(*args)
+    except EngineError:
+        return False
+    return True
+
+
+@bp.get("/tasks/<task_id>")
+def task_detail(task_id: str) -> Any:
+    """The task with its form (fields and initial values), the instance's variables, its
+    comments, and what the caller may do with it."""
+    eng, who = engine(), caller()
+    task = eng.task_for(task_id, who.id)
+    form = eng.task_form(task_id)
+    out = _task(task)
+    out["form"] = {"formKey": form.form_key,
+                   "fields": [field_json(f, form.values.get(f.id)) for f in form.fields]}
+    out["variables"] = jsonable(eng.variables(task.instance_id))
+    out["comments"] = [comment_json(c) for c in eng.comments(task_id=task_id)]
+    rec = who.record
+    out["actions"] = {
+        "claim": task.assignee is None and _allowed(check_may_claim, task, who.id, rec),
+        "unclaim": task.assignee is not None
+        and _allowed(check_may_manage, task, who.id, rec, "unclaim"),
+        "complete": _allowed(check_may_complete, task, who.id, list(rec.groups)),
+        "delegate": _allowed(check_may_manage, task, who.id, rec, "delegate"),
+        "comment": True,
+    }
+    return jsonify(out)
+
+
+@bp.get("/tasks/<task_id>/form")
+def task_form(task_id: str) -> Any:
+    eng = engine()
+    eng.task_for(task_id, caller().id)
+    form = eng.task_form(task_id)
+    return jsonify({"formKey": form.form_key,
+                    "fields": [field_json(f, form.values.get(f.id)) for f in form.fields]})
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim(task_id: str) -> Any:
+    return jsonify(_task(engine().claim(task_id, caller().id)))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+def unclaim(task_id: str) -> Any:
+    return jsonify(_task(engine().unclaim(task_id, caller().id)))
+
+
+@bp.post("/tasks/<task_id>/delegate")
+def delegate(task_id: str) -> Any:
+    """Body: {"user": "<user id>"}."""
+    to_user = text(json_body(), "user", required=True, max_len=64)
+    return jsonify(_task(engine().delegate(task_id, to_user, by=caller().id)))
+
+
+@bp.post("/tasks/<task_id>/resolve")
+def resolve(task_id: str) -> Any:
+    return jsonify(_task(engine().resolve(task_id, caller().id)))
+
+
+@bp.post("/tasks/<task_id>/assign")
+def assign(task_id: str) -> Any:
+    """Body: {"user": "<user id>"} and/or {"group": "<group id>"} (reassign)."""
+    body = json_body()
+    to_user = text(body, "user", max_len=64)
+    to_group = text(body, "group", max_len=64)
+    if not to_user and not to_group:
+        raise bad_request("give 'user' or 'group' (or both) to assign the task to")
+    return jsonify(_task(engine().reassign(task_id, to_user, to_group, by=caller().id)))
+
+
+@bp.patch("/tasks/<task_id>")
+def update(task_id: str) -> Any:
+    """Body: any of {"priority": 0-100, "due": ISO date-time or null, "followUp": ...}."""
+    body = json_body()
+    unknown = sorted(set(body) - {"priority", "due", "followUp"})
+    if unknown:
+        raise bad_request(f"cannot change {', '.join(unknown)}: only priority, due and "
+                          "followUp")
+    if not body:
+        raise bad_request("nothing to change: give priority, due or followUp")
+    eng, by = engine(), caller().id
+    priority = whole(body, "priority")
+    due = when(body.get("due"), "due")
+    follow_up = when(body.get("followUp"), "followUp")
+    task = eng.task(task_id)
+    if "priority" in body:
+        task = eng.set_priority(task_id, priority, by)
+    if "due" in body:
+        task = eng.set_due(task_id, due, by)
+    if "followUp" in body:
+        task = eng.set_follow_up(task_id, follow_up, by)
+    return jsonify(_task(task))
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete(task_id: str) -> Any:
+    """Body: {"form": {field: value}} or {"variables": {...}}. A task with form fields
+    always goes through its form (validated, typed, unknown fields ignored), whichever key
+    is used; a task without fields takes the variables as they are."""
+    body = json_body(required=False)
+    form = mapping(body, "form")
+    variables = mapping(body, "variables")
+    if form is not None and variables is not None:
+        raise bad_request("give either 'form' or 'variables', not both")
+    eng, who = engine(), caller()
+    task = eng.task(task_id)
+    values = form if form is not None else (variables or {})
+    if eng.task_form(task_id).fields:
+        stored = eng.submit_form(task_id, who.id, values)
+    else:
+        eng.complete_task(task_id, values, user=who.id)
+        stored = values
+    return jsonify({"completed": True, "taskId": task.id, "instanceId": task.instance_id,
+                    "variables": jsonable(stored)})
+
+
+@bp.get("/tasks/<task_id>/comments")
+def list_comments(task_id: str) -> Any:
+    engine().task_for(task_id, caller().id)
+    return jsonify([comment_json(c) for c in engine().comments(task_id=task_id)])
+
+
+@bp.post("/tasks/<task_id>/comments")
+def add_comment(task_id: str) -> Any:
+    """Body: {"text": "..."} (1-4000 characters)."""
+    body_text = text(json_body(), "text", required=True, max_len=100_000)
+    rec = engine().comment(task_id, caller().id, body_text)
+    return jsonify(comment_json(rec)), 201
