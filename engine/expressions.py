@@ -312,7 +312,8 @@ class Script(_Compiled):
             if value is not _MISSING:
                 result[name] = value
         gone = [n for n in self._deleted if n not in scope and n in variables]
-        local = {name: result.pop(name) for name in self._local if name in result}
+        local = ({name: result.pop(name) for name in self._local if name in result}
+                 if self._local else {})
         if self._records:
             for name, value, is_local in scope[OUT]:
                 result.pop(name, None)

@@ -44,10 +44,10 @@ CONTAINER_KINDS = frozenset({"subProcess", "eventSubProcess"})
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EventDef:
-    """One event definition (a BPMN event element holds at most one that Baton runs).
+    """One event definition (an event with several is a multiple event, see `Node.events`).
 
     `type` is one of: none, message, timer, signal, error, escalation, terminate, link,
-    compensate, conditional, cancel.
+    compensate, conditional, cancel, and "multiple" for an event with several definitions.
     `ref` is the resolved *name* the runtime matches on: the message name, the signal name,
     the error code, the escalation code, the link name, or (compensate) the id of the activity
     to compensate. None on a catch means "catch all" (error, escalation).
@@ -131,6 +131,8 @@ class UserTaskSpec:
     form_key: str | None = None
     form_fields: tuple[FormField, ...] = ()
     timeout_listeners: tuple[tuple[str, str, str], ...] = ()   # (listener id, timer kind, text)
+    listeners_create: tuple[Script, ...] = ()     # camunda:taskListener event="create"
+    listeners_complete: tuple[Script, ...] = ()   # camunda:taskListener event="complete"
     escalations: tuple[EscalationPolicy, ...] = ()
     lane: str | None = None                        # name of the lane the task is drawn in
     name: Expression | None = None                 # only when the name holds ${...} / #{...}
@@ -182,6 +184,11 @@ class Node:
     outgoing: tuple[int, ...] = ()               # flow indexes
     default_flow: int | None = None              # flow index
     event: EventDef | None = None
+    # multiple / parallel multiple events: `event` is EventDef(type="multiple") and `events`
+    # holds every definition; a catch fires on any of them, or (parallel_multiple) once all
+    # have occurred; a throw throws them all
+    events: tuple[EventDef, ...] = ()
+    parallel_multiple: bool = False
     interrupting: bool = True                    # boundary cancelActivity / event-subprocess start
     attached_to: int | None = None               # boundary events: the activity node
     boundaries: tuple[int, ...] = ()             # activities: their boundary event nodes
@@ -211,6 +218,9 @@ class Node:
     business_key_expr: Expression | None = None  # camunda:in businessKey
     inputs: tuple[IOParam, ...] = ()
     outputs: tuple[IOParam, ...] = ()
+    # inputs/outputs come from a BPMN ioSpecification: the activity runs in an isolated scope
+    # seeded with its data inputs and hands back only its data outputs (see runtime/iospec.py)
+    io_spec: bool = False
     multi_instance: MultiInstance | None = None
     loop: StandardLoop | None = None
     async_before: bool = False
@@ -248,6 +258,10 @@ class ProcessGraph:
     conditional_starts: tuple[int, ...] = ()
     event_subprocesses: tuple[int, ...] = ()     # event subprocesses at process level
     executable: bool = True
+    # the process's ioSpecification: variables it must be started with (and is started with
+    # only), and the only variables it hands back to a calling activity
+    data_inputs: tuple[str, ...] = ()
+    data_outputs: tuple[str, ...] = ()
     lanes: Mapping[str, str] = field(default_factory=_empty)             # node id -> lane name
     ext: Mapping[str, Any] = field(default_factory=_empty)
     listeners_start: tuple[Script, ...] = ()     # the process's camunda:executionListener

@@ -1,11 +1,25 @@
 """The job executor: acquire due jobs with a lease, run them, retry with backoff, and open
 an incident when retries run out.
 
+A job is leased (`lock_owner` until `lock_expires`) in one short transaction; any number of
+executors, in one process or many, can poll the same store (PostgreSQL hands each job to one
+of them with `FOR UPDATE SKIP LOCKED`). A lease that expires — its worker crashed or hangs —
+makes the job available again, so nothing is lost; every command that acts on a job first
+checks that its executor still owns it, and the instance's optimistic lock makes sure a
+trigger is applied once even if two executors race.
+
 Connector calls run outside any transaction (they may take seconds and talk to the
-world); their result is committed in a new transaction only while this worker still holds
+world); their result is committed in a new transaction only while this executor still owns
 the job's lease, so a worker that was presumed dead cannot overwrite a successor's work.
-Each call carries a stable idempotency key (instance, activity, token) for at-least-once
-delivery.
+Each call carries an idempotency key that is the same on every retry of one job and differs
+for the next call of the task (a loop), so services can deduplicate: delivery is
+at-least-once.
+
+Failures: the diagram's `failedJobRetryTimeCycle` (e.g. `R5/PT5M`: five more attempts, five
+minutes apart) or, for connectors, the connector policy's backoff, else an exponential
+backoff from ten seconds. When retries run out the job is suspended and an incident (with
+the error and stack) is opened; `retry_incident` resumes it. A connector whose circuit
+breaker is open postpones the job without burning a retry.
 """
 
 from __future__ import annotations
@@ -16,51 +30,96 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from connectors.errors import BpmnError
+from connectors.errors import BpmnError, CircuitOpen
 from connectors.registry import ConnectorContext
 from engine.runtime import triggers as tr
 from engine.store.records import IncidentRecord, JobRecord
 
 if TYPE_CHECKING:
+    from connectors.registry import Registration
     from engine.service import Engine, _Command
 
 log = logging.getLogger("baton.jobs")
 LEASE = timedelta(minutes=5)
+DEFAULT_BACKOFF = 10.0        # seconds before the first retry of a non-connector job
+MAX_BACKOFF = 3600.0
 
 
 def idempotency_key(job: JobRecord) -> str:
-    return f"{job.instance_id}:{job.activity_id}:{job.token}"
+    """Stable for all attempts of one job; a loop that calls the task again makes a new job
+    (a new key), so a deduplicating service does not swallow the second call."""
+    return f"{job.instance_id}:{job.activity_id}:{job.id}"
 
 
-def backoff(job: JobRecord, now: datetime, base: float = 10.0) -> datetime:
-    """Next attempt time: the diagram's failedJobRetryTimeCycle interval, or exponential."""
-    if job.retry_cycle:
-        from engine.timers import TimerError, parse_timer
+def _cycle(text: str | None) -> Any:
+    if not text:
+        return None
+    from engine.timers import TimerError, parse_timer
 
-        try:
-            spec = parse_timer("timeCycle", job.retry_cycle)
-            due = spec.first_due(now)
-            if due is not None:
-                return due
-        except TimerError:
-            pass
-    return now + timedelta(seconds=min(3600.0, base * (2 ** max(0, job.attempts - 1))))
+    try:
+        return parse_timer("timeCycle", text)
+    except TimerError:
+        log.warning("failedJobRetryTimeCycle %r is not a time cycle; using the default", text)
+        return None
+
+
+def backoff(job: JobRecord, now: datetime, reg: Registration | None = None) -> datetime:
+    """When to try a failed job again (`job.attempts` counts the failures so far): the
+    diagram's failedJobRetryTimeCycle, else the connector policy's delay, else exponential."""
+    spec = _cycle(job.retry_cycle)
+    if spec is not None:
+        due = spec.first_due(now)
+        if due is not None:
+            return due
+    if reg is not None:
+        return now + timedelta(seconds=reg.policy.delay(job.attempts))
+    seconds = min(MAX_BACKOFF, DEFAULT_BACKOFF * (2 ** max(0, job.attempts - 1)))
+    return now + timedelta(seconds=seconds)
+
+
+def retries_left_after_failure(job: JobRecord) -> int:
+    """`R<n>/...` gives a job n retries after its first failure (Camunda's reading);
+    otherwise each failure uses one of `job.retries` (which counts all attempts)."""
+    spec = _cycle(job.retry_cycle)
+    if spec is not None and job.attempts == 0 and spec.repetitions is not None:
+        return spec.repetitions
+    return job.retries - 1
 
 
 class JobExecutor:
-    def __init__(self, engine: Engine, owner: str | None = None) -> None:
+    """Runs jobs for one owner (a worker thread, or the facade's `run_due_jobs`)."""
+
+    def __init__(self, engine: Engine, owner: str | None = None,
+                 lease: timedelta = LEASE) -> None:
         self.engine = engine
         self.owner = owner or engine.worker_id
+        self.lease = lease
 
+    # ---------------------------------------------------------------- acquiring
     def acquire(self, limit: int) -> list[JobRecord]:
+        """Lease up to `limit` due jobs (one per instance)."""
         now = self.engine.clock()
         with self.engine.store.transaction() as tx:
-            return tx.acquire_jobs(now, self.owner, now + LEASE, limit)
+            return tx.acquire_jobs(now, self.owner, now + self.lease, limit)
 
-    def run_due(self, limit: int = 10_000) -> int:
+    def release(self, jobs: list[JobRecord]) -> None:
+        """Give back leased jobs this executor will not run (a worker shutting down)."""
+        def cmd(c: _Command) -> None:
+            for job in jobs:
+                cur = self._owns(c, job)
+                if cur is not None:
+                    cur.lock_owner = None
+                    cur.lock_expires = None
+                    c.tx.update_job(cur)
+
+        if jobs:
+            self.engine._execute(cmd)
+
+    def run_due(self, limit: int = 10_000, batch: int = 100) -> int:
+        """Run due jobs (and the due jobs they create) until none is left or `limit` ran."""
         ran = 0
         while ran < limit:
-            jobs = self.acquire(min(100, limit - ran))
+            jobs = self.acquire(min(batch, limit - ran))
             if not jobs:
                 break
             for job in jobs:
@@ -68,6 +127,7 @@ class JobExecutor:
                 ran += 1
         return ran
 
+    # ---------------------------------------------------------------- running
     def execute(self, job: JobRecord) -> bool:
         """Run one leased job; True when it succeeded."""
         try:
@@ -75,11 +135,12 @@ class JobExecutor:
                 return self._connector(job)
             self.engine._execute(lambda c: self._run_in_tx(c, job))
             return True
-        except Exception as e:  # noqa: BLE001 - every failure becomes a retry or incident
+        except Exception as e:  # noqa: BLE001 - every failure becomes a retry or an incident
             self.fail(job, e)
             return False
 
     def _owns(self, c: _Command, job: JobRecord) -> JobRecord | None:
+        """The job as stored now, if this executor still holds its lease."""
         cur = c.tx.get_job(job.id)
         if cur is None or cur.lock_owner != self.owner:
             return None
@@ -88,6 +149,7 @@ class JobExecutor:
     def _run_in_tx(self, c: _Command, job: JobRecord) -> None:
         cur = self._owns(c, job)
         if cur is None:
+            log.info("job %s (%s): lease lost or job gone; skipped", job.id, job.kind)
             return
         c.tx.delete_job(job.id)
         kind = job.kind
@@ -128,68 +190,91 @@ class JobExecutor:
                                        definition_id=job.definition_id, created=c.now,
                                        payload={**job.payload, "fired": fired}))
 
+    # ---------------------------------------------------------------- connectors
     def _connector(self, job: JobRecord) -> bool:
         engine = self.engine
         topic = job.payload.get("topic", "")
         reg = engine.connectors.get(topic)
         if reg is None:
-            raise_later = f"no connector named '{topic}' is registered"
-            self.fail(job, RuntimeError(raise_later))
+            self.fail(job, LookupError(f"no connector named '{topic}' is registered in this "
+                                       "worker (see BATON_CONNECTOR_MODULES)"))
             return False
         with engine.store.transaction() as tx:
-            inst = tx.get_instance(job.instance_id)  # type: ignore[arg-type]
-            secrets = getattr(tx, "get_secret", None)
+            inst = tx.get_instance(job.instance_id) if job.instance_id else None
         ctx = ConnectorContext(
             variables=dict(job.payload.get("variables") or {}),
             instance_id=job.instance_id or "", activity_id=job.activity_id or "",
             attempt=job.attempts + 1, idempotency_key=idempotency_key(job), topic=topic,
             business_key=inst.business_key if inst else None,
-            secrets=(lambda name: _secret(engine, name)) if secrets else None,
+            secrets=lambda name: _secret(engine, name),
         )
-        try:
-            from connectors.runner import call_connector
+        from connectors.runner import call_connector
 
-            result = call_connector(reg, ctx)
+        try:
+            result = call_connector(reg, ctx)    # outside any transaction
         except BpmnError as err:
-            engine._execute(lambda c: self._finish_connector(
-                c, job, tr.Throw(job.token, err.code, err.message, err.variables)))  # type: ignore[arg-type]
-            return True
-        except Exception as e:  # noqa: BLE001
-            self.fail(job, e)
+            trigger: Any = tr.Throw(job.token, err.code, err.message,  # type: ignore[arg-type]
+                                    err.variables)
+        except CircuitOpen as err:
+            self.postpone(job, err.retry_after, str(err))
             return False
-        out = dict(result or {})
-        engine._execute(lambda c: self._finish_connector(
-            c, job, tr.Complete(job.token, out)))  # type: ignore[arg-type]
+        except Exception as e:  # noqa: BLE001
+            self.fail(job, e, reg)
+            return False
+        else:
+            trigger = tr.Complete(job.token, dict(result or {}))  # type: ignore[arg-type]
+        engine._execute(lambda c: self._finish_connector(c, job, trigger))
         return True
 
     def _finish_connector(self, c: _Command, job: JobRecord, trigger: Any) -> None:
         if self._owns(c, job) is None:
-            log.warning("job %s: lease lost before its result was committed; dropped", job.id)
+            log.warning("job %s: lease lost before its result was committed; dropped (the "
+                        "new owner calls again with the same idempotency key)", job.id)
             return
         c.tx.delete_job(job.id)
         c.trigger(job.instance_id, trigger, stale_ok=True)  # type: ignore[arg-type]
 
-    def fail(self, job: JobRecord, error: BaseException) -> None:
+    # ---------------------------------------------------------------- failures
+    def postpone(self, job: JobRecord, seconds: float, reason: str) -> None:
+        """Try again later without counting an attempt (e.g. an open circuit breaker)."""
+        def cmd(c: _Command) -> None:
+            cur = self._owns(c, job)
+            if cur is None:
+                return
+            cur.lock_owner = None
+            cur.lock_expires = None
+            cur.due = c.now + timedelta(seconds=max(seconds, 0.001))
+            cur.last_error = reason
+            c.tx.update_job(cur)
+
+        self.engine._execute(cmd)
+
+    def fail(self, job: JobRecord, error: BaseException,
+             reg: Registration | None = None) -> None:
+        """Record a failed attempt: back off and release the lease, or at zero retries
+        suspend the job and open an incident with the error and its stack."""
         engine = self.engine
         stack = "".join(traceback.format_exception(error))
         message = f"{type(error).__name__}: {error}"
+        log.warning("job %s (%s at %s) failed: %s", job.id, job.kind, job.activity_id, message)
 
         def cmd(c: _Command) -> None:
             cur = self._owns(c, job)
             if cur is None:
                 return
+            cur.retries = retries_left_after_failure(cur)
             cur.attempts += 1
-            cur.retries -= 1
             cur.last_error = message
             cur.lock_owner = None
             cur.lock_expires = None
             if cur.retries <= 0:
+                cur.retries = 0
                 cur.suspended = True
                 c.tx.add_incident(IncidentRecord(
                     uuid.uuid4().hex, "failedJob", cur.instance_id, cur.activity_id, message,
                     c.now, job_id=cur.id, stack=stack))
             else:
-                cur.due = backoff(cur, c.now)
+                cur.due = backoff(cur, c.now, reg)
             c.tx.update_job(cur)
 
         engine._execute(cmd)
@@ -201,6 +286,7 @@ def _secret(engine: Engine, name: str) -> str | None:
 
 
 def retry_incident(engine: Engine, incident_id: str, retries: int = 1) -> None:
+    """Resolve an open incident and make its job (or external task) runnable again now."""
     from engine.service import NotFound
 
     def cmd(c: _Command) -> None:
@@ -215,6 +301,8 @@ def retry_incident(engine: Engine, incident_id: str, retries: int = 1) -> None:
                 job.retries = max(1, retries)
                 job.suspended = False
                 job.due = c.now
+                job.lock_owner = None
+                job.lock_expires = None
                 c.tx.update_job(job)
         if inc.external_task_id:
             ext = c.tx.get_external(inc.external_task_id)

@@ -40,6 +40,8 @@ from engine.store.records import (
     SubscriptionRecord,
     TaskRecord,
 )
+from engine.modification import ModificationMixin
+from engine.script_functions import ENGINE_FUNCTIONS, checked_functions
 from engine.task_service import TaskServiceMixin
 from engine.testing import utc_now
 
@@ -113,11 +115,13 @@ def _facts(rec: InstanceRecord) -> dict[str, Any]:
             "definition_id": rec.definition_id}
 
 
-class Engine(TaskServiceMixin):
-    """Baton's public API. `store` defaults to the in-memory store, `clock` to UTC now."""
+class Engine(TaskServiceMixin, ModificationMixin):
+    """Baton's public API. `store` defaults to the in-memory store, `clock` to UTC now;
+    `script_functions` are trusted functions scripts may call (engine/script_functions.py)."""
 
     def __init__(self, store: Any = None, clock: Callable[[], datetime] | None = None,
-                 connectors: Registry | None = None, worker_id: str | None = None) -> None:
+                 connectors: Registry | None = None, worker_id: str | None = None,
+                 script_functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
         self.clock = clock or utc_now
         self.connectors = connectors if connectors is not None else default_registry
@@ -128,6 +132,8 @@ class Engine(TaskServiceMixin):
         self._dmn_checksums: dict[str, bool] = {}           # definition checksum -> is DMN?
         self._decision_refs: dict[int, tuple[ProcessGraph, tuple[str, ...]]] = {}
         self.listeners: list[Callable[[str, Any], None]] = []
+        self.script_functions: dict[str, Callable[..., Any]] = checked_functions(
+            script_functions)
 
     # ================================================================== deployment
     def deploy(self, source: Any, *more: Any, name: str | None = None) -> list[ProcessDefinition]:
@@ -615,6 +621,15 @@ class Engine(TaskServiceMixin):
 
     # ================================================================== plumbing
     def _execute(self, fn: Callable[[_Command], Any], attempts: int = 8) -> Any:
+        if self.script_functions:  # what this engine's scripts may call, for this command
+            functions = ENGINE_FUNCTIONS.set(self.script_functions)
+            try:
+                return self._execute_command(fn, attempts)
+            finally:
+                ENGINE_FUNCTIONS.reset(functions)
+        return self._execute_command(fn, attempts)
+
+    def _execute_command(self, fn: Callable[[_Command], Any], attempts: int) -> Any:
         last: Exception | None = None
         for _ in range(attempts):
             try:
@@ -663,7 +678,8 @@ class _Command:
 
     def start_instance(self, defrec: DefinitionRecord, variables: dict[str, Any],
                        business_key: str | None, parent_id: str | None,
-                       parent_token: int | None, start_event: str | None) -> InstanceRecord:
+                       parent_token: int | None, start_event: str | None,
+                       start_before: tuple[str, ...] = ()) -> InstanceRecord:
         graph = self.engine.graph(defrec.id, self.tx)
         if not graph.executable and graph.start_nodes == ():
             raise EngineError(f"process '{defrec.key}' is not executable")
@@ -677,7 +693,8 @@ class _Command:
                 raise EngineError(f"call activities nest deeper than 50 levels at "
                                   f"'{defrec.key}'")
             try:
-                state, effects = start(graph, tr.Start(variables, start_event), self.now,
+                state, effects = start(graph, tr.Start(variables, start_event,
+                                                       start_before=start_before), self.now,
                                        has_parent=parent_id is not None,
                                        decisions=self.engine._decisions_for(self.tx, graph),
                                        context=_facts(rec))

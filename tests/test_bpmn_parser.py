@@ -610,12 +610,13 @@ def test_script_task_with_result_variable_and_spiff_pre_post_scripts():
     assert node.post_script.run({"a": 1}) == {"b": 2}
 
 
-def test_a_juel_script_becomes_an_expression():
+def test_a_juel_script_becomes_an_action_with_a_value():
     xml = straight('<scriptTask id="t1" scriptFormat="juel" camunda:resultVariable="r">'
                    '<script>#{echo}</script></scriptTask>')
     node = graph_of(xml).node("t1")
-    assert node.script is None
-    assert node.expression.evaluate({"echo": "hi"}) == "hi"
+    assert node.expression is None
+    outcome = node.script.perform({"echo": "hi"})
+    assert (outcome.value, outcome.variables) == ("hi", {})
 
 
 @pytest.mark.parametrize("attrs, task_type, topic", [

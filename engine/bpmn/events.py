@@ -48,6 +48,10 @@ ALLOWED_TYPES = {
                       "compensate", "cancel"},
 }
 CATCH_KINDS = frozenset({"startEvent", "intermediateCatchEvent", "boundaryEvent"})
+# What the definitions of a multiple event may be (catch: any of them fires the event, or all
+# with parallelMultiple; throw: all are thrown).
+MULTIPLE_CATCH_TYPES = frozenset({"message", "signal", "timer", "conditional"})
+MULTIPLE_THROW_TYPES = frozenset({"message", "signal"})
 TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
 
 
@@ -65,20 +69,30 @@ def definitions_of(event: etree._Element, ctx: Context) -> list[etree._Element]:
 
 
 def compile_event(event: etree._Element, kind: str, ctx: Context) -> EventDef:
-    """Build the EventDef of a start/end/intermediate/boundary event, reporting problems."""
+    """Build the EventDef of a start/end/intermediate/boundary event, reporting problems.
+    An event with several definitions gives EventDef(type="multiple"); its definitions come
+    from `compile_event_parts`."""
+    return compile_event_parts(event, kind, ctx)[0]
+
+
+def compile_event_parts(event: etree._Element, kind: str,
+                        ctx: Context) -> tuple[EventDef, tuple[EventDef, ...]]:
+    """The event's EventDef and, for a multiple event (BPMN 2.0.2 10.5.1: several event
+    definitions on one event), every definition it is made of."""
     definitions = definitions_of(event, ctx)
     if len(definitions) > 1:
-        ctx.problems.add(
-            event, f"the event has {len(definitions)} event definitions (a multiple or parallel "
-                   "multiple event); Baton runs events with at most one")
-        return EventDef(type="none")
+        return EventDef(type="multiple"), _multiple_parts(event, definitions, kind, ctx)
     if not definitions:
         event_type = "none"
         if event_type not in ALLOWED_TYPES[kind]:
             ctx.problems.add(event, f"a {kind} needs an event definition (message, timer, "
                                     "signal...); Baton cannot execute this element")
-        return EventDef(type="none")
-    definition = definitions[0]
+        return EventDef(type="none"), ()
+    return _definition(event, definitions[0], kind, ctx), ()
+
+
+def _definition(event: etree._Element, definition: etree._Element, kind: str,
+                ctx: Context) -> EventDef:
     event_type = DEFINITION_TYPES[local_name(definition)]
     if event_type not in ALLOWED_TYPES[kind]:
         ctx.problems.add(event, f"a {event_type} {kind} is not a valid BPMN event; Baton cannot "
@@ -87,6 +101,39 @@ def compile_event(event: etree._Element, kind: str, ctx: Context) -> EventDef:
     if builder is None:
         return EventDef(type=event_type)
     return builder(event, definition, kind, ctx)
+
+
+def _multiple_parts(event: etree._Element, definitions: list[etree._Element], kind: str,
+                    ctx: Context) -> tuple[EventDef, ...]:
+    """The definitions of a multiple event: a catch waits for messages, signals, timers and
+    conditions; a throw sends messages and signals."""
+    allowed = MULTIPLE_CATCH_TYPES if kind in CATCH_KINDS else MULTIPLE_THROW_TYPES
+    parts = []
+    for definition in definitions:
+        event_type = DEFINITION_TYPES[local_name(definition)]
+        if event_type not in allowed:
+            ctx.problems.add(event, f"the multiple {kind} has a {event_type} event definition; "
+                                    "Baton runs multiple events made of "
+                                    f"{', '.join(sorted(allowed))} definitions")
+            continue
+        part = _definition(event, definition, kind, ctx)
+        if part.type in ("message", "signal") and part.ref is None and part.ref_expr is None \
+                and kind not in CATCH_KINDS:
+            ctx.problems.add(event, f"a {part.type} definition of the multiple {kind} names no "
+                                    f"{part.type}, so Baton cannot tell what it throws")
+        parts.append(part)
+    return tuple(parts)
+
+
+def _fallback_name(event: etree._Element, what: str, ctx: Context) -> str | None:
+    """The event's own name, used as the message/signal name when the definition refers to
+    none (old Signavio exports; SpiffWorkflow does the same). None when it has no name."""
+    name = (event.get("name") or "").strip()
+    if not name:
+        return None
+    ctx.problems.warn(event, f"the {what} event has no {what}Ref; Baton uses the event's name "
+                             f"'{name}' as the {what} name (as SpiffWorkflow does)")
+    return name
 
 
 def _message(event: etree._Element, definition: etree._Element, kind: str,
@@ -98,9 +145,13 @@ def _message(event: etree._Element, definition: etree._Element, kind: str,
     if message_id is None:
         message_id = ref(event, "messageRef")  # a few tools put it on the event itself
     if message_id is None:
+        # (a throw without messageRef may have an implementation, an external task or a
+        # connector, that sends the message: nodes.py decides whether its name is used)
         if kind in CATCH_KINDS:
-            ctx.problems.add(event, "the message event has no messageRef, so Baton cannot "
-                                    "tell which message it waits for")
+            name = _fallback_name(event, "message", ctx)
+            if name is None:
+                ctx.problems.add(event, "the message event has no messageRef and no name, so "
+                                        "Baton cannot tell which message it waits for")
     elif message_id not in ctx.messages:
         ctx.problems.add(event, f"messageRef '{message_id}' does not name a message defined in "
                                 "this file")
@@ -166,8 +217,11 @@ def _named(kind_name: str, table_attr: str, attr: str):
         ref_expr = None
         if ident is None:
             if kind_name == "signal":
-                ctx.problems.add(event, "the signal event has no signalRef, so Baton cannot tell "
-                                        "which signal it throws or waits for")
+                value = _fallback_name(event, "signal", ctx)
+                if value is None:
+                    ctx.problems.add(event, "the signal event has no signalRef and no name, so "
+                                            "Baton cannot tell which signal it throws or waits "
+                                            "for")
         elif ident not in table and kind_name == "error":
             # Camunda 7 (after Activiti) reads an errorRef naming no <error> as the code itself.
             ctx.problems.warn(event, f"errorRef '{ident}' does not name an error defined in this "

@@ -322,26 +322,31 @@ def execution_listeners(element: etree._Element, ctx: Context,
                                        f"ignored by Baton (it runs {'/'.join(events)} "
                                        "listeners here)")
             continue
-        what = f"{event} executionListener"
-        expression = listener.get("expression")
-        script = next((child for child in listener if isinstance(child.tag, str)
-                       and local_name(child) == "script"), None)
-        compiled = None
-        if expression is not None:
-            compiled = ctx.exprs.action(expression, element, what, warn=True)
-        elif script is not None and script.get("resource") is None:
-            compiled = ctx.exprs.action(script_text(script), element, what, warn=True,
-                                        language=script.get("scriptFormat"))
-        else:
-            kind = ("a script resource" if script is not None
-                    else "a delegate expression" if listener.get("delegateExpression")
-                    else "a Java class" if listener.get("class") else "nothing to run")
-            ctx.problems.warn(element, f"a camunda:executionListener with {kind} is ignored by "
-                                       "Baton (it runs listener expressions and inline scripts)")
+        compiled = listener_action(listener, element, ctx, f"{event} executionListener")
         if compiled is not None:
             found[event].append(compiled)
     return {LISTENER_FIELDS[event]: tuple(scripts) for event, scripts in found.items()
             if scripts}
+
+
+def listener_action(listener: etree._Element, element: etree._Element, ctx: Context,
+                    what: str) -> Script | None:
+    """The action of one camunda:executionListener / camunda:taskListener: its `expression`
+    or inline `camunda:script`; None, with a deploy warning, when Baton cannot run it."""
+    expression = listener.get("expression")
+    script = next((child for child in listener if isinstance(child.tag, str)
+                   and local_name(child) == "script"), None)
+    if expression is not None:
+        return ctx.exprs.action(expression, element, what, warn=True)
+    if script is not None and script.get("resource") is None:
+        return ctx.exprs.action(script_text(script), element, what, warn=True,
+                                language=script.get("scriptFormat"))
+    kind = ("a script resource" if script is not None
+            else "a delegate expression" if listener.get("delegateExpression")
+            else "a Java class" if listener.get("class") else "nothing to run")
+    ctx.problems.warn(element, f"the {what} with {kind} is ignored by Baton (it runs listener "
+                               "expressions and inline scripts)")
+    return None
 
 
 def spiff_scripts(element: etree._Element, ctx: Context) -> dict[str, Any]:

@@ -7,13 +7,14 @@ mappings, loops and vendor extras.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from lxml import etree
 
 from engine.bpmn.context import Context
 from engine.bpmn.errors import local_name
-from engine.bpmn.events import compile_event, definitions_of
+from engine.bpmn.events import compile_event_parts, definitions_of
 from engine.bpmn.extensions import (
     async_flags,
     call_activity,
@@ -81,8 +82,12 @@ def node_fields(element: etree._Element, kind: str, lane: str | None,
 
 
 def _event_fields(element: etree._Element, kind: str, ctx: Context) -> dict[str, Any]:
-    event = compile_event(element, kind, ctx)
+    event, parts = compile_event_parts(element, kind, ctx)
     fields: dict[str, Any] = {"event": event}
+    if parts:
+        fields["events"] = parts
+        fields["parallel_multiple"] = kind != "intermediateThrowEvent" and kind != "endEvent" \
+            and is_true(element.get("parallelMultiple"))
     if kind == "boundaryEvent":
         fields["interrupting"] = is_true(element.get("cancelActivity"), True)
     elif kind == "startEvent":
@@ -92,9 +97,16 @@ def _event_fields(element: etree._Element, kind: str, ctx: Context) -> dict[str,
         if definitions:
             _merge(fields, implementation(definitions[0], ctx, owner=element))
         if event.ref is None and not fields.get("task_type") and not _has_message_ref(element):
-            ctx.problems.add(element, "the message event has no messageRef and no "
-                                      "implementation (external topic, connector...), so Baton "
-                                      "cannot tell which message it sends")
+            name = (element.get("name") or "").strip()
+            if name:  # old Signavio exports: SpiffWorkflow sends the message named like the event
+                ctx.problems.warn(element, "the message event has no messageRef; Baton uses the "
+                                           f"event's name '{name}' as the message name (as "
+                                           "SpiffWorkflow does)")
+                fields["event"] = replace(event, ref=name)
+            else:
+                ctx.problems.add(element, "the message event has no messageRef and no "
+                                          "implementation (external topic, connector...), nor a "
+                                          "name, so Baton cannot tell which message it sends")
     return fields
 
 

@@ -147,7 +147,9 @@ def _process_starts(drafts: list[Draft], elements: list[etree._Element], childre
         event = draft.get("event")
         if draft["kind"] != "startEvent" or event is None:
             continue
-        if event.type in ("message", "signal") and event.ref is not None:
+        if event.type == "multiple":
+            _multiple_start(draft, elements[i], message_starts, signal_starts, ctx)
+        elif event.type in ("message", "signal") and event.ref is not None:
             table = message_starts if event.type == "message" else signal_starts
             if event.ref in table:
                 ctx.problems.add(elements[i], f"another start event of this process already "
@@ -163,6 +165,27 @@ def _process_starts(drafts: list[Draft], elements: list[etree._Element], childre
         "timer_starts": tuple(timer_starts),
         "conditional_starts": tuple(conditional_starts),
     }
+
+
+def _multiple_start(draft: Draft, element: etree._Element, message_starts: dict[str, int],
+                    signal_starts: dict[str, int], ctx: Context) -> None:
+    """A multiple start event of the process starts it on each of its messages and signals
+    (parallelMultiple: the first one starts the instance, which waits at the start event
+    for the others)."""
+    i = draft["index"]
+    for part in draft.get("events", ()):
+        if part.type not in ("message", "signal"):
+            ctx.problems.add(element, f"the multiple start event has a {part.type} definition; "
+                                      "Baton starts a process on the messages and signals of a "
+                                      "multiple start event only")
+            continue
+        if part.ref is None:
+            continue  # reported where the definition was read
+        table = message_starts if part.type == "message" else signal_starts
+        if table.get(part.ref, i) != i:
+            ctx.problems.add(element, f"another start event of this process already waits for "
+                                      f"{part.type} '{part.ref}'")
+        table[part.ref] = i
 
 
 def _join_upstream(drafts: list[Draft], flows: list[dict[str, Any]]) -> None:

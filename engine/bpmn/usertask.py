@@ -12,6 +12,7 @@ from lxml import etree
 
 from engine.bpmn.context import Context
 from engine.bpmn.errors import local_name
+from engine.bpmn.extensions import listener_action
 from engine.bpmn.parser import (
     BATON,
     BPMN,
@@ -63,6 +64,7 @@ def user_task_spec(task: etree._Element, lane: str | None, ctx: Context) -> User
         form_key=form_key.strip() if form_key and form_key.strip() else None,
         form_fields=form_fields(task, ctx),
         timeout_listeners=_timeout_listeners(task, ctx),
+        **_task_listeners(task, ctx),
         escalations=escalation_policies(task, ctx),
         lane=lane,
     )
@@ -236,6 +238,36 @@ def _timeout_listeners(task: etree._Element, ctx: Context) -> tuple[tuple[str, s
             continue
         listeners.append((listener_id, found[0], found[1]))
     return tuple(listeners)
+
+
+_TASK_OBJECT = re.compile(r"(?<![\w.])task\s*\.")
+
+
+def _task_listeners(task: etree._Element, ctx: Context) -> dict[str, Any]:
+    """camunda:taskListener for `create` and `complete` whose expression or inline script
+    Baton can run (typically execution.setVariable calls); the others are deploy warnings.
+    Camunda's `task` object (DelegateTask) is not offered: such listeners are ignored."""
+    found: dict[str, list[Any]] = {"create": [], "complete": []}
+    for listener in extension_children(task, CAMUNDA_LIKE, "taskListener"):
+        event = (listener.get("event") or "").strip()
+        if event == "timeout":
+            continue  # a job, see _timeout_listeners
+        if event not in found:
+            ctx.problems.warn(task, f"a camunda:taskListener for event '{event}' is ignored by "
+                                    "Baton (it runs create and complete task listeners)")
+            continue
+        script = next((c for c in listener if isinstance(c.tag, str)
+                       and local_name(c) == "script"), None)
+        text = listener.get("expression") or ("".join(script.itertext()) if script is not None
+                                              else "")
+        if _TASK_OBJECT.search(text):
+            ctx.problems.warn(task, f"the {event} taskListener uses Camunda's task object "
+                                    "(task.…), which Baton does not offer; Baton ignores it")
+            continue
+        compiled = listener_action(listener, task, ctx, f"{event} taskListener")
+        if compiled is not None:
+            found[event].append(compiled)
+    return {f"listeners_{event}": tuple(scripts) for event, scripts in found.items() if scripts}
 
 
 # --------------------------------------------------------------------------- escalation

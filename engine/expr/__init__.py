@@ -5,4 +5,5 @@
 - `checker` : the allow-list walk over a Python AST and the name analysis
 - `rewrite` : guard insertion, loop metering and the wrapper function compiled once
 - `lexer`, `juel`, `feel` : translators from Camunda 7 JUEL and Camunda 8 FEEL to Python AST
+- `execution` : Camunda 7's `execution.*` calls translated statically (never a real object)
 """

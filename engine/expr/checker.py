@@ -89,6 +89,7 @@ class NameUse:
     assigned: set[str] = field(default_factory=set)   # names bound at the top level
     mutated: set[str] = field(default_factory=set)    # roots of d[k] = v, d.append(...)
     deleted: set[str] = field(default_factory=set)    # names of top-level `del name`
+    called: set[str] = field(default_factory=set)     # host functions called (not variables)
     has_loops: bool = False
 
 
@@ -106,6 +107,7 @@ class Checker(ast.NodeVisitor):
         self.allowed = _SCRIPT_NODES if script else _EXPRESSION_NODES
         self.use = NameUse()
         self.bound_in_comprehension: list[set[str]] = []
+        self.host_calls: list[ast.Call] = []   # name(...) of no builtin: see `check`
 
     def refuse(self, node: ast.AST, problem: str) -> None:
         raise Refused(problem, getattr(node, "lineno", None))
@@ -157,6 +159,12 @@ class Checker(ast.NodeVisitor):
                                   "scripts")
             if func.id in SAFE_BUILTINS and not self._bound(func.id):
                 # A builtin call: not a read of a variable of that name.
+                self._visit_all(node.args, node.keywords)
+                return
+            if (not self._bound(func.id) and not func.id.startswith("_")
+                    and func.id not in _FORBIDDEN_NAMES):
+                # Maybe a host-registered script function (engine/script_functions.py).
+                self.host_calls.append(node)
                 self._visit_all(node.args, node.keywords)
                 return
         if isinstance(func, ast.Attribute):
@@ -280,4 +288,12 @@ def check(tree: ast.AST, *, script: bool) -> NameUse:
     """Refuse (raise Refused) anything outside the allow-list; return how names are used."""
     checker = Checker(script=script)
     checker.visit(tree)
-    return checker.use
+    use = checker.use
+    for call in checker.host_calls:
+        name = call.func.id  # type: ignore[attr-defined]
+        if name in use.assigned:
+            use.reads.add(name)  # the script's own name: called as the value it holds
+        else:  # resolved at call time against the registered functions, never a value
+            call.baton_host_call = True  # type: ignore[attr-defined]
+            use.called.add(name)
+    return use

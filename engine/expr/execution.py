@@ -39,7 +39,8 @@ from engine.expr.errors import GuardError, Refused
 from engine.expr.names import CTX, OUT, VARS, internal
 
 NAME = "execution"
-_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")    # names scripts may set
+_READABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")     # names they may read ('__' refused later)
 
 # property name -> context key; each also works as a getter: getProcessInstanceId()
 _FACTS = {
@@ -135,9 +136,9 @@ def translate(member: str, arguments: list[ast.expr] | None, *, actions: bool,
         if member in _HAS:
             return _helper("__baton_hasvar", internal(VARS), argument, scope)
         if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", argument.value):
+            if not _READABLE.match(argument.value) or keyword.iskeyword(argument.value):
                 raise Refused(f"{argument.value!r} is not a valid variable name")
-            return ast.Name(id=argument.value, ctx=ast.Load())
+            return ast.Name(id=argument.value, ctx=ast.Load())  # the checker vets the name
         return _helper("__baton_getvar", internal(VARS), argument, scope)
     if member in SETTERS or member in REMOVERS:
         if not actions:

@@ -38,6 +38,7 @@ from engine.expr.guards import (
     percent_format_problem,
 )
 from engine.expr.names import CTX, FUEL, VALUE, VARS, internal
+from engine.script_functions import CALL_HELPER, HOST_GLOBALS
 
 _FOLDERS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Mult: guarded_mul, ast.Pow: guarded_pow, ast.LShift: guarded_lshift,
@@ -48,7 +49,8 @@ _HELPER = {ast.Mult: "__baton_mul", ast.Pow: "__baton_pow", ast.LShift: "__baton
 _IN_PLACE_HELPER = {**_HELPER, ast.Mult: "__baton_imul", ast.Add: "__baton_iadd"}
 _NUMBER = (int, float, complex)
 _counter = itertools.count()
-_GLOBALS: dict[str, Any] = {**RUNTIME_GLOBALS, **FEEL_GLOBALS, **EXECUTION_GLOBALS}
+_GLOBALS: dict[str, Any] = {**RUNTIME_GLOBALS, **FEEL_GLOBALS, **EXECUTION_GLOBALS,
+                            **HOST_GLOBALS}
 
 
 def _is_constant(node: ast.AST, kinds: tuple[type, ...]) -> bool:
@@ -94,7 +96,7 @@ class Guarder(ast.NodeTransformer):
         if isinstance(node.op, ast.Mod) and _is_constant(node.left, (str, bytes)):
             problem = percent_format_problem(node.left.value)  # type: ignore[attr-defined]
             if problem:
-                raise Refused(problem, node.lineno)
+                raise Refused(problem, getattr(node, "lineno", None))
         if not _needs_guard(node.op, node.left, node.right):
             return node
         self.sites += 1
@@ -108,7 +110,8 @@ class Guarder(ast.NodeTransformer):
         try:
             value = guard(left, right)
         except GuardError as exc:
-            raise Refused(exc.problem, node.lineno) from None
+            # JUEL/FEEL nodes have no line numbers
+            raise Refused(exc.problem, getattr(node, "lineno", None)) from None
         except Exception:
             return None  # e.g. 1 % 0: leave it to fail at run time with its own message
         return ast.copy_location(ast.Constant(value=value), node)
@@ -130,6 +133,11 @@ class Guarder(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
         func = node.func
+        if getattr(node, "baton_host_call", False):  # name(...) -> __baton_call('name', ...)
+            return ast.copy_location(ast.Call(
+                func=internal(CALL_HELPER),
+                args=[ast.Constant(value=func.id), *node.args],  # type: ignore[attr-defined]
+                keywords=node.keywords), node)
         if isinstance(func, ast.Attribute) and func.attr in GUARDED_METHODS:
             self.sites += 1
             return ast.copy_location(ast.Call(

@@ -44,6 +44,12 @@ def _start(graph: ProcessGraph, trigger: tr.Start, now: datetime, has_parent: bo
     if graph.listeners_start:
         run.notify(graph.listeners_start, 0, "start", graph.key, graph.name)
     run.subscribe_event_subprocesses(0, graph.event_subprocesses, None)
+    if trigger.start_before:  # started (restarted) at activities, Camunda's startBeforeActivity
+        from engine.runtime.modification import start_here
+
+        start_here(run, trigger.start_before)
+        _finish(run, has_parent)
+        return state, run.effects
     if trigger.start_node is not None:
         if trigger.start_node not in graph.index:
             raise RuntimeFailure(f"process '{graph.key}' has no start event "
@@ -148,6 +154,10 @@ def _advance(graph: ProcessGraph, state: InstanceState, trigger: Any, now: datet
         run.effects.append(fx.InstanceEnded("terminated", state.variables, now,
                                             cancelled=trigger.reason))
         return run.effects
+    elif isinstance(trigger, tr.Modify):
+        from engine.runtime.modification import modify
+
+        modify(run, trigger)
     else:
         raise TypeError(f"unknown trigger {trigger!r}")
     _finish(run, has_parent)

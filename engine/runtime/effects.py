@@ -145,6 +145,7 @@ class InstanceEnded:
     variables: dict[str, Any]
     time: datetime
     cancelled: str | None = None   # the reason when cancelled from outside (not by its flow)
+    deleted: tuple[str, ...] = ()  # called instance: variables it was given and deleted
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.expressions import Expression, ExpressionError, Outcome, Script
-from engine.graph import Flow, Node, ProcessGraph
+from engine.graph import EventDef, Flow, Node, ProcessGraph
 from engine.runtime import effects as fx
 from engine.runtime.errors import RuntimeFailure, UnhandledBpmnError
 from engine.runtime.state import (
@@ -29,6 +29,8 @@ from engine.runtime.state import (
 from engine.timers import TimerError, parse_timer
 
 JOIN_KINDS = ("parallelGateway", "inclusiveGateway")
+LOCAL_SCOPES = ("local", "io")   # an activity's own scope: input mappings, ioSpecification
+GIVEN = "given"  # process scope data: names of the variables a called instance started with
 WAIT_END = {"user": fx.UserTaskEnded, "external": fx.ServiceTaskEnded}
 MAX_STEPS = 1_000_000
 
@@ -118,19 +120,23 @@ class Run:
             self.attach_boundaries(token, node)
         if node.pre_script is not None:
             self.run_script(node.pre_script, token, node)
-        if node.listeners_start:
+        if node.listeners_start and node.kind != "subProcess":  # subprocesses: enter_scope
             self.notify(node.listeners_start, token.scope, "start", node.id, node.name)
         behavior.enter(self, token, node)
 
     def leave(self, token: Token, *, record: bool = True) -> None:
         """The node ended normally: close it and move on along its outgoing flows."""
         node = self.graph.nodes[token.node]
+        if token.wait == "async-after-done":
+            # the asyncAfter job: the activity already ended (scripts, outputs, listeners)
+            token.wait = None
+            self.take_outgoing(token, node)
+            return
         if node.post_script is not None:
             self.run_script(node.post_script, token, node)
-        if node.listeners_end and token.wait != "async-after-done" and (
+        if node.listeners_end and (
                 token.inner or (node.multi_instance is None and node.loop is None)):
-            # once per activity instance: not again after an asyncAfter job, not for the
-            # multi-instance body (each inner instance had its own)
+            # once per activity instance, not again for the multi-instance body
             self.notify(node.listeners_end, token.scope, "end", node.id, node.name)
         if node.outputs or self.state.scopes[token.scope].kind == "local":
             self.pop_local(token, node)
@@ -221,13 +227,13 @@ class Run:
             if s == sid:
                 return True
             sc = scopes.get(s)
-            if sc is not None and sc.kind == "local" and sc.parent == sid:
+            if sc is not None and sc.parent == sid and sc.kind in LOCAL_SCOPES:
                 return True
         return False
 
     def check_scope(self, sid: int) -> None:
         scope = self.state.scopes.get(sid)
-        if scope is None or scope.kind in ("mi", "inner", "local"):
+        if scope is None or scope.kind in ("mi", "inner", "local", "io"):
             return
         if self.scope_busy(sid):
             return
@@ -243,7 +249,7 @@ class Run:
                                 self.graph.name)
                 state.status = "completed"
                 self.effects.append(fx.History(None, "process_completed", self.graph.key, self.now))
-                self.effects.append(fx.InstanceEnded("completed", state.variables, self.now))
+                self.effects.append(self._instance_ended())
             return
         if scope.kind == "comp":
             from engine.runtime.compensation import next_handler
@@ -255,6 +261,23 @@ class Run:
         del state.scopes[scope.id]
         if holder is not None:
             self.leave(holder)
+
+    def _instance_ended(self) -> fx.InstanceEnded:
+        """The instance completed: what it hands to a calling activity. With data outputs
+        declared (ioSpecification), only those; otherwise every variable, plus the names of
+        the variables it was started with and deleted (so a caller passing all its
+        variables deletes them too, see CallActivity.child_ended)."""
+        state = self.state
+        graph = self.graph
+        variables = state.variables
+        if graph.data_outputs:
+            from engine.runtime.iospec import end_variables
+
+            return fx.InstanceEnded("completed", end_variables(graph, variables), self.now)
+        data = state.scopes[0].data
+        given = data.get(GIVEN) if data else None
+        deleted = tuple(n for n in given if n not in variables) if given else ()
+        return fx.InstanceEnded("completed", variables, self.now, deleted=deleted)
 
     def _pass_compensation_log(self, scope: Scope) -> None:
         """A finished scope hands its compensation log to its parent. An embedded subprocess
@@ -285,6 +308,8 @@ class Run:
         sid = self.state.new_id()
         scope = Scope(sid, kind, node.index, token.scope, token.id)
         self.state.scopes[sid] = scope
+        if node.listeners_start:  # in the new scope: setVariableLocal stays inside
+            self.notify(node.listeners_start, sid, "start", node.id, node.name)
         token.state = ACTIVE
         token.wait = "scope"
         self.subscribe_event_subprocesses(sid, node.event_subprocesses, token)
@@ -299,6 +324,10 @@ class Run:
                 ev = nodes[start].event
                 if ev is not None and ev.type in ("message", "signal", "timer", "conditional"):
                     self.subscribe(nodes[start], holder, sid)
+                elif nodes[start].events:
+                    from engine.runtime.multiple import subscribe_parts
+
+                    subscribe_parts(self, nodes[start], holder, sid)
 
     def drop_scope_subs(self, sid: int) -> None:
         """Drop the event-subprocess start subscriptions of a scope that is ending."""
@@ -311,6 +340,11 @@ class Run:
             self.unsubscribe(sub)
 
     def push_local(self, token: Token, node: Node) -> None:
+        if node.io_spec:
+            from engine.runtime.iospec import push_io
+
+            push_io(self, token, node)
+            return
         view = self.view(token.scope)
         local: dict[str, Any] = {}
         for p in node.inputs:
@@ -322,6 +356,13 @@ class Run:
     def pop_local(self, token: Token, node: Node) -> None:
         scopes = self.state.scopes
         local = scopes[token.scope]
+        if local.kind == "io":
+            from engine.runtime.iospec import pop_io
+
+            pop_io(self, token, node)
+            return
+        if node.io_spec:
+            return  # a multi-instance body: each instance handed its data outputs back
         if local.kind != "local":
             if node.outputs:
                 view = self.view(token.scope)
@@ -342,7 +383,7 @@ class Run:
 
     def outer_scope(self, token: Token) -> int:
         scope = self.state.scopes[token.scope]
-        return scope.parent if scope.kind == "local" else token.scope
+        return scope.parent if scope.kind in LOCAL_SCOPES else token.scope  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ variables
     def view(self, sid: int) -> Mapping[str, Any]:
@@ -351,18 +392,18 @@ class Run:
         if scope.parent is None:
             return scope.vars
         maps = [scope.vars]
-        while scope.parent is not None:
+        while scope.parent is not None and scope.kind != "io":  # an io scope sees only itself
             scope = scopes[scope.parent]
             maps.append(scope.vars)
         return ChainMap(*maps)
 
     def set_var(self, sid: int, name: str, value: Any) -> None:
         """Camunda 7's rule: update the nearest scope that has the variable, else create it
-        on the process instance."""
+        on the process instance (or, inside an activity's ioSpecification, on its scope)."""
         scopes = self.state.scopes
         scope = scopes[sid]
         while True:
-            if name in scope.vars or scope.parent is None:
+            if name in scope.vars or scope.parent is None or scope.kind == "io":
                 scope.vars[name] = value
                 break
             scope = scopes[scope.parent]
@@ -445,7 +486,7 @@ class Run:
                     del scopes[owner].vars[k]
                     self.vars_changed = True
                     break
-                owner = scopes[owner].parent
+                owner = scopes[owner].parent if scopes[owner].kind != "io" else None
 
     def param_value(self, p: Any, view: Mapping[str, Any], node: Node) -> Any:
         if p.expr is not None:
@@ -459,29 +500,35 @@ class Run:
 
     # ------------------------------------------------------------------ subscriptions
     def subscribe(self, node: Node, owner: Token | None, sid: int, kind: str | None = None,
-                  name: str | None = None) -> Subscription:
+                  name: str | None = None, part: int | None = None) -> Subscription:
         """Wait for an event at `node`; `kind`/`name` default to its event definition
-        (a receive task passes its message)."""
-        ev = node.event
+        (a receive task passes its message); `part` picks one definition of a multiple
+        event (see engine/runtime/multiple.py)."""
+        ev = node.event if part is None else node.events[part]
         kind = kind or (ev.type if ev is not None else "none")
         sub = Subscription(self.state.new_id(), kind, name or (ev.ref if ev else None),
-                           owner.id if owner else None, node.index, sid)
+                           owner.id if owner else None, node.index, sid, part)
         if ev is not None and ev.ref_expr is not None:
             sub.name = str(self.evaluate(ev.ref_expr, sid, node))
         self.state.subs[sub.id] = sub
         if kind == "timer":
-            due = self.timer_due(node, sid)
+            due = self.timer_due(node, sid, ev)
             self.effects.append(
                 fx.TimerScheduled(sub.id, sub.token, node.id, due, ev.timer_kind or "",
-                                  self._timer_text(node, sid))
+                                  self._timer_text(node, sid, ev))
             )
         elif kind in ("message", "signal"):
             # conditional subscriptions are evaluated by the runtime itself
             self.effects.append(fx.Subscribed(sub.id, kind, sub.name, sub.token, node.id))
         return sub
 
-    def _timer_text(self, node: Node, sid: int) -> str:
-        ev = node.event
+    def event_of(self, sub: Subscription) -> EventDef | None:
+        """The event definition a subscription waits for (one part of a multiple event)."""
+        node = self.graph.nodes[sub.node]
+        return node.event if sub.part is None else node.events[sub.part]
+
+    def _timer_text(self, node: Node, sid: int, ev: EventDef | None = None) -> str:
+        ev = ev or node.event
         assert ev is not None
         if ev.timer_expr is not None:
             value = self.evaluate(ev.timer_expr, sid, node)
@@ -490,10 +537,10 @@ class Run:
             return str(value)
         return ev.timer_text or ""
 
-    def timer_due(self, node: Node, sid: int) -> datetime:
-        ev = node.event
+    def timer_due(self, node: Node, sid: int, ev: EventDef | None = None) -> datetime:
+        ev = ev or node.event
         assert ev is not None
-        text = self._timer_text(node, sid)
+        text = self._timer_text(node, sid, ev)
         try:
             spec = parse_timer(ev.timer_kind or "timeDuration", text)
             due = spec.first_due(self.now)
@@ -515,6 +562,10 @@ class Run:
             ev = bnode.event
             if ev is not None and ev.type in ("message", "signal", "timer", "conditional"):
                 self.subscribe(bnode, token, sid)
+            elif bnode.events:
+                from engine.runtime.multiple import subscribe_parts
+
+                subscribe_parts(self, bnode, token, sid)
 
     def detach(self, token: Token) -> None:
         """Drop what a token waited for (boundary events, event-gateway targets)."""
@@ -546,7 +597,7 @@ class Run:
         ):
             self.history("activity_cancelled", node, token)
         sc = state.scopes.get(token.scope)
-        if sc is not None and sc.kind == "local" and sc.token == token.id:
+        if sc is not None and sc.kind in LOCAL_SCOPES and sc.token == token.id:
             del state.scopes[sc.id]
 
     def cancel_scope(self, sid: int) -> None:
@@ -707,7 +758,7 @@ class Run:
         for sub in [s for s in self.state.subs.values() if s.kind == "conditional"]:
             if sub.id not in self.state.subs:
                 continue
-            cond = nodes[sub.node].event.condition  # type: ignore[union-attr]
+            cond = self.event_of(sub).condition  # type: ignore[union-attr]
             if cond is not None and self.condition_holds(cond, sub.scope, nodes[sub.node]):
                 from engine.runtime.events import fire_subscription
 

@@ -56,7 +56,7 @@ class Scope:
         vars: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
     ) -> None:
         self.id = id
-        self.kind = kind          # process | sub | event | mi | inner | local | comp
+        self.kind = kind          # process | sub | event | mi | inner | local | io | comp
         self.node = node          # the container/activity node; None for the process
         self.parent = parent
         self.token = token        # the token that holds this scope open
@@ -76,13 +76,16 @@ class Subscription:
 
     `token` is the token that owns it (the activity's token for boundary events, the
     gateway's token for event-based gateways, the catch event's own token otherwise, or the
-    scope's holder for event subprocess starts); `node` is the catching event node.
+    scope's holder for event subprocess starts); `node` is the catching event node. `part`
+    is, for a multiple event, the index of the definition in `Node.events` it waits for
+    (one subscription per definition); None otherwise.
     """
 
-    __slots__ = ("id", "kind", "name", "token", "node", "scope")
+    __slots__ = ("id", "kind", "name", "token", "node", "scope", "part")
 
     def __init__(
         self, id: int, kind: str, name: str | None, token: int | None, node: int, scope: int,
+        part: int | None = None,
     ) -> None:
         self.id = id
         self.kind = kind
@@ -90,8 +93,11 @@ class Subscription:
         self.token = token
         self.node = node
         self.scope = scope
+        self.part = part
 
     def to_list(self) -> list[Any]:
+        if self.part is not None:
+            return [self.id, self.kind, self.name, self.token, self.node, self.scope, self.part]
         return [self.id, self.kind, self.name, self.token, self.node, self.scope]
 
     @classmethod

@@ -10,6 +10,8 @@ from typing import Any
 class Start:
     variables: dict[str, Any] = field(default_factory=dict)
     start_node: str | None = None          # a message/signal/timer start; None = the none start
+    fired: tuple[str, str] | None = None   # (kind, name) of the message/signal that started it
+    start_before: tuple[str, ...] = ()     # start at these activities instead (restart)
 
 
 @dataclass(slots=True)
@@ -52,6 +54,7 @@ class Continue:
 class ChildEnded:
     token: int
     variables: dict[str, Any] = field(default_factory=dict)
+    deleted: tuple[str, ...] = ()          # variables it was given and deleted (script `del`)
 
 
 @dataclass(slots=True)
@@ -62,3 +65,14 @@ class SetVariables:
 @dataclass(slots=True)
 class Terminate:
     reason: str = "terminated"
+
+
+@dataclass(slots=True)
+class Modify:
+    """Process instance modification: ordered (kind, target[, variables]) instructions, see
+    `engine.runtime.modification`; `variables` are set on the process first."""
+
+    instructions: list[tuple[Any, ...]]
+    variables: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    user: str | None = None                # who asked (recorded on `instance_modified`)

@@ -111,6 +111,8 @@ class UserTask(WaitingTask):
                     raise RuntimeFailure(f"{node.label}: timeout listener: {e}", node.id) from e
                 if when is not None:
                     timeouts.append((listener_id, when))
+            if spec.listeners_create:  # camunda:taskListener event="create"
+                run.notify(spec.listeners_create, sid, "create", node.id, node.name)
         run.wait(token, "user")
         run.effects.append(fx.UserTaskCreated(
             token.id, node.id, name, assignee, users, groups, due, follow_up, priority,
@@ -121,6 +123,12 @@ class UserTask(WaitingTask):
                local: bool = False) -> None:
         run.effects.append(fx.UserTaskEnded(token.id, "completed"))
         token.wait = None
+        spec = node.user_task
+        if spec is not None and spec.listeners_complete:
+            # camunda:taskListener event="complete": after the task's variables are set
+            run.set_vars(token.scope, variables, local)
+            run.notify(spec.listeners_complete, token.scope, "complete", node.id, node.name)
+            variables, local = {}, False
         super().resume(run, token, node, variables, local)
 
 

@@ -1,0 +1,129 @@
+"""Running SQLAlchemy Core statements straight on the DBAPI cursor.
+
+The store's statements are SQLAlchemy Core expressions (one source of truth for table and
+column names, dialect-correct SQL), but a command runs a handful of tiny statements and
+SQLAlchemy's per-execution machinery (cache-key generation, execution context, result
+objects, type processors) costs more than the round trip to a local PostgreSQL. So each
+statement is compiled once per dialect; executing it is then one DBAPI call plus the few
+conversions the types need (UTC datetimes on SQLite, booleans), derived from the same
+column types.
+
+Statements with expanding IN parameters (lists) go through the normal SQLAlchemy path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.store.schema import UTCDateTime
+
+Conv = Callable[[Any], Any] | None
+
+
+def _sqlite_dt_in(v: Any) -> Any:
+    if v is None:
+        return None
+    if v.tzinfo is not None:
+        v = v.astimezone(UTC)
+    # SQLAlchemy's SQLite DATETIME text format: fixed width, so text order = time order
+    return (f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:"
+            f"{v.second:02d}.{v.microsecond:06d}")
+
+
+def _sqlite_dt_out(v: Any) -> Any:
+    if v is None:
+        return None
+    return datetime.fromisoformat(v).replace(tzinfo=UTC)
+
+
+def _pg_dt_in(v: Any) -> Any:
+    if v is None or v.tzinfo is not None:
+        return v
+    return v.replace(tzinfo=UTC)
+
+
+def _pg_dt_out(v: Any) -> Any:
+    if v is None or v.tzinfo is UTC:
+        return v
+    return v.astimezone(UTC)
+
+
+def _bool_out(v: Any) -> Any:
+    return None if v is None else bool(v)
+
+
+class Prepared:
+    """One statement compiled for one dialect, with its parameter and column converters."""
+
+    __slots__ = ("sql", "names", "defaults", "in_conv", "out_conv", "positional")
+
+    def __init__(self, stmt: Any, dialect: Any, keys: tuple[str, ...] | None = None) -> None:
+        # `keys`: for INSERT/UPDATE, the columns to write (bind names = column names)
+        compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
+        self.sql = str(compiled)
+        sqlite = dialect.name == "sqlite"
+        self.positional = bool(compiled.positional)
+        self.names: list[str] = list(compiled.positiontup or []) if self.positional \
+            else list(compiled.binds)
+        self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
+        self.in_conv: dict[str, Callable[[Any], Any]] = {}
+        for name, bind in compiled.binds.items():
+            if isinstance(bind.type, UTCDateTime):
+                self.in_conv[name] = _sqlite_dt_in if sqlite else _pg_dt_in
+        out: list[Conv] = []
+        if getattr(stmt, "selected_columns", None) is not None and getattr(stmt, "is_select",
+                                                                            False):
+            for col in stmt.selected_columns:
+                t = col.type
+                if isinstance(t, UTCDateTime):
+                    out.append(_sqlite_dt_out if sqlite else _pg_dt_out)
+                elif isinstance(t, sa.Boolean) and sqlite:
+                    out.append(_bool_out)
+                else:
+                    out.append(None)
+        self.out_conv: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, f) for i, f in enumerate(out) if f is not None]
+
+    def params(self, given: dict[str, Any] | None) -> Any:
+        """DBAPI parameters from a dict by bind name (a missing name raises KeyError)."""
+        p = dict(self.defaults)
+        if given:
+            p.update(given)
+        for name, conv in self.in_conv.items():
+            if name in p:
+                p[name] = conv(p[name])
+        if self.positional:
+            return tuple(p[n] for n in self.names)
+        return p
+
+    def rows(self, raw: Sequence[Any]) -> list[Any]:
+        conv = self.out_conv
+        if not conv:
+            return list(raw)
+        out = []
+        for r in raw:
+            r = list(r)
+            for i, f in conv:
+                r[i] = f(r[i])
+            out.append(r)
+        return out
+
+
+class FastExec:
+    """Compiled statements of one SQL store (one per dialect), run on a raw connection."""
+
+    def __init__(self, dialect: Any) -> None:
+        self.dialect = dialect
+        self.cache: dict[tuple[int, Any], tuple[Any, Prepared]] = {}
+
+    def prepared(self, stmt: Any, keys: tuple[str, ...] | None = None) -> Prepared:
+        """The compiled form of `stmt` (a long-lived statement object: cached by identity)."""
+        got = self.cache.get((id(stmt), keys))
+        if got is None or got[0] is not stmt:
+            got = (stmt, Prepared(stmt, self.dialect, keys))
+            self.cache[(id(stmt), keys)] = got
+        return got[1]

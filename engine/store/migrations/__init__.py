@@ -1,0 +1,1 @@
+"""Alembic migrations of Baton's schema (run with `baton db upgrade`, see engine/store/migrate.py)."""

@@ -1,0 +1,1 @@
+"""Migration scripts, oldest first; released ones are never edited (add a new one)."""

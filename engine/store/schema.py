@@ -1,0 +1,322 @@
+"""The SQL schema at the newest migration, as SQLAlchemy Core tables.
+
+The store builds its statements from these tables; the Alembic migrations under
+`migrations/versions/` create and change the real tables and are frozen once released. A
+test compares the two, so this file and the migrations never drift apart.
+
+Design choices worth knowing:
+- Column names equal the record field names (`engine/store/records.py`), so simple
+  equality filters map one to one.
+- JSON values (variables, state, payloads, lists) are TEXT written by `engine.store.codec`,
+  which keeps dates; the store never asks the database to look inside them.
+- Candidate users and groups of a task live in `task_candidates` (one row per name) with a
+  primary key that starts with (kind, name): "the unassigned tasks of my groups" is an index
+  range scan on both SQLite and PostgreSQL, without JSON or array operators.
+- `revision` columns on tasks, jobs, external tasks and incidents are not part of the
+  records: the store remembers what it read in a transaction and updates with
+  `WHERE revision = <read>`, so two workers or users racing on one row cannot silently
+  overwrite each other (the loser's command is retried on the new state).
+- Timestamps are aware UTC datetimes in Python; SQLite stores them as UTC text that sorts
+  correctly, PostgreSQL as `timestamptz`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+# version table of our own so Baton can share a database with an application that uses
+# Alembic for its own tables
+VERSION_TABLE = "baton_alembic_version"
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on every dialect (naive input is taken as UTC)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}: {value!r}")
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        if dialect.name == "sqlite":
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        if value.tzinfo is not UTC:
+            return value.astimezone(UTC)
+        return value
+
+
+def BigId() -> sa.types.TypeEngine:  # noqa: N802 - reads like a type
+    """BIGINT on PostgreSQL; INTEGER on SQLite so the column is the rowid (autoincrement)."""
+    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+metadata = sa.MetaData()
+S = sa.String
+T = sa.Text
+I = sa.Integer  # noqa: E741
+DT = UTCDateTime
+
+
+def _fk(target: str, **kw: Any) -> sa.ForeignKey:
+    # deferred: a command inserts children (tasks, jobs) before the new instance row itself
+    return sa.ForeignKey(target, deferrable=True, initially="DEFERRED", **kw)
+
+
+deployments = sa.Table(
+    "deployments", metadata,
+    sa.Column("id", S, primary_key=True),
+    sa.Column("name", S),
+    sa.Column("time", DT, nullable=False),
+    sa.Column("resources", T, nullable=False),
+)
+
+definitions = sa.Table(
+    "definitions", metadata,
+    sa.Column("id", S, primary_key=True),
+    sa.Column("key", S, nullable=False),
+    sa.Column("version", I, nullable=False),
+    sa.Column("name", S),
+    sa.Column("xml", sa.LargeBinary, nullable=False),
+    sa.Column("checksum", S, nullable=False),
+    sa.Column("deployment_id", S, _fk("deployments.id", name="fk_definitions_deployment"),
+              nullable=False),
+    sa.Column("resource", S),
+    sa.Column("deployed_at", DT, nullable=False),
+    sa.Column("executable", sa.Boolean, nullable=False),
+    sa.Column("has_start_form", sa.Boolean, nullable=False),
+    sa.UniqueConstraint("key", "version", name="uq_definitions_key_version"),
+)
+
+instances = sa.Table(
+    "instances", metadata,
+    sa.Column("id", S, primary_key=True),
+    sa.Column("definition_id", S, _fk("definitions.id", name="fk_instances_definition"),
+              nullable=False),
+    sa.Column("key", S, nullable=False),
+    sa.Column("version", I, nullable=False),
+    sa.Column("status", S, nullable=False),
+    sa.Column("state", T, nullable=False),
+    sa.Column("variables", T, nullable=False),
+    sa.Column("business_key", S),
+    sa.Column("parent_id", S),
+    sa.Column("parent_token", I),
+    sa.Column("started", DT, nullable=False),
+    sa.Column("ended", DT),
+    sa.Column("revision", I, nullable=False),
+    sa.Index("ix_instances_status_key", "status", "key"),
+    sa.Index("ix_instances_business_key", "business_key"),
+    sa.Index("ix_instances_parent", "parent_id", "parent_token"),
+    sa.Index("ix_instances_definition", "definition_id"),
+    sa.Index("ix_instances_started", "started"),
+)
+
+tasks = sa.Table(
+    "tasks", metadata,
+    sa.Column("id", S, primary_key=True),
+    sa.Column("instance_id", S, _fk("instances.id", name="fk_tasks_instance"), nullable=False),
+    sa.Column("token", I, nullable=False),
+    sa.Column("activity_id", S, nullable=False),
+    sa.Column("name", S),
+    sa.Column("definition_key", S, nullable=False),
+    sa.Column("definition_id", S, nullable=False),
+    sa.Column("assignee", S),
+    sa.Column("candidate_users", T, nullable=False),
+    sa.Column("candidate_groups", T, nullable=False),
+    sa.Column("due", DT),
+    sa.Column("follow_up", DT),
+    sa.Column("priority", I, nullable=False),
+    sa.Column("form_key", S),
+    sa.Column("created", DT, nullable=False),
+    sa.Column("business_key", S),
+    sa.Column("process_name", S),
+    sa.Column("owner", S),
+    sa.Column("delegation", S),
+    sa.Column("escalated", I, nullable=False),
+    sa.Column("note", T),
+    sa.Column("lane", S),
+    sa.Column("claimed", DT),
+    sa.Column("revision", I, nullable=False),
+    sa.Index("ix_tasks_instance_token", "instance_id", "token"),
+    sa.Index("ix_tasks_assignee_created", "assignee", "created"),
+    sa.Index("ix_tasks_created", "created"),
+    sa.Index("ix_tasks_definition_key", "definition_key"),
+    # from migration 0002: the tasklist's other sort orders
+    sa.Index("ix_tasks_due", "due"),
+    sa.Index("ix_tasks_priority", "priority"),
+)
+
+task_candidates = sa.Table(
+    "task_candidates", metadata,
+    sa.Column("kind", S(8), primary_key=True),        # "user" | "group"
+    sa.Column("name", S, primary_key=True),
+    sa.Column("task_id", S,
+              sa.ForeignKey("tasks.id", name="fk_task_candidates_task", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Index("ix_task_candidates_task", "task_id"),
+)
+
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", S, primary_key=True),
+    sa.Column("kind", S, nullable=False),
+    sa.Column("instance_id", S, _fk("instances.id", name="fk_jobs_instance")),
+    sa.Column("due", DT, nullable=False),
+    sa.Column("token", I),
+    sa.Column("sub", I),
+    sa.Column("activity_id", S),
+    sa.Column("definition_id", S),
+    sa.Column("retries", I, nullable=False),
+    sa.Column("retry_cycle", S),
+    sa.Column("lock_owner", S),
+    sa.Column("lock_expires", DT),
+    sa.Column("payload", T, nullable=False),
+    sa.Column("attempts", I, nullable=False),
+    sa.Column("last_error", T),
+    sa.Column("created", DT),
+    sa.Column("suspended", sa.Boolean, nullable=False),
+    sa.Column("revision", I, nullable=False),
+    sa.Index("ix_jobs_due", "due"),
+    sa.Index("ix_jobs_instance", "instance_id"),
+    sa.Index("ix_jobs_definition", "definition_id"),
+    sa.Index("ix_jobs_lock_owner", "lock_owner"),
+)
+
+external_tasks = sa.Table(
+    "external_tasks", metadata,
+    sa.Column("id", S, primary_key=True),
+    sa.Column("instance_id", S, _fk("instances.id", name="fk_external_tasks_instance"),
+              nullable=False),
+    sa.Column("token", I, nullable=False),
+    sa.Column("activity_id", S, nullable=False),
+    sa.Column("topic", S, nullable=False),
+    sa.Column("definition_key", S, nullable=False),
+    sa.Column("definition_id", S, nullable=False),
+    sa.Column("created", DT, nullable=False),
+    sa.Column("business_key", S),
+    sa.Column("priority", I, nullable=False),
+    sa.Column("retries", I),
+    sa.Column("worker_id", S),
+    sa.Column("lock_expires", DT),
+    sa.Column("error_message", T),
+    sa.Column("error_details", T),
+    sa.Column("due", DT),
+    sa.Column("revision", I, nullable=False),
+    sa.Index("ix_external_tasks_topic_created", "topic", "created"),
+    sa.Index("ix_external_tasks_instance_token", "instance_id", "token"),
+)
+
+subscriptions = sa.Table(
+    "subscriptions", metadata,
+    sa.Column("id", S, primary_key=True),
+    sa.Column("kind", S, nullable=False),
+    sa.Column("name", S),
+    sa.Column("instance_id", S, _fk("instances.id", name="fk_subscriptions_instance")),
+    sa.Column("sub", I),
+    sa.Column("activity_id", S, nullable=False),
+    sa.Column("definition_id", S),
+    sa.Column("business_key", S),
+    sa.Column("created", DT),
+    sa.Index("ix_subscriptions_kind_name", "kind", "name"),
+    sa.Index("ix_subscriptions_instance", "instance_id"),
+    sa.Index("ix_subscriptions_definition", "definition_id"),
+)
+
+incidents = sa.Table(
+    "incidents", metadata,
+    sa.Column("id", S, primary_key=True),
+    sa.Column("type", S, nullable=False),
+    sa.Column("instance_id", S),
+    sa.Column("activity_id", S),
+    sa.Column("message", T, nullable=False),
+    sa.Column("created", DT, nullable=False),
+    sa.Column("job_id", S),
+    sa.Column("external_task_id", S),
+    sa.Column("stack", T),
+    sa.Column("resolved", DT),
+    sa.Column("revision", I, nullable=False),
+    sa.Index("ix_incidents_resolved_created", "resolved", "created"),
+    sa.Index("ix_incidents_instance", "instance_id"),
+    sa.Index("ix_incidents_job", "job_id"),
+    sa.Index("ix_incidents_external_task", "external_task_id"),
+)
+
+# One row per command and instance: the events that command recorded, as a JSON array of
+# [type, activity_id, time, kind, name, user, detail, token]. A straight-through instance
+# of ten script tasks writes one row instead of two dozen; the `history_events` view
+# (created by the migrations, one row per event) serves ad-hoc SQL and reporting.
+history = sa.Table(
+    "history", metadata,
+    sa.Column("seq", BigId(), primary_key=True, autoincrement=True),
+    sa.Column("instance_id", S, nullable=False),
+    sa.Column("time", DT, nullable=False),
+    sa.Column("events", T, nullable=False),
+    sa.Index("ix_history_instance_seq", "instance_id", "seq"),
+)
+
+comments = sa.Table(
+    "comments", metadata,
+    sa.Column("id", S, primary_key=True),
+    sa.Column("instance_id", S, nullable=False),
+    sa.Column("task_id", S),
+    sa.Column("author", S, nullable=False),
+    sa.Column("text", T, nullable=False),
+    sa.Column("time", DT, nullable=False),
+    sa.Index("ix_comments_instance", "instance_id"),
+    sa.Index("ix_comments_task", "task_id"),
+)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", S, primary_key=True),
+    sa.Column("name", S, nullable=False),
+    sa.Column("password_hash", S, nullable=False),
+    sa.Column("roles", T, nullable=False),
+    sa.Column("email", S),
+    sa.Column("deputy", S),
+    sa.Column("away_from", DT),
+    sa.Column("away_until", DT),
+    sa.Column("api_token", S),
+    sa.Index("ix_users_api_token", "api_token"),
+)
+
+groups = sa.Table(
+    "groups", metadata,
+    sa.Column("id", S, primary_key=True),
+    sa.Column("name", S, nullable=False),
+)
+
+memberships = sa.Table(
+    "memberships", metadata,
+    sa.Column("user_id", S,
+              sa.ForeignKey("users.id", name="fk_memberships_user", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("group_id", S, primary_key=True),
+    sa.Column("position", I, nullable=False),          # keeps the user's group order
+    sa.Index("ix_memberships_group", "group_id"),
+)
+
+secrets = sa.Table(
+    "secrets", metadata,
+    sa.Column("name", S, primary_key=True),
+    sa.Column("value", T, nullable=False),
+)
+
+# every table the store owns, parents before children (for truncation in tests)
+ALL_TABLES = [deployments, definitions, instances, tasks, task_candidates, jobs,
+              external_tasks, subscriptions, incidents, history, comments, users, groups,
+              memberships, secrets]

@@ -1,0 +1,1189 @@
+"""The SQL store: SQLite (embedded, one machine) and PostgreSQL (several workers, several
+machines), with exactly the transaction API of `engine/store/memory.py`.
+
+One `transaction()` is one database transaction; the facade runs one command in it.
+Concurrency is handled in three layers:
+
+- instances carry a `revision`; `update_instance` writes `WHERE id = ? AND revision = ?`
+  and raises `ConcurrentModification` when another command got there first (the facade
+  retries the whole command on the new state). On PostgreSQL `get_instance(lock=True)`
+  takes the row lock up front (`SELECT ... FOR UPDATE`) so racing commands queue instead
+  of failing and retrying;
+- tasks, jobs, external tasks and incidents have a hidden revision: rows read in a
+  transaction are updated only if nobody changed them since (two users claiming one task,
+  a worker failing a job another worker has taken over);
+- jobs and external tasks are leased with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any
+  number of workers poll one table without blocking or double-leasing. On SQLite every
+  transaction starts with `BEGIN IMMEDIATE`: writers are serialised by the database file
+  lock (SQLite allows one writer anyway), so the same checks hold trivially.
+
+Deadlocks, serialisation failures and SQLite lock time-outs surface as
+`ConcurrentModification` too, so the facade's retry loop covers them.
+
+The hot path is kept short: statements are compiled once and run on the DBAPI cursor
+(`fastexec.py`), definitions are cached (they never change), rows read in a transaction
+are remembered (a completed task is not fetched twice), one probe tells which of an
+instance's task/job/external-task/subscription tables are empty (so ending an instance
+costs one statement, not four), history goes in as one multi-row INSERT, and process
+variables are stored once (their own column) rather than twice inside the state JSON.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+
+from engine.store import schema as s
+from engine.store.codec import dumps, loads
+from engine.store.fastexec import FastExec
+from engine.store.records import (
+    CommentRecord,
+    ConcurrentModification,
+    DefinitionRecord,
+    DeploymentRecord,
+    ExternalTaskRecord,
+    HistoryRecord,
+    IncidentRecord,
+    InstanceRecord,
+    JobRecord,
+    SubscriptionRecord,
+    TaskRecord,
+    UserRecord,
+)
+
+
+class StoreError(Exception):
+    """The database cannot be used as asked (unreachable, schema too old, bad URL)."""
+
+
+def normalize_url(url: str) -> str:
+    """`postgresql://` and `postgres://` mean psycopg 3; other URLs pass unchanged."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    return tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+
+
+# ====================================================================== columns per record
+F_INSTANCE = _fields(InstanceRecord)
+F_TASK = _fields(TaskRecord)
+F_JOB = _fields(JobRecord)
+F_EXT = _fields(ExternalTaskRecord)
+F_SUB = _fields(SubscriptionRecord)
+F_INC = _fields(IncidentRecord)
+F_DEF = _fields(DefinitionRecord)
+F_COMMENT = _fields(CommentRecord)
+F_USER = tuple(f for f in _fields(UserRecord) if f != "groups")
+K_TASK = (*F_TASK, "revision")
+K_JOB = (*F_JOB, "revision")
+K_EXT = (*F_EXT, "revision")
+K_INC = (*F_INC, "revision")
+
+
+def _cols(table: sa.Table, names: tuple[str, ...]) -> list[sa.Column[Any]]:
+    return [table.c[n] for n in names]
+
+
+_I_STATE = F_INSTANCE.index("state")
+_I_VARS = F_INSTANCE.index("variables")
+_T_CU = F_TASK.index("candidate_users")
+_T_CG = F_TASK.index("candidate_groups")
+_J_PAYLOAD = F_JOB.index("payload")
+
+
+# ====================================================================== row <-> record
+def _state_out(rec: InstanceRecord) -> tuple[str, str]:
+    """(state JSON, variables JSON), the process variables stored only once.
+
+    `InstanceState.to_dict()` keeps the process scope's variables inside `scopes[0]`; that
+    very dict is also `rec.variables`. It goes to the variables column and the state keeps
+    a hole (None) that `_state_in` fills again."""
+    state = rec.state
+    variables = rec.variables
+    scopes = state.get("scopes") if isinstance(state, dict) else None
+    if scopes and scopes[0][0] == 0 and len(scopes[0]) > 5 and scopes[0][5] is variables:
+        s0 = list(scopes[0])
+        s0[5] = None
+        state = dict(state)
+        state["scopes"] = [s0, *scopes[1:]]
+    return dumps(state), dumps(variables)
+
+
+def _state_in(state_text: str, vars_text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = loads(state_text)
+    variables = loads(vars_text)
+    if not isinstance(state, dict):
+        return state, variables
+    scopes = state.get("scopes")
+    if scopes and scopes[0][0] == 0 and len(scopes[0]) > 5 and scopes[0][5] is None:
+        scopes[0][5] = variables
+    # The runtime compares token states by identity (`t.state is ARRIVED`): JSON hands back
+    # equal but distinct strings, so give back the interned constants.
+    for t in state.get("tokens") or ():
+        if len(t) > 3 and isinstance(t[3], str):
+            t[3] = sys.intern(t[3])
+        if len(t) > 6 and isinstance(t[6], str):
+            t[6] = sys.intern(t[6])
+    for sc in scopes or ():
+        if len(sc) > 1 and isinstance(sc[1], str):
+            sc[1] = sys.intern(sc[1])
+    return state, variables
+
+
+def _instance(row: Any) -> InstanceRecord:
+    vals = list(row)
+    vals[_I_STATE], vals[_I_VARS] = _state_in(vals[_I_STATE], vals[_I_VARS])
+    return InstanceRecord(*vals)
+
+
+def _instance_values(rec: InstanceRecord) -> dict[str, Any]:
+    d = {f: getattr(rec, f) for f in F_INSTANCE}
+    d["state"], d["variables"] = _state_out(rec)
+    return d
+
+
+def _task(row: Any) -> tuple[TaskRecord, int]:
+    vals = list(row)
+    rev = vals.pop()
+    vals[_T_CU] = loads(vals[_T_CU])
+    vals[_T_CG] = loads(vals[_T_CG])
+    return TaskRecord(*vals), rev
+
+
+def _task_values(rec: TaskRecord) -> dict[str, Any]:
+    d = {f: getattr(rec, f) for f in F_TASK}
+    d["candidate_users"] = dumps(list(rec.candidate_users))
+    d["candidate_groups"] = dumps(list(rec.candidate_groups))
+    return d
+
+
+def _job(row: Any) -> tuple[JobRecord, int]:
+    vals = list(row)
+    rev = vals.pop()
+    vals[_J_PAYLOAD] = loads(vals[_J_PAYLOAD])
+    return JobRecord(*vals), rev
+
+
+def _job_values(rec: JobRecord) -> dict[str, Any]:
+    d = {f: getattr(rec, f) for f in F_JOB}
+    d["payload"] = dumps(rec.payload or {})
+    d["suspended"] = bool(rec.suspended)
+    return d
+
+
+def _split_rev(cls: type, row: Any) -> tuple[Any, int]:
+    vals = list(row)
+    rev = vals.pop()
+    return cls(*vals), rev
+
+
+def _definition(row: Any) -> DefinitionRecord:
+    rec = DefinitionRecord(*row)
+    if not isinstance(rec.xml, bytes):
+        rec.xml = bytes(rec.xml)
+    return rec
+
+
+def _values(rec: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {f: getattr(rec, f) for f in names}
+
+
+def _user(row: Any, groups: list[str]) -> UserRecord:
+    d = dict(zip(F_USER, row, strict=True))
+    d["roles"] = loads(d["roles"]) or []
+    d["groups"] = groups
+    return UserRecord(**d)
+
+
+# ====================================================================== statements
+B = sa.bindparam
+_D, _I, _T, _C, _J, _X = (s.definitions, s.instances, s.tasks, s.task_candidates, s.jobs,
+                          s.external_tasks)
+_SUB, _INC, _H = s.subscriptions, s.incidents, s.history
+
+INS = {t.name: t.insert() for t in s.ALL_TABLES}
+
+SEL_DEF = sa.select(*_cols(_D, F_DEF)).where(_D.c.id == B("id"))
+SEL_DEFS = sa.select(*_cols(_D, F_DEF)).order_by(_D.c.key, _D.c.version)
+SEL_DEFS_KEY = sa.select(*_cols(_D, F_DEF)).where(_D.c.key == B("key")).order_by(_D.c.version)
+SEL_LATEST = (sa.select(_D.c.id).where(_D.c.key == B("key")).order_by(_D.c.version.desc())
+              .limit(1))
+SEL_VERSION = sa.select(_D.c.id).where(_D.c.key == B("key"), _D.c.version == B("v"))
+
+SEL_INSTANCE = sa.select(*_cols(_I, F_INSTANCE)).where(_I.c.id == B("id"))
+SEL_INSTANCE_LOCK = SEL_INSTANCE.with_for_update()
+UPD_INSTANCE = _I.update().where(_I.c.id == B("b_id"), _I.c.revision == B("b_rev"))
+K_UPD_INSTANCE = tuple(f for f in F_INSTANCE if f not in ("id", "started"))
+
+SEL_TASK = sa.select(*_cols(_T, K_TASK)).where(_T.c.id == B("id"))
+SEL_TASK_TOKEN = sa.select(*_cols(_T, K_TASK)).where(_T.c.instance_id == B("iid"),
+                                                      _T.c.token == B("token"))
+DEL_TASK = _T.delete().where(_T.c.id == B("id"))
+UPD_TASK = _T.update().where(_T.c.id == B("b_id")).values(revision=_T.c.revision + 1)
+UPD_TASK_GUARDED = _T.update().where(_T.c.id == B("b_id"), _T.c.revision == B("b_rev"))
+DEL_CANDIDATES = _C.delete().where(_C.c.task_id == B("id"))
+
+SEL_JOB = sa.select(*_cols(_J, K_JOB)).where(_J.c.id == B("id"))
+DEL_JOB = _J.delete().where(_J.c.id == B("id"))
+UPD_JOB = _J.update().where(_J.c.id == B("b_id")).values(revision=_J.c.revision + 1)
+UPD_JOB_GUARDED = _J.update().where(_J.c.id == B("b_id"), _J.c.revision == B("b_rev"))
+
+SEL_EXT = sa.select(*_cols(_X, K_EXT)).where(_X.c.id == B("id"))
+SEL_EXT_TOKEN = sa.select(*_cols(_X, K_EXT)).where(_X.c.instance_id == B("iid"),
+                                                    _X.c.token == B("token"))
+DEL_EXT = _X.delete().where(_X.c.id == B("id"))
+UPD_EXT = _X.update().where(_X.c.id == B("b_id")).values(revision=_X.c.revision + 1)
+UPD_EXT_GUARDED = _X.update().where(_X.c.id == B("b_id"), _X.c.revision == B("b_rev"))
+LEASE_EXT = _X.update().where(_X.c.id == B("b_id")).values(
+    worker_id=B("b_worker"), lock_expires=B("b_until"), revision=_X.c.revision + 1)
+
+DEL_SUB = _SUB.delete().where(_SUB.c.id == B("id"))
+SEL_INC = sa.select(*_cols(_INC, K_INC)).where(_INC.c.id == B("id"))
+UPD_INC = _INC.update().where(_INC.c.id == B("b_id")).values(
+    revision=_INC.c.revision + 1)
+UPD_INC_GUARDED = _INC.update().where(_INC.c.id == B("b_id"), _INC.c.revision == B("b_rev"))
+
+SEL_HISTORY = sa.select(_H.c.events).where(_H.c.instance_id == B("iid")).order_by(_H.c.seq)
+
+# which of an instance's wait-state tables hold rows: one probe instead of four queries
+PROBE_TABLES = ("tasks", "jobs", "external_tasks", "subscriptions")
+PROBE = sa.select(*[
+    sa.exists().where(t.c.instance_id == B("iid")).label(t.name)
+    for t in (_T, _J, _X, _SUB)
+])
+
+SEL_USER = sa.select(*_cols(s.users, F_USER)).where(s.users.c.id == B("id"))
+SEL_USERS = sa.select(*_cols(s.users, F_USER)).order_by(s.users.c.id)
+SEL_USER_GROUPS = (sa.select(s.memberships.c.group_id).where(s.memberships.c.user_id == B("id"))
+                   .order_by(s.memberships.c.position))
+SEL_MEMBERSHIPS = sa.select(s.memberships.c.user_id, s.memberships.c.group_id).order_by(
+    s.memberships.c.user_id, s.memberships.c.position)
+DEL_MEMBERSHIPS = s.memberships.delete().where(s.memberships.c.user_id == B("id"))
+SEL_GROUPS = sa.select(s.groups.c.id, s.groups.c.name).order_by(s.groups.c.id)
+SEL_SECRET = sa.select(s.secrets.c.value).where(s.secrets.c.name == B("name"))
+
+F_HISTORY = ("instance_id", "time", "events")
+
+
+def _events_out(rows: list[HistoryRecord]) -> str:
+    return dumps([[r.type, r.activity_id, _iso(r.time), r.kind, r.name, r.user, r.detail,
+                   r.token] for r in rows])
+
+
+def _events_in(instance_id: str, text: str, out: list[HistoryRecord]) -> None:
+    for ev in loads(text):
+        t = datetime.fromisoformat(ev[2])
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=UTC)
+        out.append(HistoryRecord(instance_id, ev[0], ev[1], t, ev[3], ev[4], ev[5], ev[6],
+                                 len(out) + 1, ev[7]))
+
+
+def _iso(v: datetime) -> str:
+    if v.tzinfo is None:
+        v = v.replace(tzinfo=UTC)
+    elif v.tzinfo is not UTC:
+        v = v.astimezone(UTC)
+    return v.isoformat()
+
+
+# dynamic filters: one statement per filter *shape*, built once
+_dynamic: dict[tuple[Any, ...], Any] = {}
+
+
+def _shape_stmt(shape: tuple[Any, ...], build: Any) -> Any:
+    stmt = _dynamic.get(shape)
+    if stmt is None:
+        stmt = build()
+        _dynamic[shape] = stmt
+    return stmt
+
+
+# ====================================================================== the store
+class SqlStore:
+    """A SQL database behind the store API. `url` is an SQLAlchemy URL:
+    `sqlite:///baton.db`, `postgresql://user@host/db` (psycopg 3).
+
+    `auto_upgrade` runs the Alembic migrations on open (default: on for SQLite, off for
+    PostgreSQL, where `baton db upgrade` is an explicit deployment step); without it a
+    database whose schema is behind the code is refused with a clear error, unless
+    `verify_schema=False` (for tools and tests that look at older databases)."""
+
+    def __init__(self, url: str, *, auto_upgrade: bool | None = None, echo: bool = False,
+                 pool_size: int = 10, verify_schema: bool = True) -> None:
+        self.url = normalize_url(url)
+        try:
+            parsed = sa.engine.make_url(self.url)
+        except exc.ArgumentError as e:
+            raise StoreError(f"not a database URL: '{url}' ({e})") from e
+        self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise StoreError(f"unsupported database '{self.dialect}' in '{url}': use "
+                             "sqlite:///FILE or postgresql://USER@HOST/DB")
+        self._serial: threading.RLock | None = None
+        self._local = threading.local()
+        kw: dict[str, Any] = {"echo": echo}
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+                # one shared in-memory database: one connection, one transaction at a time
+                kw["poolclass"] = sa.pool.StaticPool
+                kw["connect_args"] = {"check_same_thread": False, "timeout": 30.0}
+                self._serial = threading.RLock()
+            else:
+                kw["connect_args"] = {"timeout": 30.0}
+                kw["pool_size"] = pool_size
+                kw["max_overflow"] = 2 * pool_size
+        else:
+            kw["pool_size"] = pool_size
+            kw["max_overflow"] = 2 * pool_size
+        try:
+            self.engine = sa.create_engine(self.url, **kw)
+        except (exc.ArgumentError, ImportError) as e:
+            raise StoreError(f"cannot use database URL '{url}': {e}") from e
+        if self.dialect == "sqlite":
+            _sqlite_setup(self.engine)
+        else:
+            _pg_setup(self.engine)
+        self.fast = FastExec(self.engine.dialect)
+        self.definitions: dict[str, DefinitionRecord] = {}
+        if auto_upgrade is None:
+            auto_upgrade = self.dialect == "sqlite"
+        from engine.store import migrate
+
+        try:
+            if auto_upgrade:
+                migrate.upgrade(self.engine)
+            elif verify_schema:
+                migrate.check_current(self.engine)
+        except exc.DBAPIError as e:
+            self.engine.dispose()
+            raise StoreError(f"cannot open database {self.safe_url}: {_reason(e)}") from e
+        except StoreError:
+            self.engine.dispose()
+            raise
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password, for messages."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTx]:
+        """One database transaction: committed when the block ends, rolled back when it
+        raises. Lock conflicts surface as `ConcurrentModification` (retryable)."""
+        outer = getattr(self._local, "tx", None)
+        if outer is not None:
+            # nested in this thread (e.g. a definition looked up mid-command): join the
+            # outer transaction, as the memory store's re-entrant lock does; a second
+            # connection would wait for the first one's write lock on SQLite
+            yield outer
+            return
+        if self._serial is not None:
+            self._serial.acquire()
+        try:
+            try:
+                with self.engine.connect() as conn:
+                    with conn.begin():
+                        tx = SqlTx(self, conn)
+                        self._local.tx = tx
+                        try:
+                            yield tx
+                            tx._finish()
+                        finally:
+                            self._local.tx = None
+                if tx.definitions_read:
+                    self.definitions.update(tx.definitions_read)
+            except exc.DBAPIError as e:
+                if _is_conflict(e.orig):
+                    raise ConcurrentModification(f"database conflict: {_reason(e)}") from e
+                raise
+            except Exception as e:
+                # raw DBAPI errors from the fast path (not wrapped by SQLAlchemy)
+                if _is_conflict(e):
+                    raise ConcurrentModification(f"database conflict: {e}") from e
+                raise
+        finally:
+            if self._serial is not None:
+                self._serial.release()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_setup(engine: sa.Engine) -> None:
+    """WAL (readers never block the writer), foreign keys, and `BEGIN IMMEDIATE` so a
+    transaction takes the write lock up front: commands never fail half-way with 'database
+    is locked' after reading a snapshot another writer has since changed."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None   # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+        dbapi_conn.create_function("baton_lower", 1, _lower, deterministic=True)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _pg_setup(engine: sa.Engine) -> None:
+    """Sessions in UTC, so timestamps come back as UTC datetimes without conversion."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        autocommit = dbapi_conn.autocommit
+        dbapi_conn.autocommit = True
+        dbapi_conn.execute("SET TIME ZONE 'UTC'")
+        dbapi_conn.autocommit = autocommit
+
+
+def _lower(v: Any) -> Any:
+    return v.lower() if isinstance(v, str) else v
+
+
+def _reason(e: exc.DBAPIError) -> str:
+    return str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
+
+
+def _is_conflict(orig: Any) -> bool:
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in ("40001", "40P01", "55P03"):   # serialization, deadlock, lock timeout
+        return True
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in (5, 6)             # SQLITE_BUSY, SQLITE_LOCKED
+    return False
+
+
+class SqlTx:
+    """The store API inside one database transaction (see `MemoryTx` for the contract)."""
+
+    def __init__(self, store: SqlStore, conn: sa.Connection) -> None:
+        self.store = store
+        self.conn = conn
+        self.raw = conn.connection.dbapi_connection
+        self.fast = store.fast
+        self.pg = store.dialect == "postgresql"
+        self.definitions_read: dict[str, DefinitionRecord] = {}
+        self._rev: dict[tuple[str, str], int] = {}        # (table, id) -> revision read
+        self._tasks: dict[str, TaskRecord] = {}           # tasks read or written here
+        self._cands: dict[str, tuple[list[str], list[str]]] = {}
+        self._empty: dict[str, set[str]] = {}             # instance -> tables known empty
+        self._pending: list[tuple[str, Any, str | None]] = []   # queued writes (PostgreSQL)
+        self._locked: set[str] = set()                    # instances read FOR UPDATE
+
+    # ---------------------------------------------------------------- execution
+    # On PostgreSQL, writes are queued and sent in one pipeline together with the next read
+    # or the COMMIT: a command costs a few round trips however many rows it writes. A queued
+    # write that must hit exactly one row (a revision check) is verified when the pipeline
+    # returns, before anything commits.
+    def _q(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
+        """Rows of a SELECT (compiled once, run on the DBAPI cursor)."""
+        p = self.fast.prepared(stmt)
+        if self._pending:
+            return p.rows(self._flush((p.sql, p.params(params))))
+        cur = self.raw.execute(p.sql, p.params(params))
+        return p.rows(cur.fetchall())
+
+    def _w(self, stmt: Any, params: dict[str, Any] | None = None,
+           keys: tuple[str, ...] | None = None, check: str | None = None) -> None:
+        """Run (PostgreSQL: queue) an INSERT/UPDATE/DELETE; `keys` names the columns
+        written. With `check`, the statement must change exactly one row, else
+        ConcurrentModification(check)."""
+        p = self.fast.prepared(stmt, keys)
+        if self.pg:
+            self._pending.append((p.sql, p.params(params), check))
+            return
+        rowcount = self.raw.execute(p.sql, p.params(params)).rowcount
+        if check is not None and rowcount != 1:
+            raise ConcurrentModification(check)
+
+    def _wm(self, stmt: Any, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
+        p = self.fast.prepared(stmt, keys)
+        if self.pg:
+            self._pending.extend((p.sql, p.params(r), None) for r in rows)
+            return
+        cur = self.raw.cursor()
+        cur.executemany(p.sql, [p.params(r) for r in rows])
+        cur.close()
+
+    def _sa(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
+        """Through SQLAlchemy proper: statements with list (expanding IN) parameters."""
+        if self._pending:
+            self._flush()
+        result = self.conn.execute(stmt, params or {})
+        return list(result) if result.returns_rows else []
+
+    def _flush(self, read: tuple[str, Any] | None = None, commit: bool = False) -> Any:
+        """Send the queued writes (and `read`, or the COMMIT) in one pipeline."""
+        pending, self._pending = self._pending, []
+        raw = self.raw
+        checked = []
+        with raw.pipeline():
+            for sql, params, check in pending:
+                cur = raw.execute(sql, params)
+                if check is not None:
+                    checked.append((cur, check))
+            rcur = raw.execute(*read) if read is not None else None
+            if commit and not checked:
+                raw.commit()
+        for cur, check in checked:
+            if cur.rowcount != 1:
+                raise ConcurrentModification(check)
+        return rcur.fetchall() if rcur is not None else None
+
+    def _finish(self) -> None:
+        """Before COMMIT: send what is queued (with the COMMIT itself when no check
+        could still fail)."""
+        if self._pending:
+            self._flush(commit=True)
+
+    def _probe(self, table: str, instance_id: str) -> bool:
+        """True when `table` certainly holds no row of the instance (probed once per
+        transaction; rows added here since are taken into account)."""
+        empty = self._empty.get(instance_id)
+        if empty is None:
+            flags = self._q(PROBE, {"iid": instance_id})[0]
+            empty = {t for t, f in zip(PROBE_TABLES, flags, strict=True) if not f}
+            self._empty[instance_id] = empty
+        return table in empty
+
+    def _touch(self, table: str, instance_id: str | None) -> None:
+        if instance_id is not None:
+            empty = self._empty.get(instance_id)
+            if empty is not None:
+                empty.discard(table)
+
+    # ---------------------------------------------------------------- definitions
+    def add_deployment(self, rec: DeploymentRecord) -> None:
+        self._w(INS["deployments"], {"id": rec.id, "name": rec.name, "time": rec.time,
+                                         "resources": dumps(list(rec.resources))},
+                ("id", "name", "time", "resources"))
+
+    def add_definition(self, rec: DefinitionRecord) -> None:
+        values = _values(rec, F_DEF)
+        values["executable"] = bool(rec.executable)
+        values["has_start_form"] = bool(rec.has_start_form)
+        self._w(INS["definitions"], values, F_DEF)
+
+    def get_definition(self, def_id: str) -> DefinitionRecord | None:
+        rec = self.store.definitions.get(def_id) or self.definitions_read.get(def_id)
+        if rec is not None:
+            return rec
+        rows = self._q(SEL_DEF, {"id": def_id})
+        if not rows:
+            return None
+        rec = _definition(rows[0])
+        self.definitions_read[def_id] = rec
+        return rec
+
+    def definitions(self, key: str | None = None) -> list[DefinitionRecord]:
+        rows = self._q(SEL_DEFS) if key is None else self._q(SEL_DEFS_KEY, {"key": key})
+        return [_definition(r) for r in rows]
+
+    def latest_definition(self, key: str) -> DefinitionRecord | None:
+        rows = self._q(SEL_LATEST, {"key": key})
+        return self.get_definition(rows[0][0]) if rows else None
+
+    def definition_version(self, key: str, version: int) -> DefinitionRecord | None:
+        rows = self._q(SEL_VERSION, {"key": key, "v": version})
+        return self.get_definition(rows[0][0]) if rows else None
+
+    # ---------------------------------------------------------------- instances
+    def add_instance(self, rec: InstanceRecord) -> None:
+        self._w(INS["instances"], _instance_values(rec), F_INSTANCE)
+
+    def get_instance(self, instance_id: str, lock: bool = False) -> InstanceRecord | None:
+        if lock and self.pg:
+            rows = self._q(SEL_INSTANCE_LOCK, {"id": instance_id})
+            if rows:
+                self._locked.add(instance_id)
+        else:
+            rows = self._q(SEL_INSTANCE, {"id": instance_id})
+        return _instance(rows[0]) if rows else None
+
+    def update_instance(self, rec: InstanceRecord) -> None:
+        values = _instance_values(rec)
+        values["b_id"] = rec.id
+        values["b_rev"] = rec.revision
+        values["revision"] = rec.revision + 1
+        # a row we hold FOR UPDATE cannot have changed: no check (and one round trip less)
+        self._w(UPD_INSTANCE, values, K_UPD_INSTANCE,
+                check=None if rec.id in self._locked else rec.id)
+        rec.revision += 1
+
+    def find_instances(self, **filters: Any) -> list[InstanceRecord]:
+        used = tuple(sorted(k for k, v in filters.items() if v is not None))
+        for k in used:
+            if k not in ("status", "key", "business_key", "parent_id", "definition_id", "id",
+                         "version"):
+                raise ValueError(f"unknown instance filter '{k}'")
+
+        def build() -> Any:
+            q = sa.select(*_cols(_I, F_INSTANCE)).where(*[_I.c[k] == B(k) for k in used])
+            return q.order_by(_I.c.started, _I.c.id)
+
+        stmt = _shape_stmt(("instances", used), build)
+        return [_instance(r) for r in self._q(stmt, {k: filters[k] for k in used})]
+
+    def child_instances(self, parent_id: str, token: int | None = None) -> list[InstanceRecord]:
+        def build() -> Any:
+            q = sa.select(*_cols(_I, F_INSTANCE)).where(_I.c.parent_id == B("parent"))
+            if token is not None:
+                q = q.where(_I.c.parent_token == B("token"))
+            return q.order_by(_I.c.started, _I.c.id)
+
+        stmt = _shape_stmt(("children", token is None), build)
+        return [_instance(r) for r in self._q(stmt, {"parent": parent_id, "token": token}
+                                              if token is not None else {"parent": parent_id})]
+
+    # ---------------------------------------------------------------- user tasks
+    def _seen_task(self, rec: TaskRecord, rev: int) -> TaskRecord:
+        """Remember a task row (revision, candidates) and hand out a copy of it."""
+        self._rev[("tasks", rec.id)] = rev
+        self._tasks[rec.id] = rec
+        self._cands[rec.id] = (list(rec.candidate_users), list(rec.candidate_groups))
+        return _copy_task(rec)
+
+    def add_task(self, rec: TaskRecord) -> None:
+        values = _task_values(rec)
+        values["revision"] = 0
+        self._w(INS["tasks"], values, K_TASK)
+        self._insert_candidates(rec)
+        self._touch("tasks", rec.instance_id)
+        self._seen_task(_copy_task(rec), 0)
+
+    def _insert_candidates(self, rec: TaskRecord) -> None:
+        rows = [{"kind": "user", "name": u, "task_id": rec.id}
+                for u in dict.fromkeys(rec.candidate_users)]
+        rows += [{"kind": "group", "name": g, "task_id": rec.id}
+                 for g in dict.fromkeys(rec.candidate_groups)]
+        if rows:
+            self._wm(INS["task_candidates"], rows, ("kind", "name", "task_id"))
+
+    def get_task(self, task_id: str) -> TaskRecord | None:
+        rows = self._q(SEL_TASK, {"id": task_id})
+        if not rows:
+            self._tasks.pop(task_id, None)
+            return None
+        return self._seen_task(*_task(rows[0]))
+
+    def update_task(self, rec: TaskRecord) -> None:
+        known = self._cands.get(rec.id)
+        self._update_guarded("tasks", rec.id, _task_values(rec), F_TASK, UPD_TASK,
+                             UPD_TASK_GUARDED)
+        if known != (list(rec.candidate_users), list(rec.candidate_groups)):
+            self._w(DEL_CANDIDATES, {"id": rec.id})
+            self._insert_candidates(rec)
+        rev = self._rev.get(("tasks", rec.id))
+        if rev is None:
+            self._tasks.pop(rec.id, None)
+            self._cands.pop(rec.id, None)
+        else:
+            self._seen_task(_copy_task(rec), rev)
+
+    def delete_task(self, task_id: str) -> None:
+        self._w(DEL_TASK, {"id": task_id})    # candidates go by ON DELETE CASCADE
+        self._tasks.pop(task_id, None)
+        self._cands.pop(task_id, None)
+        self._rev.pop(("tasks", task_id), None)
+
+    def task_by_token(self, instance_id: str, token: int) -> TaskRecord | None:
+        for rec in self._tasks.values():
+            if rec.instance_id == instance_id and rec.token == token:
+                return _copy_task(rec)
+        if self._probe("tasks", instance_id):
+            return None
+        rows = self._q(SEL_TASK_TOKEN, {"iid": instance_id, "token": token})
+        return self._seen_task(*_task(rows[0])) if rows else None
+
+    def find_tasks(self, *, sort: str = "created", limit: int | None = None, offset: int = 0,
+                   **filters: Any) -> list[TaskRecord]:
+        iid = filters.get("instance_id")
+        if iid is not None and self._probe("tasks", iid):
+            _check_task_query(filters, sort)
+            return []
+        q = sa.select(*_cols(_T, K_TASK)).where(*_task_where(filters, self.pg))
+        q = q.order_by(*_task_order(sort, self.pg))
+        if limit is not None:
+            q = q.limit(limit)
+        if offset:
+            q = q.offset(offset)
+        return [self._seen_task(*_task(r)) for r in self._sa(q)]
+
+    def count_tasks(self, **filters: Any) -> int:
+        q = sa.select(sa.func.count()).select_from(_T).where(*_task_where(filters, self.pg))
+        return int(self._sa(q)[0][0] or 0)
+
+    # ---------------------------------------------------------------- jobs
+    def add_job(self, rec: JobRecord) -> None:
+        values = _job_values(rec)
+        values["revision"] = 0
+        self._w(INS["jobs"], values, K_JOB)
+        self._touch("jobs", rec.instance_id)
+
+    def get_job(self, job_id: str) -> JobRecord | None:
+        rows = self._q(SEL_JOB, {"id": job_id})
+        if not rows:
+            return None
+        rec, rev = _job(rows[0])
+        self._rev[("jobs", job_id)] = rev
+        return rec
+
+    def update_job(self, rec: JobRecord) -> None:
+        self._update_guarded("jobs", rec.id, _job_values(rec), F_JOB, UPD_JOB,
+                             UPD_JOB_GUARDED)
+
+    def _update_guarded(self, name: str, row_id: str, values: dict[str, Any],
+                        names: tuple[str, ...], plain: Any, guarded: Any) -> None:
+        """UPDATE a row; when this transaction read it, only if its revision is unchanged."""
+        key = (name, row_id)
+        rev = self._rev.get(key)
+        values["b_id"] = row_id
+        if rev is None:     # not read here: write unconditionally (bumping the revision)
+            self._w(plain, values, names)
+            return
+        values["b_rev"] = rev
+        values["revision"] = rev + 1
+        self._w(guarded, values, (*names, "revision"), check=f"{name} {row_id}")
+        self._rev[key] = rev + 1
+
+    def delete_job(self, job_id: str) -> None:
+        self._w(DEL_JOB, {"id": job_id})
+        self._rev.pop(("jobs", job_id), None)
+
+    def find_jobs(self, **filters: Any) -> list[JobRecord]:
+        iid = filters.get("instance_id")
+        stmt, params = _equal_stmt(_J, K_JOB, filters, (_J.c.due, _J.c.id))
+        if iid is not None and self._probe("jobs", iid):
+            return []
+        out = []
+        for row in self._q(stmt, params):
+            rec, rev = _job(row)
+            self._rev[("jobs", rec.id)] = rev
+            out.append(rec)
+        return out
+
+    def acquire_jobs(self, now: datetime, owner: str, lease_until: datetime, limit: int,
+                     exclusive: bool = True) -> list[JobRecord]:
+        """Lease due jobs: unlocked or with an expired lease; one per instance if exclusive
+        (and none of an instance that already has a job leased)."""
+        if limit <= 0:
+            return []
+        stmt = _shape_stmt(("acquire", exclusive, self.pg),
+                           lambda: _acquire_stmt(exclusive, self.pg))
+        picked: list[JobRecord] = []
+        instances: set[str] = set()
+        for row in self._q(stmt, {"now": now, "n": limit * 2 if exclusive else limit}):
+            rec, _rev = _job(row)
+            if exclusive and rec.instance_id is not None:
+                if rec.instance_id in instances:
+                    continue
+                instances.add(rec.instance_id)
+            picked.append(rec)
+            if len(picked) >= limit:
+                break
+        if exclusive and self.pg and instances:
+            # Two workers acquiring at the same moment could each lease a different job of
+            # one instance: whoever locks the instance row first decides, and the busy check
+            # is repeated under that lock (it sees leases committed meanwhile).
+            ids = sorted(instances)
+            mine = {r[0] for r in self._sa(
+                sa.select(_I.c.id).where(_I.c.id.in_(B("ids", expanding=True)))
+                .with_for_update(skip_locked=True), {"ids": ids})}
+            taken: set[str] = set()
+            if mine:
+                j2 = _J.alias("j2")
+                taken = {r[0] for r in self._sa(
+                    sa.select(j2.c.instance_id).where(
+                        j2.c.instance_id.in_(B("ids", expanding=True)), _locked(j2, B("now"))),
+                    {"ids": sorted(mine), "now": now})}
+            picked = [j for j in picked if j.instance_id is None
+                      or (j.instance_id in mine and j.instance_id not in taken)]
+        if not picked:
+            return []
+        self._sa(_J.update().where(_J.c.id.in_(B("ids", expanding=True))).values(
+            lock_owner=B("owner"), lock_expires=B("until"), revision=_J.c.revision + 1),
+            {"ids": [j.id for j in picked], "owner": owner, "until": lease_until})
+        for j in picked:
+            j.lock_owner = owner
+            j.lock_expires = lease_until
+        return picked
+
+    # ---------------------------------------------------------------- external tasks
+    def add_external(self, rec: ExternalTaskRecord) -> None:
+        values = _values(rec, F_EXT)
+        values["revision"] = 0
+        self._w(INS["external_tasks"], values, K_EXT)
+        self._touch("external_tasks", rec.instance_id)
+
+    def get_external(self, task_id: str) -> ExternalTaskRecord | None:
+        rows = self._q(SEL_EXT, {"id": task_id})
+        if not rows:
+            return None
+        rec, rev = _split_rev(ExternalTaskRecord, rows[0])
+        self._rev[("external_tasks", task_id)] = rev
+        return rec
+
+    def update_external(self, rec: ExternalTaskRecord) -> None:
+        self._update_guarded("external_tasks", rec.id, _values(rec, F_EXT), F_EXT, UPD_EXT,
+                             UPD_EXT_GUARDED)
+
+    def delete_external(self, task_id: str) -> None:
+        self._w(DEL_EXT, {"id": task_id})
+        self._rev.pop(("external_tasks", task_id), None)
+
+    def external_by_token(self, instance_id: str, token: int) -> ExternalTaskRecord | None:
+        if self._probe("external_tasks", instance_id):
+            return None
+        rows = self._q(SEL_EXT_TOKEN, {"iid": instance_id, "token": token})
+        if not rows:
+            return None
+        rec, rev = _split_rev(ExternalTaskRecord, rows[0])
+        self._rev[("external_tasks", rec.id)] = rev
+        return rec
+
+    def find_external(self, **filters: Any) -> list[ExternalTaskRecord]:
+        used = tuple(sorted((k, bool(v) if k == "locked" else None)
+                            for k, v in filters.items() if v is not None))
+        for k, _ in used:
+            if k != "locked" and (k not in _X.c or k == "revision"):
+                raise ValueError(f"unknown external task filter '{k}'")
+        iid = filters.get("instance_id")
+        if iid is not None and self._probe("external_tasks", iid):
+            return []
+
+        def build() -> Any:
+            q = sa.select(*_cols(_X, K_EXT))
+            for k, flag in used:
+                if k == "locked":
+                    locked = sa.and_(_X.c.worker_id.is_not(None), _X.c.worker_id != "")
+                    q = q.where(locked if flag else sa.not_(locked))
+                else:
+                    q = q.where(_X.c[k] == B(k))
+            return q.order_by(_X.c.priority.desc(), _X.c.created, _X.c.id)
+
+        stmt = _shape_stmt(("external", used), build)
+        out = []
+        for row in self._q(stmt, {k: filters[k] for k, _ in used if k != "locked"}):
+            rec, rev = _split_rev(ExternalTaskRecord, row)
+            self._rev[("external_tasks", rec.id)] = rev
+            out.append(rec)
+        return out
+
+    def lock_external(self, topics: list[str], worker_id: str, now: datetime,
+                      lock_until: dict[str, datetime], limit: int,
+                      use_priority: bool = False) -> list[ExternalTaskRecord]:
+        if limit <= 0 or not lock_until:
+            return []
+        q = sa.select(*_cols(_X, K_EXT)).where(
+            _X.c.topic.in_(B("topics", expanding=True)),
+            sa.or_(_X.c.worker_id.is_(None), _X.c.lock_expires.is_(None),
+                   _X.c.lock_expires <= B("now")),
+            sa.or_(_X.c.retries.is_(None), _X.c.retries > 0),
+            sa.or_(_X.c.due.is_(None), _X.c.due <= B("now")),
+        )
+        order = [_X.c.created, _X.c.id]
+        if use_priority:
+            order.insert(0, _X.c.priority.desc())
+        q = q.order_by(*order).limit(limit)
+        if self.pg:
+            q = q.with_for_update(skip_locked=True)
+        out = []
+        for row in self._sa(q, {"topics": list(lock_until), "now": now}):
+            rec, _rev = _split_rev(ExternalTaskRecord, row)
+            rec.worker_id = worker_id
+            rec.lock_expires = lock_until[rec.topic]
+            out.append(rec)
+        if out:
+            self._wm(LEASE_EXT, [{"b_id": r.id, "b_worker": worker_id, "b_until": r.lock_expires}
+                                 for r in out], ())
+        return out
+
+    # ---------------------------------------------------------------- subscriptions
+    def add_subscription(self, rec: SubscriptionRecord) -> None:
+        self._w(INS["subscriptions"], _values(rec, F_SUB), F_SUB)
+        self._touch("subscriptions", rec.instance_id)
+
+    def delete_subscription(self, sub_id: str) -> None:
+        self._w(DEL_SUB, {"id": sub_id})
+
+    def find_subscriptions(self, **filters: Any) -> list[SubscriptionRecord]:
+        stmt, params = _equal_stmt(_SUB, F_SUB, filters, (_SUB.c.created, _SUB.c.id))
+        iid = filters.get("instance_id")
+        if iid is not None and self._probe("subscriptions", iid):
+            return []
+        return [SubscriptionRecord(*r) for r in self._q(stmt, params)]
+
+    # ---------------------------------------------------------------- incidents
+    def add_incident(self, rec: IncidentRecord) -> None:
+        values = _values(rec, F_INC)
+        values["revision"] = 0
+        self._w(INS["incidents"], values, K_INC)
+
+    def get_incident(self, incident_id: str) -> IncidentRecord | None:
+        rows = self._q(SEL_INC, {"id": incident_id})
+        if not rows:
+            return None
+        rec, rev = _split_rev(IncidentRecord, rows[0])
+        self._rev[("incidents", rec.id)] = rev
+        return rec
+
+    def update_incident(self, rec: IncidentRecord) -> None:
+        self._update_guarded("incidents", rec.id, _values(rec, F_INC), F_INC, UPD_INC,
+                             UPD_INC_GUARDED)
+
+    def find_incidents(self, *, open_only: bool = True, **filters: Any) -> list[IncidentRecord]:
+        stmt, params = _equal_stmt(_INC, K_INC, filters, (_INC.c.created, _INC.c.id),
+                                   open_only=open_only)
+        out = []
+        for row in self._q(stmt, params):
+            rec, rev = _split_rev(IncidentRecord, row)
+            self._rev[("incidents", rec.id)] = rev
+            out.append(rec)
+        return out
+
+    # ---------------------------------------------------------------- history
+    def add_history(self, rows: list[HistoryRecord]) -> None:
+        """One row per instance: the events of this call as a JSON array, in order."""
+        if not rows:
+            return
+        first = rows[0].instance_id
+        if all(r.instance_id == first for r in rows):
+            batches = {first: rows}
+        else:
+            batches = {}
+            for r in rows:
+                batches.setdefault(r.instance_id, []).append(r)
+        for iid, batch in batches.items():
+            self._w(INS["history"], {"instance_id": iid, "time": batch[0].time,
+                                     "events": _events_out(batch)}, F_HISTORY)
+
+    def history(self, instance_id: str) -> list[HistoryRecord]:
+        out: list[HistoryRecord] = []
+        for (events,) in self._q(SEL_HISTORY, {"iid": instance_id}):
+            _events_in(instance_id, events, out)
+        return out
+
+    # ---------------------------------------------------------------- comments
+    def add_comment(self, rec: CommentRecord) -> None:
+        self._w(INS["comments"], _values(rec, F_COMMENT), F_COMMENT)
+
+    def comments(self, *, instance_id: str | None = None,
+                 task_id: str | None = None) -> list[CommentRecord]:
+        c = s.comments.c
+        shape = (instance_id is not None, task_id is not None)
+
+        def build() -> Any:
+            q = sa.select(*_cols(s.comments, F_COMMENT))
+            if shape[0]:
+                q = q.where(c.instance_id == B("iid"))
+            if shape[1]:
+                q = q.where(c.task_id == B("tid"))
+            return q.order_by(c.time, c.id)
+
+        stmt = _shape_stmt(("comments", shape), build)
+        params = {k: v for k, v in (("iid", instance_id), ("tid", task_id)) if v is not None}
+        return [CommentRecord(*r) for r in self._q(stmt, params)]
+
+    # ---------------------------------------------------------------- users and groups
+    def add_user(self, rec: UserRecord) -> None:
+        self._upsert(s.users, _values(rec, F_USER) | {"roles": dumps(list(rec.roles))}, "id")
+        self._w(DEL_MEMBERSHIPS, {"id": rec.id})
+        groups = list(dict.fromkeys(rec.groups))
+        if groups:
+            self._wm(INS["memberships"], [
+                {"user_id": rec.id, "group_id": g, "position": i} for i, g in enumerate(groups)
+            ], ("user_id", "group_id", "position"))
+
+    def update_user(self, rec: UserRecord) -> None:
+        self.add_user(rec)
+
+    def get_user(self, user_id: str) -> UserRecord | None:
+        rows = self._q(SEL_USER, {"id": user_id})
+        if not rows:
+            return None
+        groups = [r[0] for r in self._q(SEL_USER_GROUPS, {"id": user_id})]
+        return _user(rows[0], groups)
+
+    def users(self) -> list[UserRecord]:
+        groups: dict[str, list[str]] = {}
+        for uid, gid in self._q(SEL_MEMBERSHIPS):
+            groups.setdefault(uid, []).append(gid)
+        return [_user(r, groups.get(r[0], [])) for r in self._q(SEL_USERS)]
+
+    def add_group(self, group_id: str, name: str | None = None) -> None:
+        self._upsert(s.groups, {"id": group_id, "name": name or group_id}, "id")
+
+    def groups(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._q(SEL_GROUPS)}
+
+    # ---------------------------------------------------------------- secrets
+    def set_secret(self, name: str, value: str) -> None:
+        self._upsert(s.secrets, {"name": name, "value": value}, "name")
+
+    def get_secret(self, name: str) -> str | None:
+        rows = self._q(SEL_SECRET, {"name": name})
+        return rows[0][0] if rows else None
+
+    # ---------------------------------------------------------------- helpers
+    def _upsert(self, table: sa.Table, values: dict[str, Any], key: str) -> None:
+        if self.pg:
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(table).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[key], set_={k: v for k, v in values.items() if k != key})
+        self._sa(stmt)
+
+
+def _copy_task(rec: TaskRecord) -> TaskRecord:
+    c = TaskRecord(*[getattr(rec, f) for f in F_TASK])
+    c.candidate_users = list(rec.candidate_users)
+    c.candidate_groups = list(rec.candidate_groups)
+    return c
+
+
+def _locked(t: Any, now: Any) -> Any:
+    """A live lease (the memory store's `lock_owner and lock_expires and expires > now`)."""
+    return sa.and_(t.c.lock_owner.is_not(None), t.c.lock_owner != "",
+                   t.c.lock_expires.is_not(None), t.c.lock_expires > now)
+
+
+def _acquire_stmt(exclusive: bool, pg: bool) -> Any:
+    now = B("now", type_=s.UTCDateTime())
+    q = sa.select(*_cols(_J, K_JOB)).where(
+        _J.c.due <= now, _J.c.suspended == sa.false(), _J.c.retries > 0,
+        sa.or_(_J.c.lock_owner.is_(None), _J.c.lock_owner == "", _J.c.lock_expires.is_(None),
+               _J.c.lock_expires <= now))
+    if exclusive:
+        j2 = _J.alias("j2")
+        busy = sa.select(sa.literal(1)).where(j2.c.instance_id == _J.c.instance_id,
+                                              _locked(j2, now))
+        q = q.where(sa.or_(_J.c.instance_id.is_(None), ~busy.exists()))
+    q = q.order_by(_J.c.due, _J.c.id).limit(B("n"))
+    if pg:
+        q = q.with_for_update(skip_locked=True, of=_J)
+    return q
+
+
+def _equal_stmt(table: sa.Table, names: tuple[str, ...], filters: dict[str, Any],
+                order: tuple[Any, ...], open_only: bool | None = None) -> tuple[Any, dict]:
+    """SELECT with equality on record fields, None meaning IS NULL (`getattr(r, k) == v`)."""
+    shape = tuple(sorted((k, v is None) for k, v in filters.items()))
+    for k, _ in shape:
+        if k not in names or k == "revision" or k == "payload":
+            raise ValueError(f"unknown {table.name} filter '{k}'")
+
+    def build() -> Any:
+        q = sa.select(*_cols(table, names))
+        for k, is_null in shape:
+            q = q.where(table.c[k].is_(None) if is_null else table.c[k] == B(k))
+        if open_only:
+            q = q.where(table.c.resolved.is_(None))
+        return q.order_by(*order)
+
+    stmt = _shape_stmt((table.name, shape, open_only), build)
+    return stmt, {k: filters[k] for k, is_null in shape if not is_null}
+
+
+def _candidate(kind: str, names: Any) -> Any:
+    c = _C.c
+    cond = c.name == names if isinstance(names, str) else c.name.in_(list(names))
+    return sa.select(sa.literal(1)).where(c.task_id == _T.c.id, c.kind == kind, cond).exists()
+
+
+def _claimable(user: str, groups: Any) -> Any:
+    either = [_candidate("user", user)]
+    if groups:
+        either.append(_candidate("group", groups))
+    return sa.and_(_T.c.assignee.is_(None), sa.or_(*either))
+
+
+def _display_name() -> Any:
+    return sa.case((sa.or_(_T.c.name.is_(None), _T.c.name == ""), _T.c.activity_id),
+                   else_=_T.c.name)
+
+
+_TASK_FILTERS = frozenset({
+    "instance_id", "activity_id", "assignee", "definition_key", "business_key", "id",
+    "unassigned", "candidate_user", "candidate_groups", "name_like", "overdue_at",
+    "due_before", "priority_min", "claimable_by", "involving"})
+
+
+def _check_task_query(f: dict[str, Any], sort: str) -> None:
+    for k in f:
+        if k not in _TASK_FILTERS:
+            raise ValueError(f"unknown task filter '{k}'")
+    if sort.lstrip("-") not in ("created", "due", "priority", "name"):
+        raise ValueError(f"cannot sort tasks by '{sort.lstrip('-')}'")
+
+
+def _task_where(f: dict[str, Any], pg: bool) -> list[Any]:
+    """The SQL for `queries.match_task`, filter by filter."""
+    c = _T.c
+    out: list[Any] = []
+    for k, v in f.items():
+        if v is None:
+            continue
+        if k in ("instance_id", "activity_id", "assignee", "definition_key", "business_key",
+                 "id"):
+            out.append(c[k] == v)
+        elif k == "unassigned":
+            if v:
+                out.append(c.assignee.is_(None))
+        elif k == "candidate_user":
+            out.append(_candidate("user", v))
+        elif k == "candidate_groups":
+            out.append(_candidate("group", list(v)) if v else sa.false())
+        elif k == "name_like":
+            name = _display_name()
+            if pg:
+                out.append(sa.func.strpos(sa.func.lower(name), v.lower()) > 0)
+            else:
+                out.append(sa.func.instr(sa.func.baton_lower(name), v.lower()) > 0)
+        elif k in ("overdue_at", "due_before"):
+            out.append(sa.and_(c.due.is_not(None), c.due < v))
+        elif k == "priority_min":
+            out.append(c.priority >= v)
+        elif k == "claimable_by":
+            user, groups = v
+            out.append(_claimable(user, groups))
+        elif k == "involving":
+            user, groups = v
+            out.append(sa.or_(c.assignee == user, _claimable(user, groups)))
+        else:
+            raise ValueError(f"unknown task filter '{k}'")
+    return out
+
+
+def _task_order(sort: str, pg: bool) -> list[Any]:
+    """`queries.sort_tasks` in SQL: nulls last both ways, ties by id."""
+    desc = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in ("created", "due", "priority", "name"):
+        raise ValueError(f"cannot sort tasks by '{key}'")
+    col: Any = _display_name() if key == "name" else _T.c[key]
+    if key == "name" and pg:
+        col = col.collate("C")       # code point order, like Python's sort
+    if desc:
+        return [col.is_(None), col.desc(), _T.c.id.desc()]
+    return [col.is_(None), col.asc(), _T.c.id.asc()]
