@@ -281,14 +281,14 @@ class Engine(TaskServiceMixin, ModificationMixin):
                 tx.delete_subscription(s.id)
             for j in tx.find_jobs(kind="start-timer", definition_id=previous.id):
                 tx.delete_job(j.id)
-        for name, idx in graph.message_starts.items():
-            tx.add_subscription(SubscriptionRecord(
-                f"{rec.id}:{idx}", "message", name, None, None, graph.nodes[idx].id, rec.id,
-                None, c.now))
-        for name, idx in graph.signal_starts.items():
-            tx.add_subscription(SubscriptionRecord(
-                f"{rec.id}:{idx}", "signal", name, None, None, graph.nodes[idx].id, rec.id,
-                None, c.now))
+        for kind, starts in (("message", graph.message_starts),
+                             ("signal", graph.signal_starts)):
+            for name, idx in starts.items():
+                # a multiple start event waits for several names: one subscription each
+                sub_id = f"{rec.id}:{idx}" if not graph.nodes[idx].events \
+                    else f"{rec.id}:{idx}:{kind}:{name}"
+                tx.add_subscription(SubscriptionRecord(
+                    sub_id, kind, name, None, None, graph.nodes[idx].id, rec.id, None, c.now))
         from engine.timers import TimerError, parse_timer
 
         for idx in graph.timer_starts:
@@ -679,7 +679,11 @@ class _Command:
     def start_instance(self, defrec: DefinitionRecord, variables: dict[str, Any],
                        business_key: str | None, parent_id: str | None,
                        parent_token: int | None, start_event: str | None,
-                       start_before: tuple[str, ...] = ()) -> InstanceRecord:
+                       start_before: tuple[str, ...] = (),
+                       fired: tuple[str, str] | None = None) -> InstanceRecord:
+        """Start an instance; `fired` is the (kind, name) of the message or signal that
+        starts it at `start_event` (a parallel multiple start event then waits for the
+        others)."""
         graph = self.engine.graph(defrec.id, self.tx)
         if not graph.executable and graph.start_nodes == ():
             raise EngineError(f"process '{defrec.key}' is not executable")
@@ -693,7 +697,7 @@ class _Command:
                 raise EngineError(f"call activities nest deeper than 50 levels at "
                                   f"'{defrec.key}'")
             try:
-                state, effects = start(graph, tr.Start(variables, start_event,
+                state, effects = start(graph, tr.Start(variables, start_event, fired,
                                                        start_before=start_before), self.now,
                                        has_parent=parent_id is not None,
                                        decisions=self.engine._decisions_for(self.tx, graph),
@@ -825,7 +829,8 @@ class _Command:
                 if rec.parent_id is not None and rec.parent_token is not None:
                     if e.cancelled is None:
                         self.queue.append((rec.parent_id,
-                                           tr.ChildEnded(rec.parent_token, dict(e.variables))))
+                                           tr.ChildEnded(rec.parent_token, dict(e.variables),
+                                                         e.deleted)))
                     elif e.cancelled != PARENT_CANCELLED:
                         # a called instance cancelled on its own: the caller cannot go on
                         # (Camunda deletes the calling instance too)
@@ -906,7 +911,8 @@ class _Command:
                         continue
                     inst = self.start_instance(defrec, dict(variables),
                                                None if business_key is None else str(business_key),
-                                               None, None, s.activity_id)
+                                               None, None, s.activity_id,
+                                               fired=("message", name))
                     return [inst.id]
         if raise_if_none:
             raise MessageNotCorrelated(
@@ -926,7 +932,7 @@ class _Command:
                     defrec = self.tx.get_definition(s.definition_id)
                     if defrec is not None:
                         inst = self.start_instance(defrec, dict(variables), None, None, None,
-                                                   s.activity_id)
+                                                   s.activity_id, fired=("signal", name))
                         got.append(inst.id)
                 continue
             self.trigger(s.instance_id, tr.Fire(s.sub, dict(variables)), stale_ok=True)  # type: ignore[arg-type]

@@ -1,0 +1,132 @@
+"""Login, logout and role checks for the tasklist.
+
+Users and groups live in the engine's store (`engine.identity`): the same directory decides
+who may claim a task and who may log in. The session holds only the user id; the user's
+record (roles, groups) is read again on every request, so a changed role or a removed user
+takes effect at once rather than at the next login.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from engine.identity import has_role, is_supervisor
+from engine.store.records import UserRecord
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see this page."
+login_manager.login_message_category = "info"
+
+
+class WebUser(UserMixin):
+    """The logged-in user as the templates and views see it."""
+
+    def __init__(self, record: UserRecord) -> None:
+        self.record = record
+        self.id = record.id
+        self.name = record.name or record.id
+        self.roles = list(record.roles)
+        self.groups = list(record.groups)
+
+    def has_role(self, *roles: str) -> bool:
+        """Admin holds every role."""
+        return has_role(self.record, *roles)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return is_supervisor(self.record)
+
+    @property
+    def is_analyst(self) -> bool:
+        return self.has_role("analyst")
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+class LoginForm(FlaskForm):
+    username = StringField("User name", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> WebUser | None:
+    from tasklist_ui.app import get_engine
+
+    record = get_engine().get_user(user_id)
+    return WebUser(record) if record is not None else None
+
+
+def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Allow a view to users holding one of `roles` (admin always); others get 403."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403, description="This page is for "
+                      + " or ".join(f"{r}s" for r in roles) + " only.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def current_user_id() -> str:
+    return str(current_user.id)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: a login link must not be able to send the user elsewhere."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    from tasklist_ui.app import get_engine
+
+    if current_user.is_authenticated:
+        return redirect(url_for("tasks.task_list"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        record = get_engine().check_password(form.username.data.strip(), form.password.data)
+        if record is not None:
+            login_user(WebUser(record))
+            flash(f"Welcome, {record.name or record.id}.", "success")
+            return redirect(_safe_next(request.args.get("next"))
+                            or url_for("tasks.task_list"))
+        error = "Unknown user name or wrong password."
+    status = 401 if error else 200
+    return render_template("login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,37 @@
+"""What is stuck: open incidents with their error, and (admins only) a retry button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from engine import EngineError
+from tasklist_ui.app import get_engine
+from tasklist_ui.auth import role_required
+
+bp = Blueprint("incidents", __name__, url_prefix="/incidents")
+
+
+@bp.get("")
+@role_required("analyst")
+def incident_list() -> Any:
+    show_all = request.args.get("all") == "1"
+    incidents = get_engine().incidents(open_only=not show_all)
+    incidents.sort(key=lambda i: i.created, reverse=True)
+    return render_template("incidents/list.html", incidents=incidents, show_all=show_all)
+
+
+@bp.post("/<incident_id>/retry")
+@role_required("admin")
+def retry(incident_id: str) -> Any:
+    try:
+        get_engine().retry_incident(incident_id)
+    except EngineError as e:
+        flash(str(e), "error")
+    else:
+        flash("Retrying: the job runs again on the next worker pass.", "success")
+    target = request.form.get("back") or ""
+    if target.startswith("/instances/") and "//" not in target:
+        return redirect(target, code=303)
+    return redirect(url_for("incidents.incident_list"), code=303)

@@ -1,0 +1,75 @@
+"""Instance pages (analysts, admins): state, variables, history timeline, the diagram with
+active tokens and the path taken, open tasks, incidents, comments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from engine import EngineError, NotFound
+from tasklist_ui.app import get_engine
+from tasklist_ui.auth import role_required
+from tasklist_ui.views.common import instance_svg, parse_int, process_choices
+
+bp = Blueprint("instances", __name__, url_prefix="/instances")
+
+STATUSES = ("running", "completed", "terminated", "failed")
+PAGE_SIZE = 50
+
+
+@bp.get("")
+@role_required("analyst")
+def instance_list() -> Any:
+    engine = get_engine()
+    status = request.args.get("status", "running")
+    if status not in STATUSES and status != "any":
+        status = "running"
+    process = request.args.get("process") or None
+    business_key = (request.args.get("business_key") or "").strip() or None
+    page = parse_int(request.args.get("page"), low=1) or 1
+    found = engine.instances(status=None if status == "any" else status, key=process,
+                             business_key=business_key)
+    found.sort(key=lambda i: i.started, reverse=True)
+    total = len(found)
+    items = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render_template("instances/list.html", items=items, total=total, page=page,
+                           pages=pages, status=status, statuses=STATUSES, process=process,
+                           business_key=business_key or "", processes=process_choices())
+
+
+@bp.get("/<instance_id>")
+@role_required("analyst")
+def instance_page(instance_id: str) -> Any:
+    engine = get_engine()
+    try:
+        instance = engine.instance(instance_id)
+    except NotFound:
+        abort(404, description=f"No process instance '{instance_id}'.")
+    history = engine.history(instance_id)
+    svg = instance_svg(engine, instance.definition_id, instance.tokens, history,
+                       title=f"Diagram of instance {instance_id}")
+    tasks = engine.tasks(instance_id=instance_id)
+    incidents = engine.incidents(open_only=False, instance_id=instance_id)
+    comments = engine.comments(instance_id=instance_id)
+    try:
+        definition = engine.definition_by_id(instance.definition_id)
+    except NotFound:
+        definition = None
+    children = engine.instances(parent_id=instance_id)
+    return render_template("instances/detail.html", instance=instance, history=history,
+                           svg=svg, tasks=tasks, incidents=incidents, comments=comments,
+                           definition=definition, children=children)
+
+
+@bp.post("/<instance_id>/cancel")
+@role_required("admin")
+def cancel(instance_id: str) -> Any:
+    try:
+        get_engine().cancel(instance_id, reason="cancelled in the tasklist")
+    except EngineError as e:
+        flash(str(e), "error")
+    else:
+        flash("The instance was cancelled.", "success")
+    return redirect(url_for("instances.instance_page", instance_id=instance_id), code=303)

@@ -1,0 +1,113 @@
+"""The `baton` command's tasklist parts: user add, group add, demo, and `serve --demo` as a
+real process answering on a free port with its job worker running."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from connectors.registry import Registry
+from engine import Engine
+from engine.store import open_store
+from tasklist_ui.cli import build_parser, main
+from tasklist_ui.demo import DEMO_PASSWORD, register_demo_connectors
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+def open_db(url: str) -> Engine:
+    return Engine(store=open_store(url))
+
+
+def test_user_and_group_add(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["user", "add", "zoe", "--db", db, "--name", "Zoe Z", "--password",
+                 "correct-horse", "--role", "analyst", "--group", "auditors"]) == 0
+    assert "added user zoe" in capsys.readouterr().out
+    assert main(["group", "add", "reviewers", "--db", db, "--name", "Reviewers",
+                 "--member", "zoe"]) == 0
+    engine = open_db(db)
+    rec = engine.check_password("zoe", "correct-horse")
+    assert rec is not None and rec.roles == ["analyst"]
+    assert rec.groups == ["auditors", "reviewers"]
+    assert rec.password_hash != "correct-horse"
+    assert engine.groups()["reviewers"] == "Reviewers"
+    engine.store.close()
+
+
+def test_user_add_refuses_bad_input(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["user", "add", "zoe", "--db", db, "--password", "short"]) == 1
+    assert "8 to 256 characters" in capsys.readouterr().err
+    assert main(["user", "add", "zoe", "--db", db, "--password", "long-enough",
+                 "--role", "wizard"]) == 1
+    assert "unknown role 'wizard'" in capsys.readouterr().err
+    assert main(["user", "add", "zoe", "--db", db, "--password", "long-enough"]) == 0
+    assert main(["user", "add", "zoe", "--db", db, "--password", "long-enough"]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_demo_is_idempotent(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--db", db]) == 0
+    first = capsys.readouterr().out
+    assert "demo users: alice" in first and "started 4 insurance claims" in first
+    assert main(["demo", "--db", db]) == 0
+    assert "demo data already loaded" in capsys.readouterr().out
+    engine = open_db(db)
+    assert len(engine.instances(key="insurance_claim")) == 4
+    assert [d.version for d in engine.definitions("insurance_claim")] == [1]
+    engine.store.close()
+
+
+def test_parser_has_every_command() -> None:
+    commands = set(build_parser()._subparsers._group_actions[0].choices)
+    assert {"serve", "demo", "user", "group"} <= commands
+    assert {"deploy", "worker", "tasks"} <= commands            # from engine.cli
+    assert main([]) == 2
+
+
+def test_serve_demo_answers_and_runs_jobs(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tasklist_ui.cli", "serve", "--demo", "--db", url,
+         "--port", "0", "--interval", "0.2"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            found = re.search(r"running on (http://127\.0\.0\.1:\d+)/", line)
+            if found:
+                base = found.group(1)
+                break
+        assert base, "".join(lines)
+        with urllib.request.urlopen(base + "/login") as r:
+            assert r.status == 200
+            assert b"Log in to Baton" in r.read()
+        # a claim started from another process: its fraud-score job runs in the server
+        registry = Registry()           # not the process-wide one: other tests use it
+        register_demo_connectors(registry)
+        engine = Engine(store=open_store(url), connectors=registry)
+        iid = engine.start("insurance_claim", {"amount": 300, "claimant": "Pat"})
+        assert engine.instance(iid).waiting == ["Task_fraud_score"]
+        deadline = time.monotonic() + 30
+        while engine.instance(iid).waiting != ["Task_adjuster_review"]:
+            assert time.monotonic() < deadline, "the server's job worker did not run the job"
+            time.sleep(0.1)
+        assert engine.check_password("alice", DEMO_PASSWORD) is not None
+        engine.store.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
