@@ -17,8 +17,9 @@ takes injected globals and Camunda's scripts reach beans. Three ways in:
 The sandbox stays shut: only a *call* of a bare name that is not a safe builtin and not a
 name the script assigns is resolved here, when it runs; a registered function is never a
 value (`f = vat`, `map(vat, xs)` read a variable called `vat`), so it cannot reach process
-variables. Its result passes the sandbox's size limits, and a function, class or module
-returned is refused. An unregistered name fails with an error naming it. Registered
+variables. Its result must be data (numbers, text, dates, and lists, tuples, sets and dicts
+of them) within the sandbox's size limits; a function, class, module or other object in it is
+refused. An unregistered name fails with an error naming it. Registered
 functions run inside the engine's command (its transaction; a retried command calls them
 again), so they should be quick and free of side effects a retry could repeat; the diagram
 decides the arguments, so treat them as untrusted input.
@@ -26,9 +27,11 @@ decides the arguments, so treat them as untrusted input.
 
 from __future__ import annotations
 
+import datetime as _dt
+import decimal
 import logging
 import threading
-import types
+import uuid
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from importlib import metadata
@@ -171,21 +174,47 @@ def call(name: str, /, *args: Any, **kwargs: Any) -> Any:
     return _checked_result(name, result)
 
 
+_SCALARS = (type(None), bool, int, float, complex, str, bytes, decimal.Decimal, uuid.UUID,
+            _dt.date, _dt.time, _dt.timedelta, _dt.timezone)
+_CONTAINERS = (list, tuple, set, frozenset, dict)
+
+
 def _checked_result(name: str, result: Any) -> Any:
-    """The sandbox's limits on what a host function hands back."""
-    if callable(result) or isinstance(result, types.ModuleType):
-        raise GuardError(f"script function {name!r} returned {type(result).__name__}; script "
-                         "functions must return data (numbers, text, lists, dicts, dates)")
-    kind = type(result)
-    if kind is int and result.bit_length() > MAX_INT_BITS:
-        raise GuardError(f"script function {name!r} returned an integer of "
-                         f"{result.bit_length()} bits (the limit is {MAX_INT_BITS})")
-    if kind in (str, bytes, list, tuple, dict, set):
-        if len(result) > MAX_LENGTH:
-            raise GuardError(f"script function {name!r} returned {len(result)} characters or "
-                             f"items (the limit is {MAX_LENGTH})")
-        charge(len(result))
+    """The sandbox's limits on what a host function hands back: data only (numbers, text,
+    dates, and lists/tuples/sets/dicts of them, however nested), within the size limits -
+    never a function, class, module or other object a script could reach further through."""
+    stack = [result]
+    seen = 0
+    while stack:
+        value = stack.pop()
+        seen += 1
+        if seen > MAX_LENGTH:
+            raise GuardError(f"script function {name!r} returned more than {MAX_LENGTH} "
+                             "values in all")
+        if isinstance(value, _SCALARS) and not isinstance(value, type):
+            _check_size(name, value)
+            continue
+        if type(value) in _CONTAINERS or isinstance(value, _CONTAINERS):
+            _check_size(name, value)
+            stack.extend(value.keys() if isinstance(value, dict) else value)
+            if isinstance(value, dict):
+                stack.extend(value.values())
+            continue
+        raise GuardError(f"script function {name!r} returned {type(value).__name__}; script "
+                         "functions must return data (numbers, text, dates, and lists or "
+                         "dicts of them)")
     return result
+
+
+def _check_size(name: str, value: Any) -> None:
+    if type(value) is int and value.bit_length() > MAX_INT_BITS:
+        raise GuardError(f"script function {name!r} returned an integer of "
+                         f"{value.bit_length()} bits (the limit is {MAX_INT_BITS})")
+    if isinstance(value, str | bytes | list | tuple | dict | set | frozenset):
+        if len(value) > MAX_LENGTH:
+            raise GuardError(f"script function {name!r} returned {len(value)} characters or "
+                             f"items (the limit is {MAX_LENGTH})")
+        charge(len(value))
 
 
 HOST_GLOBALS: dict[str, Any] = {CALL_HELPER: call}

@@ -23,11 +23,13 @@ from connectors.registry import registry as default_registry
 from engine.bpmn import compile_bpmn
 from engine.dmn import Decision, DecisionError, DecisionResult, DecisionSet, compile_dmn, is_dmn
 from engine.graph import Definitions, ProcessGraph
+from engine.modification import ModificationMixin
 from engine.runtime import effects as fx
 from engine.runtime import triggers as tr
 from engine.runtime.advance import advance, start
 from engine.runtime.errors import RuntimeFailure, StaleTrigger
 from engine.runtime.state import WAITING, InstanceState
+from engine.script_functions import ENGINE_FUNCTIONS, checked_functions
 from engine.store.memory import MemoryStore
 from engine.store.records import (
     ConcurrentModification,
@@ -40,8 +42,6 @@ from engine.store.records import (
     SubscriptionRecord,
     TaskRecord,
 )
-from engine.modification import ModificationMixin
-from engine.script_functions import ENGINE_FUNCTIONS, checked_functions
 from engine.task_service import TaskServiceMixin
 from engine.testing import utc_now
 

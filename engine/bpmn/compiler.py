@@ -20,6 +20,7 @@ from engine.bpmn.context import Context
 from engine.bpmn.diagram import compile_diagram
 from engine.bpmn.errors import BpmnValidationError, Problem, ProblemList, local_name
 from engine.bpmn.extensions import execution_listeners
+from engine.bpmn.iospec import process_io
 from engine.bpmn.nodes import (
     FLOW_NODE_TAGS,
     PASSIVE_ELEMENTS,
@@ -197,6 +198,7 @@ class _ProcessCompiler:
             executable=self.executable,
             lanes=frozen(self.lanes),
             ext=frozen(self._process_ext()),
+            **process_io(self.process_el, self.ctx),
             **execution_listeners(self.process_el, self.ctx),
             message_starts=frozen(process_level.pop("message_starts")),
             signal_starts=frozen(process_level.pop("signal_starts")),

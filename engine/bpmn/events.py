@@ -112,8 +112,9 @@ def _multiple_parts(event: etree._Element, definitions: list[etree._Element], ki
     for definition in definitions:
         event_type = DEFINITION_TYPES[local_name(definition)]
         if event_type not in allowed:
-            ctx.problems.add(event, f"the multiple {kind} has a {event_type} event definition; "
-                                    "Baton runs multiple events made of "
+            article = "an" if event_type[0] in "aeiou" else "a"
+            ctx.problems.add(event, f"the multiple {kind} has {article} {event_type} event "
+                                    "definition; Baton runs multiple events made of "
                                     f"{', '.join(sorted(allowed))} definitions")
             continue
         part = _definition(event, definition, kind, ctx)

@@ -24,6 +24,7 @@ from engine.bpmn.extensions import (
     io_mappings,
     spiff_scripts,
 )
+from engine.bpmn.iospec import activity_io
 from engine.bpmn.loops import loop_fields
 from engine.bpmn.parser import BPMN, bpmn_child, is_true, ref, script_text, vendor_attr
 from engine.bpmn.usertask import user_task_spec
@@ -68,6 +69,8 @@ def node_fields(element: etree._Element, kind: str, lane: str | None,
         ext["transaction"] = True
     fields.update(async_flags(element))
     fields.update(io_mappings(element, ctx))
+    if kind in TASK_KINDS and not fields.get("inputs") and not fields.get("outputs"):
+        fields.update(activity_io(element, ctx))  # (camunda:inputOutput wins over it)
     fields.update(execution_listeners(element, ctx))
     if kind in EVENT_KINDS:
         fields.update(_event_fields(element, kind, ctx))

@@ -12,7 +12,7 @@ from engine.runtime import effects as fx
 from engine.runtime import triggers as tr
 from engine.runtime.errors import RuntimeFailure, StaleTrigger
 from engine.runtime.events import fire_subscription
-from engine.runtime.run import Run
+from engine.runtime.run import GIVEN, Run
 from engine.runtime.state import WAITING, InstanceState
 
 
@@ -39,8 +39,15 @@ def _start(graph: ProcessGraph, trigger: tr.Start, now: datetime, has_parent: bo
     run = Run(graph, state, now, decisions, context)
     run.effects.append(fx.History(None, "process_started", graph.key, now))
     root = state.scopes[0]
-    if trigger.variables:
-        root.vars.update(trigger.variables)
+    variables = trigger.variables
+    if graph.data_inputs and not trigger.start_before:
+        from engine.runtime.iospec import start_variables
+
+        variables = start_variables(graph, variables)
+    if variables:
+        root.vars.update(variables)
+        if has_parent:  # a called instance: what it deletes is deleted in its caller too
+            root.data = {GIVEN: list(variables)}
     if graph.listeners_start:
         run.notify(graph.listeners_start, 0, "start", graph.key, graph.name)
     run.subscribe_event_subprocesses(0, graph.event_subprocesses, None)
@@ -61,7 +68,12 @@ def _start(graph: ProcessGraph, trigger: tr.Start, now: datetime, has_parent: bo
         raise RuntimeFailure(f"process '{graph.key}' has no none start event to start it "
                              "with (start it by a message, signal or timer)")
     for s in starts:
-        run.new_token(s, 0)
+        if graph.nodes[s].parallel_multiple and trigger.fired is not None:
+            from engine.runtime.multiple import start_parallel
+
+            start_parallel(run, graph.nodes[s], trigger.fired)  # waits for the others
+        else:
+            run.new_token(s, 0)
     _finish(run, has_parent)
     return state, run.effects
 
@@ -143,7 +155,8 @@ def _advance(graph: ProcessGraph, state: InstanceState, trigger: Any, now: datet
         token = state.tokens.get(trigger.token)
         if token is None or token.wait != "call":
             raise StaleTrigger(f"token {trigger.token} does not wait for a called instance")
-        run.behaviors["callActivity"].resume(run, token, nodes[token.node], trigger.variables)
+        run.behaviors["callActivity"].child_ended(run, token, nodes[token.node],
+                                                  trigger.variables, trigger.deleted)
     elif isinstance(trigger, tr.SetVariables):
         run.set_vars(0, trigger.variables)
     elif isinstance(trigger, tr.Terminate):

@@ -21,11 +21,19 @@ def fire_subscription(run: Run, sub: Subscription, variables: dict[str, Any]) ->
     # listening while its activity or scope lives: each delivery starts one more path
     keep = (sub.kind in ("message", "signal") and not node.interrupting
             and node.kind in ("boundaryEvent", "startEvent"))
-    repeat = keep or _reschedule_cycle(run, sub, node)
-    if not repeat:
+    if node.parallel_multiple:
+        from engine.runtime.multiple import all_parts_fired, subscribe_parts
+
+        if not all_parts_fired(run, sub, variables):
+            return  # a parallel multiple event waits for all its definitions
+        if keep and (owner is not None or sub.token is None):
+            subscribe_parts(run, node, owner, sub.scope)  # non-interrupting: listen again
+    elif not (keep or _reschedule_cycle(run, sub, node)):
         run.unsubscribe(sub)
 
-    if node.kind == "startEvent":  # an event subprocess start
+    if node.kind == "startEvent" and (owner is None or owner.node != node.index):
+        # an event subprocess start (a process-level parallel multiple start event waits
+        # with its own token, like a catch event)
         if sub.scope not in state.scopes:
             return
         token = run.trigger_event_subprocess(node, sub.scope, node.interrupting)
@@ -62,7 +70,7 @@ def fire_subscription(run: Run, sub: Subscription, variables: dict[str, Any]) ->
 
 def _reschedule_cycle(run: Run, sub: Subscription, node: Any) -> bool:
     """Cycle timers on non-interrupting catchers fire again: schedule the next one."""
-    ev = node.event
+    ev = run.event_of(sub)
     if sub.kind != "timer" or ev is None or ev.timer_kind != "timeCycle":
         return False
     interrupting_start = node.kind == "startEvent" and node.interrupting
@@ -76,7 +84,7 @@ def _reschedule_cycle(run: Run, sub: Subscription, node: Any) -> bool:
     from engine.timers import TimerError, parse_timer
 
     try:
-        spec = parse_timer("timeCycle", run._timer_text(node, sub.scope))
+        spec = parse_timer("timeCycle", run._timer_text(node, sub.scope, ev))
     except TimerError:
         return False
     first = spec.first_due(run.now)

@@ -134,8 +134,24 @@ def cancel_tokens(run: Run, tokens: Iterable[Token], emptied: set[int]) -> None:
     for token in sorted(tokens, key=lambda t: _depth(state, t.scope)):
         if state.tokens.get(token.id) is not token:
             continue  # already gone with a scope cancelled before it
-        emptied.add(run.outer_scope(token))
-        run.cancel(token)
+        emptied.add(_cancel(run, token))
+
+
+def _cancel(run: Run, token: Token) -> int:
+    """Cancel one token; return the scope it stood in - for one instance of a
+    multi-instance activity, the body, whose count of active instances drops by one (the
+    instance's own scope goes with its token)."""
+    state = run.state
+    sid = run.outer_scope(token)
+    scope = state.scopes[sid]
+    run.cancel(token)
+    if scope.kind != "inner" or scope.token != token.id or scope.parent is None:
+        return sid
+    body = state.scopes.get(scope.parent)
+    if body is not None and body.data is not None and "active" in body.data:
+        body.data["active"] -= 1
+        body.vars["nrOfActiveInstances"] = body.data["active"]
+    return scope.parent
 
 
 def _depth(state: InstanceState, sid: int) -> int:
@@ -149,8 +165,8 @@ def _depth(state: InstanceState, sid: int) -> int:
 
 def close_emptied(run: Run, emptied: set[int]) -> None:
     """Cancel the containers whose scope the cancellations left without a token: a
-    subprocess, an event subprocess, one instance of a multi-instance activity (the others
-    go on), a whole multi-instance activity once none of its instances is left."""
+    subprocess, an event subprocess (one instance of a multi-instance subprocess: the
+    others go on), a whole multi-instance activity once none of its instances is left."""
     state = run.state
     pending = sorted(emptied, key=lambda sid: -_depth(state, sid))
     while pending:
@@ -162,31 +178,16 @@ def close_emptied(run: Run, emptied: set[int]) -> None:
         if scope.kind in _CONTAINER_SCOPES:
             if run.scope_busy(sid):
                 continue
-            holder = state.tokens.get(scope.token) if scope.token is not None else None
-            if holder is None:
-                run.cancel_scope(sid)
-            else:
-                parent = run.outer_scope(holder)
-                run.cancel(holder)
-        elif scope.kind == "inner":
-            if run.scope_busy(sid):
-                continue
-            run.cancel_scope(sid)
-            body = state.scopes.get(parent)
-            if body is not None and body.data is not None and "active" in body.data:
-                body.data["active"] -= 1
-                body.vars["nrOfActiveInstances"] = body.data["active"]
         elif scope.kind == "mi":
             if any(s.parent == sid for s in state.scopes.values()):
                 continue
-            holder = state.tokens.get(scope.token) if scope.token is not None else None
-            if holder is None:
-                run.cancel_scope(sid)
-            else:
-                parent = run.outer_scope(holder)
-                run.cancel(holder)
         else:
             continue
+        holder = state.tokens.get(scope.token) if scope.token is not None else None
+        if holder is None:
+            run.cancel_scope(sid)
+        else:
+            parent = _cancel(run, holder)
         if parent not in pending:
             pending.append(parent)
             pending.sort(key=lambda s: -_depth(state, s))

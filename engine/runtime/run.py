@@ -30,6 +30,8 @@ from engine.timers import TimerError, parse_timer
 
 JOIN_KINDS = ("parallelGateway", "inclusiveGateway")
 LOCAL_SCOPES = ("local", "io")   # an activity's own scope: input mappings, ioSpecification
+# scopes that do not complete when their last token ends (their holder decides)
+NOT_COMPLETED_BY_TOKENS = frozenset({"mi", "inner", "local", "io"})
 GIVEN = "given"  # process scope data: names of the variables a called instance started with
 WAIT_END = {"user": fx.UserTaskEnded, "external": fx.ServiceTaskEnded}
 MAX_STEPS = 1_000_000
@@ -233,7 +235,7 @@ class Run:
 
     def check_scope(self, sid: int) -> None:
         scope = self.state.scopes.get(sid)
-        if scope is None or scope.kind in ("mi", "inner", "local", "io"):
+        if scope is None or scope.kind in NOT_COMPLETED_BY_TOKENS:
             return
         if self.scope_busy(sid):
             return
@@ -478,8 +480,14 @@ class Run:
             self.set_var(sid, k, v)
         if outcome.local:
             self.set_vars(sid, outcome.local, local=True)
-        for k in outcome.deleted:  # `del name`: remove it from the nearest scope that has it
-            scopes = self.state.scopes
+        if outcome.deleted:
+            self.delete_vars(sid, outcome.deleted)
+
+    def delete_vars(self, sid: int, names: Any) -> None:
+        """`del name`: remove each from the nearest scope that has it (never beyond an
+        activity's ioSpecification scope)."""
+        scopes = self.state.scopes
+        for k in names:
             owner: int | None = sid
             while owner is not None:
                 if k in scopes[owner].vars:

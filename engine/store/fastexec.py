@@ -59,12 +59,13 @@ def _bool_out(v: Any) -> Any:
 class Prepared:
     """One statement compiled for one dialect, with its parameter and column converters."""
 
-    __slots__ = ("sql", "names", "defaults", "in_conv", "out_conv", "positional")
+    __slots__ = ("sql", "names", "defaults", "in_conv", "out_conv", "positional", "locks")
 
     def __init__(self, stmt: Any, dialect: Any, keys: tuple[str, ...] | None = None) -> None:
         # `keys`: for INSERT/UPDATE, the columns to write (bind names = column names)
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
         self.sql = str(compiled)
+        self.locks = "FOR UPDATE" in self.sql       # a locking read: inside a transaction
         sqlite = dialect.name == "sqlite"
         self.positional = bool(compiled.positional)
         self.names: list[str] = list(compiled.positiontup or []) if self.positional \

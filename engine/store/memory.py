@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from engine.store.queries import match_external, match_instance, match_task, sort_tasks
 from engine.store.records import (
     CommentRecord,
     ConcurrentModification,
@@ -28,8 +29,6 @@ from engine.store.records import (
     TaskRecord,
     UserRecord,
 )
-from engine.store.queries import match_external, match_instance, match_task, sort_tasks
-
 
 _CLONERS: dict[type, Callable[[Any], Any]] = {}
 

@@ -256,7 +256,7 @@ incidents = sa.Table(
 )
 
 # One row per command and instance: the events that command recorded, as a JSON array of
-# [type, activity_id, time, kind, name, user, detail, token]. A straight-through instance
+# [type, activity_id, time, kind, name, user, detail, token] (time null: the row's time). A straight-through instance
 # of ten script tasks writes one row instead of two dozen; the `history_events` view
 # (created by the migrations, one row per event) serves ad-hoc SQL and reporting.
 history = sa.Table(

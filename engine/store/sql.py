@@ -254,7 +254,8 @@ UPD_INC = _INC.update().where(_INC.c.id == B("b_id")).values(
     revision=_INC.c.revision + 1)
 UPD_INC_GUARDED = _INC.update().where(_INC.c.id == B("b_id"), _INC.c.revision == B("b_rev"))
 
-SEL_HISTORY = sa.select(_H.c.events).where(_H.c.instance_id == B("iid")).order_by(_H.c.seq)
+SEL_HISTORY = (sa.select(_H.c.time, _H.c.events).where(_H.c.instance_id == B("iid"))
+               .order_by(_H.c.seq))
 
 # which of an instance's wait-state tables hold rows: one probe instead of four queries
 PROBE_TABLES = ("tasks", "jobs", "external_tasks", "subscriptions")
@@ -277,15 +278,22 @@ F_HISTORY = ("instance_id", "time", "events")
 
 
 def _events_out(rows: list[HistoryRecord]) -> str:
-    return dumps([[r.type, r.activity_id, _iso(r.time), r.kind, r.name, r.user, r.detail,
-                   r.token] for r in rows])
+    """The events as JSON; a time equal to the first event's (the command's "now", nearly
+    always) is written as null and read back as the row's time."""
+    first = rows[0].time
+    return dumps([[r.type, r.activity_id, None if r.time == first else _iso(r.time), r.kind,
+                   r.name, r.user, r.detail, r.token] for r in rows])
 
 
-def _events_in(instance_id: str, text: str, out: list[HistoryRecord]) -> None:
+def _events_in(instance_id: str, row_time: datetime, text: str,
+               out: list[HistoryRecord]) -> None:
     for ev in loads(text):
-        t = datetime.fromisoformat(ev[2])
-        if t.tzinfo is None:
-            t = t.replace(tzinfo=UTC)
+        if ev[2] is None:
+            t = row_time
+        else:
+            t = datetime.fromisoformat(ev[2])
+            if t.tzinfo is None:
+                t = t.replace(tzinfo=UTC)
         out.append(HistoryRecord(instance_id, ev[0], ev[1], t, ev[3], ev[4], ev[5], ev[6],
                                  len(out) + 1, ev[7]))
 
@@ -395,14 +403,27 @@ class SqlStore:
         try:
             try:
                 with self.engine.connect() as conn:
-                    with conn.begin():
+                    if self.dialect == "postgresql":
                         tx = SqlTx(self, conn)
+                        tx.raw.autocommit = True    # SqlTx opens the block itself, lazily
                         self._local.tx = tx
                         try:
                             yield tx
                             tx._finish()
+                        except BaseException:
+                            tx._abort()
+                            raise
                         finally:
                             self._local.tx = None
+                            tx._release()
+                    else:
+                        with conn.begin():
+                            tx = SqlTx(self, conn)
+                            self._local.tx = tx
+                            try:
+                                yield tx
+                            finally:
+                                self._local.tx = None
                 if tx.definitions_read:
                     self.definitions.update(tx.definitions_read)
             except exc.DBAPIError as e:
@@ -487,17 +508,21 @@ class SqlTx:
         self._cands: dict[str, tuple[list[str], list[str]]] = {}
         self._empty: dict[str, set[str]] = {}             # instance -> tables known empty
         self._pending: list[tuple[str, Any, str | None]] = []   # queued writes (PostgreSQL)
+        self._open = False                                # a transaction block is open
         self._locked: set[str] = set()                    # instances read FOR UPDATE
 
     # ---------------------------------------------------------------- execution
-    # On PostgreSQL, writes are queued and sent in one pipeline together with the next read
-    # or the COMMIT: a command costs a few round trips however many rows it writes. A queued
+    # PostgreSQL: the connection is in autocommit mode and the transaction block is opened
+    # lazily, by the first write or locking read. Plain reads before it need no block: under
+    # READ COMMITTED every statement sees the latest committed data, in a block or not.
+    # Writes are queued and sent in one pipeline with the BEGIN, the next read, or the
+    # COMMIT, so a command costs a few round trips however many rows it writes. A queued
     # write that must hit exactly one row (a revision check) is verified when the pipeline
     # returns, before anything commits.
     def _q(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """Rows of a SELECT (compiled once, run on the DBAPI cursor)."""
         p = self.fast.prepared(stmt)
-        if self._pending:
+        if self.pg and (self._pending or (p.locks and not self._open)):
             return p.rows(self._flush((p.sql, p.params(params))))
         cur = self.raw.execute(p.sql, p.params(params))
         return p.rows(cur.fetchall())
@@ -524,36 +549,61 @@ class SqlTx:
         cur.executemany(p.sql, [p.params(r) for r in rows])
         cur.close()
 
-    def _sa(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
-        """Through SQLAlchemy proper: statements with list (expanding IN) parameters."""
-        if self._pending:
+    def _sa(self, stmt: Any, params: dict[str, Any] | None = None,
+            write: bool = False) -> list[Any]:
+        """Through SQLAlchemy proper: statements with list (expanding IN) parameters.
+        `write`: the statement writes or locks rows (it needs the transaction block)."""
+        if self.pg and (self._pending or (write and not self._open)):
             self._flush()
         result = self.conn.execute(stmt, params or {})
         return list(result) if result.returns_rows else []
 
     def _flush(self, read: tuple[str, Any] | None = None, commit: bool = False) -> Any:
-        """Send the queued writes (and `read`, or the COMMIT) in one pipeline."""
+        """PostgreSQL: send BEGIN (if not yet), the queued writes and `read` (or the
+        COMMIT) in one pipeline; returns the read's rows."""
         pending, self._pending = self._pending, []
         raw = self.raw
         checked = []
         with raw.pipeline():
+            if not self._open:
+                raw.execute("BEGIN", prepare=False)
+                self._open = True
             for sql, params, check in pending:
                 cur = raw.execute(sql, params)
                 if check is not None:
                     checked.append((cur, check))
             rcur = raw.execute(*read) if read is not None else None
             if commit and not checked:
-                raw.commit()
+                raw.execute("COMMIT", prepare=False)
+                self._open = False
         for cur, check in checked:
             if cur.rowcount != 1:
                 raise ConcurrentModification(check)
         return rcur.fetchall() if rcur is not None else None
 
     def _finish(self) -> None:
-        """Before COMMIT: send what is queued (with the COMMIT itself when no check
-        could still fail)."""
+        """PostgreSQL, the block is ending: send what is queued, with the COMMIT when no
+        check can still fail."""
         if self._pending:
             self._flush(commit=True)
+        if self._open:
+            self.raw.execute("COMMIT", prepare=False)
+            self._open = False
+
+    def _abort(self) -> None:
+        self._pending = []
+        if self._open or self.raw.info.transaction_status != 0:   # not IDLE
+            self.raw.rollback()
+        self._open = False
+
+    def _release(self) -> None:
+        """Hand the connection back as the pool expects it: not in autocommit mode."""
+        try:
+            if self.raw.info.transaction_status != 0:
+                self.raw.rollback()
+            self.raw.autocommit = False
+        except Exception:  # noqa: BLE001 - a broken connection: the pool discards it
+            pass
 
     def _probe(self, table: str, instance_id: str) -> bool:
         """True when `table` certainly holds no row of the instance (probed once per
@@ -564,6 +614,11 @@ class SqlTx:
             empty = {t for t, f in zip(PROBE_TABLES, flags, strict=True) if not f}
             self._empty[instance_id] = empty
         return table in empty
+
+    def new_instance(self, instance_id: str) -> None:
+        """A hint from the command: this instance is being created in this transaction, so
+        it has no rows but those added here (its lookups need no query)."""
+        self._empty[instance_id] = set(PROBE_TABLES)
 
     def _touch(self, table: str, instance_id: str | None) -> None:
         if instance_id is not None:
@@ -807,7 +862,7 @@ class SqlTx:
             ids = sorted(instances)
             mine = {r[0] for r in self._sa(
                 sa.select(_I.c.id).where(_I.c.id.in_(B("ids", expanding=True)))
-                .with_for_update(skip_locked=True), {"ids": ids})}
+                .with_for_update(skip_locked=True), {"ids": ids}, write=True)}
             taken: set[str] = set()
             if mine:
                 j2 = _J.alias("j2")
@@ -821,7 +876,7 @@ class SqlTx:
             return []
         self._sa(_J.update().where(_J.c.id.in_(B("ids", expanding=True))).values(
             lock_owner=B("owner"), lock_expires=B("until"), revision=_J.c.revision + 1),
-            {"ids": [j.id for j in picked], "owner": owner, "until": lease_until})
+            {"ids": [j.id for j in picked], "owner": owner, "until": lease_until}, write=True)
         for j in picked:
             j.lock_owner = owner
             j.lock_expires = lease_until
@@ -907,7 +962,7 @@ class SqlTx:
         if self.pg:
             q = q.with_for_update(skip_locked=True)
         out = []
-        for row in self._sa(q, {"topics": list(lock_until), "now": now}):
+        for row in self._sa(q, {"topics": list(lock_until), "now": now}, write=self.pg):
             rec, _rev = _split_rev(ExternalTaskRecord, row)
             rec.worker_id = worker_id
             rec.lock_expires = lock_until[rec.topic]
@@ -978,8 +1033,8 @@ class SqlTx:
 
     def history(self, instance_id: str) -> list[HistoryRecord]:
         out: list[HistoryRecord] = []
-        for (events,) in self._q(SEL_HISTORY, {"iid": instance_id}):
-            _events_in(instance_id, events, out)
+        for row_time, events in self._q(SEL_HISTORY, {"iid": instance_id}):
+            _events_in(instance_id, row_time, events, out)
         return out
 
     # ---------------------------------------------------------------- comments
@@ -1052,7 +1107,7 @@ class SqlTx:
         stmt = insert(table).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[key], set_={k: v for k, v in values.items() if k != key})
-        self._sa(stmt)
+        self._sa(stmt, write=True)
 
 
 def _copy_task(rec: TaskRecord) -> TaskRecord:

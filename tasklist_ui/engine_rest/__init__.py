@@ -8,8 +8,9 @@ request authenticates (HTTP Basic against Baton's users, or a bearer API token; 
 
 Endpoints: external-task (fetchAndLock with long polling, complete, failure, bpmnError,
 extendLock, unlock, retries, queries), process-definition (query, by id/key, xml, start),
-deployment/create, process-instance (query, get, delete, variables), message, job (query,
-get, retries), task (query, get, variables, claim, unclaim, complete), incident (query, get).
+deployment/create, process-instance (query, get, delete, variables, modification), message,
+job (query, get, retries), task (query, get, variables, claim, unclaim, complete), incident
+(query, get).
 """
 
 from __future__ import annotations

@@ -369,6 +369,64 @@ def modify_variables(instance_id: str) -> Response:
     return no_content()
 
 
+_START_TYPES = {"startBeforeActivity": ("start_before", "activityId"),
+                "startAfterActivity": ("start_after", "activityId"),
+                "startTransition": ("start_transition", "transitionId")}
+
+
+@bp.post("/process-instance/<instance_id>/modification")
+def modify_instance(instance_id: str) -> Response:
+    """Camunda's process instance modification: the instructions run in order, in one
+    transaction (engine/modification.py). An activity instance id is Baton's
+    `<activityId>:<token>` (what task and job answers carry)."""
+    _running(instance_id)
+    data = body(required=True)
+    for flag in ("skipCustomListeners", "skipIoMappings"):
+        if data.get(flag):
+            raise invalid(f"{flag}: Baton runs the listeners and input/output mappings of "
+                          "the activities it starts and cancels; send false or leave it out")
+    raw = data.get("instructions")
+    if not isinstance(raw, list) or not raw:
+        raise invalid("'instructions' must be a non-empty list")
+    steps: list[tuple[Any, ...]] = []
+    for i, item in enumerate(raw):
+        where = f"instructions[{i}]"
+        if not isinstance(item, dict):
+            raise invalid(f"{where} must be an object")
+        kind = item.get("type")
+        if item.get("ancestorActivityInstanceId"):
+            raise invalid(f"{where}.ancestorActivityInstanceId is not supported: Baton starts "
+                          "in the one active instance of each enclosing subprocess")
+        if kind == "cancel":
+            steps.append(_cancel_step(item, where))
+        elif kind in _START_TYPES:
+            name, id_field = _START_TYPES[kind]
+            target = field_str(item, id_field, required=True, max_len=255)
+            variables = read_variables(item.get("variables"), f"{where}.variables")
+            steps.append((name, target, variables) if variables else (name, target))
+        else:
+            raise invalid(f"{where}.type must be one of cancel, "
+                          f"{', '.join(_START_TYPES)}; not {kind!r}")
+    reason = field_str(data, "annotation", max_len=4000)
+    engine().apply_modification(instance_id, steps, reason=reason)
+    return no_content()
+
+
+def _cancel_step(item: dict[str, Any], where: str) -> tuple[str, Any]:
+    activity = field_str(item, "activityId", max_len=255)
+    if activity:
+        return ("cancel", activity)
+    for key in ("activityInstanceId", "transitionInstanceId"):
+        ref = field_str(item, key, max_len=255)
+        if ref:
+            token = ref.rsplit(":", 1)[-1]
+            if not token.isdigit():
+                raise invalid(f"{where}.{key} {ref!r} is not an activity instance of this "
+                              "instance (expected '<activityId>:<number>')")
+            return ("cancel_token", int(token))
+    raise invalid(f"{where}: a cancel instruction needs activityId or activityInstanceId")
+
+
 # =========================================================================== messages
 
 

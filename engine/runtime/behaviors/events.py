@@ -9,26 +9,27 @@ from engine.runtime.behaviors.base import Behavior
 from engine.runtime.errors import RuntimeFailure
 
 if TYPE_CHECKING:
-    from engine.graph import Node
+    from engine.graph import EventDef, Node
     from engine.runtime.run import Run
     from engine.runtime.state import Token
 
 
-def _payload(run: Run, token: Token, node: Node) -> dict[str, Any]:
-    ev = node.event
+def _payload(run: Run, token: Token, node: Node, ev: EventDef | None) -> dict[str, Any]:
     if ev is None or not ev.payload:
         return {}
     view = run.view(token.scope)
     return {p.name: run.param_value(p, view, node) for p in ev.payload}
 
 
-def throw_message_or_signal(run: Run, token: Token, node: Node) -> None:
-    ev = node.event
+def throw_message_or_signal(run: Run, token: Token, node: Node,
+                            ev: EventDef | None = None) -> None:
+    """Throw the node's message or signal (or `ev`, one definition of a multiple event)."""
+    ev = ev or node.event
     assert ev is not None
     name = ev.ref
     if ev.ref_expr is not None:
         name = str(run.evaluate(ev.ref_expr, token.scope, node))
-    payload = _payload(run, token, node)
+    payload = _payload(run, token, node, ev)
     if ev.type == "message":
         key = run.evaluate(ev.correlation_key, token.scope, node) if ev.correlation_key else None
         run.effects.append(fx.MessageThrown(name or "", payload, node.id, key))
@@ -42,6 +43,12 @@ def throw_message_or_signal(run: Run, token: Token, node: Node) -> None:
             if sub.id in run.state.subs:
                 fire_subscription(run, sub, dict(payload))
         run.effects.append(fx.SignalThrown(name or "", payload, node.id))
+
+
+def throw_all(run: Run, token: Token, node: Node) -> None:
+    """A throwing multiple event throws each of its messages and signals."""
+    for ev in node.events:
+        throw_message_or_signal(run, token, node, ev)
 
 
 def start_external_worker(run: Run, token: Token, node: Node) -> bool:
@@ -113,6 +120,9 @@ class EndEvent(_ExternalThrow):
             from engine.runtime.compensation import compensate
 
             compensate(run, token, node)
+        elif etype == "multiple":
+            throw_all(run, token, node)
+            run.leave(token)
         else:
             raise RuntimeFailure(f"{node.label}: '{etype}' end events are not supported", node.id)
 
@@ -145,6 +155,9 @@ class IntermediateThrowEvent(_ExternalThrow):
             from engine.runtime.compensation import compensate
 
             compensate(run, token, node)
+        elif etype == "multiple":
+            throw_all(run, token, node)
+            run.leave(token)
         else:
             raise RuntimeFailure(f"{node.label}: '{etype}' throw events are not supported", node.id)
 
@@ -172,4 +185,9 @@ class IntermediateCatchEvent(Behavior):
                 run.leave(token)
                 return
         run.wait(token, "catch")
+        if ev.type == "multiple":
+            from engine.runtime.multiple import subscribe_parts
+
+            subscribe_parts(run, node, token, token.scope)
+            return
         run.subscribe(node, token, token.scope)

@@ -117,7 +117,8 @@ class InclusiveGateway(_Joining):
                     return False  # queued to enter this join: it arrives next, then fire
                 continue
             if t.node in upstream and (t.scope == token.scope or (
-                    scopes[t.scope].kind == "local" and scopes[t.scope].parent == token.scope)):
+                    scopes[t.scope].kind in ("local", "io")
+                    and scopes[t.scope].parent == token.scope)):
                 if not node.join_reach:
                     return False
                 # BPMN 2.0.2 13.3.5: wait only for a token that can reach an incoming flow

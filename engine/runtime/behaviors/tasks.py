@@ -259,6 +259,16 @@ class CallActivity(WaitingTask):
         run.wait(token, "call")
         run.effects.append(fx.CallStarted(token.id, node.id, key, variables, bkey))
 
+    def child_ended(self, run: Run, token: Token, node: Node, variables: dict[str, Any],
+                    deleted: tuple[str, ...] = ()) -> None:
+        """The called instance completed with `variables`, having deleted `deleted` of
+        those it was given. Passing all variables (no mappings, SpiffWorkflow/Zeebe style)
+        makes the child work on the caller's data, so its deletions apply here too (as
+        SpiffWorkflow, which replaces the caller's data with the child's)."""
+        if deleted and not node.call_in and not node.call_out:
+            run.delete_vars(token.scope, deleted)
+        self.resume(run, token, node, variables)
+
     def resume(self, run: Run, token: Token, node: Node, variables: dict[str, Any],
                local: bool = False) -> None:
         token.wait = None

@@ -281,6 +281,8 @@ class BatonDriver(Driver):
         super().__init__(spec)
         self.ctx = ctx
         self.engine = ctx.engine
+        # what SpiffWorkflow's test injects into its script engine: Baton's host functions
+        self.engine.script_functions.update(spec.script_globals)
         self.instance_ids: list[str] = []
         files = spec.files
         data = [p.read_bytes() if p.suffix == ".dmn" else baton_xml(p, spec.choice)
@@ -335,6 +337,30 @@ class BatonDriver(Driver):
         self.ctx.clock.advance(delta)
         self._call(self.engine.run_due_jobs)
 
+    def reset(self, ref: str) -> None:
+        """SpiffWorkflow's reset_from_task_id through Baton's public API: `reset_to` on
+        the newest running instance whose process has activity `ref` (the tokens that went
+        on from it are cancelled, it starts again); an ended instance is restarted there
+        (a new instance, as Camunda's restart; SpiffWorkflow revives the same workflow)."""
+        self._record(f"reset {ref!r}", lambda: self._reset(ref))
+
+    def _reset(self, ref: str) -> None:
+        views = [self.engine.instance(i) for i in reversed(self.instance_ids)]
+        for view in sorted(views, key=lambda v: v.status != "running"):
+            graph = self.engine.graph(view.definition_id)
+            hits = [n.id for n in graph.nodes if ref in (n.id, n.name)
+                    and n.kind != "boundaryEvent"]
+            if not hits:
+                continue
+            iid, target = view.id, hits[0]
+            if view.status == "running":
+                self._call(lambda i=iid, a=target: self.engine.reset_to(i, a))
+            else:
+                self.instance_ids.append(
+                    self._call(lambda i=iid, a=target: self.engine.restart(i, [a])))
+            return
+        raise AssertionError(f"Baton: no instance has an activity {ref!r} to reset to")
+
     def instances(self) -> list[Any]:
         return self.engine.instances()
 
@@ -354,7 +380,8 @@ class BatonDriver(Driver):
         chain: list[dict[str, Any]] = []
         while sid is not None:
             chain.append(dict(scopes[sid].vars))
-            sid = scopes[sid].parent
+            # an activity's ioSpecification scope sees nothing beyond itself
+            sid = scopes[sid].parent if scopes[sid].kind != "io" else None
         out: dict[str, Any] = {}
         for layer in reversed(chain):
             out.update(layer)

@@ -31,7 +31,8 @@ def FK(target, name, **kw):  # noqa: N802
 HISTORY_VIEW_PG = """
 CREATE VIEW history_events AS
 SELECT h.seq, e.ord AS position, h.instance_id,
-       e.ev ->> 0 AS type, e.ev ->> 1 AS activity_id, (e.ev ->> 2)::timestamptz AS time,
+       e.ev ->> 0 AS type, e.ev ->> 1 AS activity_id,
+       COALESCE((e.ev ->> 2)::timestamptz, h.time) AS time,
        e.ev ->> 3 AS kind, e.ev ->> 4 AS name, e.ev ->> 5 AS "user", e.ev -> 6 AS detail,
        (e.ev ->> 7)::integer AS token
 FROM history h CROSS JOIN LATERAL jsonb_array_elements(h.events::jsonb)
@@ -41,7 +42,8 @@ HISTORY_VIEW_SQLITE = """
 CREATE VIEW history_events AS
 SELECT h.seq, e.key + 1 AS position, h.instance_id,
        json_extract(e.value, '$[0]') AS type, json_extract(e.value, '$[1]') AS activity_id,
-       json_extract(e.value, '$[2]') AS time, json_extract(e.value, '$[3]') AS kind,
+       COALESCE(json_extract(e.value, '$[2]'), h.time) AS time,
+       json_extract(e.value, '$[3]') AS kind,
        json_extract(e.value, '$[4]') AS name, json_extract(e.value, '$[5]') AS user,
        json_extract(e.value, '$[6]') AS detail, json_extract(e.value, '$[7]') AS token
 FROM history h, json_each(h.events) e
