@@ -87,6 +87,36 @@ def cancel_instance(instance_id: str) -> Any:
     return jsonify(instance_json(eng.instance(instance_id)))
 
 
+MODIFY_KINDS = ("cancel", "start_before", "start_after")
+
+
+@bp.post("/instances/<instance_id>/modify")
+def modify_instance(instance_id: str) -> Any:
+    """Move tokens of a running instance, in one transaction. Admins only. Body:
+    {"instructions": [{"type": "cancel"|"start_before"|"start_after", "activityId": ".."}],
+    "variables": {..}, "reason": ".."}."""
+    require("admin")
+    body = json_body()
+    raw = body.get("instructions")
+    if not isinstance(raw, list) or not raw:
+        raise bad_request("field 'instructions' must be a non-empty array")
+    if len(raw) > 100:
+        raise bad_request("field 'instructions' may have at most 100 entries")
+    instructions = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise bad_request(f"instructions[{i}] must be an object")
+        kind = text(item, "type", required=True)
+        if kind not in MODIFY_KINDS:
+            raise bad_request(f"instructions[{i}].type must be one of {', '.join(MODIFY_KINDS)}")
+        activity = text(item, "activityId", required=True)
+        instructions.append((kind, activity))
+    eng = engine()
+    eng.apply_modification(instance_id, instructions, variables=mapping(body, "variables"),
+                           reason=text(body, "reason", max_len=500), user=caller().id)
+    return jsonify(instance_json(eng.instance(instance_id)))
+
+
 @bp.get("/incidents")
 def list_incidents() -> Any:
     """Open incidents (?all=true: resolved ones too; ?instanceId= for one instance)."""

@@ -195,6 +195,12 @@ OPERATIONS: list[tuple[str, str, str, str, list[Any], Any, str, Any]] = [
      _array(_ref("HistoryEvent"))),
     ("post", "/api/instances/{instance_id}/cancel", "Cancel a running instance", "admin",
      [_INST_ID], _body(_obj(reason=_STR), required=False), "200", _ref("Instance")),
+    ("post", "/api/instances/{instance_id}/modify",
+     "Move tokens: cancel activities, start before/after others (one transaction)", "admin",
+     [_INST_ID], _body(_obj(["instructions"], instructions={"type": "array", "items": _obj(
+         ["type", "activityId"], type={"type": "string", "enum": ["cancel", "start_before",
+                                                                 "start_after"]},
+         activityId=_STR)}, variables=_VARS, reason=_STR)), "200", _ref("Instance")),
     ("get", "/api/incidents", "Open incidents", "analyst, supervisor or admin",
      [_q("all", _BOOL, "include resolved incidents"),
       _q("instanceId", _STR, "one instance")], None, "200", _array(_ref("Incident"))),

@@ -112,3 +112,26 @@ def test_signals_reach_waiting_instances(as_user, engine):
     assert engine.instance(iid).status == "completed"
     r = as_user("ana").post("/api/signals", json={"name": "go-ahead", "variables": "x"})
     assert r.status_code == 400
+
+
+def test_modify_moves_a_token_admin_only(as_user, engine):
+    engine.deploy(PLAIN)
+    iid = engine.start("plain")
+    (t,) = engine.tasks(instance_id=iid)
+    before = t.activity_id
+    body = {"instructions": [{"type": "cancel", "activityId": before},
+                             {"type": "start_before", "activityId": before}],
+            "reason": "reset by ops"}
+    assert as_user("ana").post(f"/api/instances/{iid}/modify", json=body).status_code == 403
+    r = as_user("ada").post(f"/api/instances/{iid}/modify", json=body)
+    assert r.status_code == 200, r.get_json()
+    (t2,) = engine.tasks(instance_id=iid)
+    assert t2.activity_id == before and t2.id != t.id
+    kinds = [h.type for h in engine.history(iid)]
+    assert "instance_modified" in kinds
+    bad = as_user("ada").post(f"/api/instances/{iid}/modify",
+                              json={"instructions": [{"type": "teleport", "activityId": "x"}]})
+    assert bad.status_code == 400 and "type" in bad.get_json()["error"]["message"]
+    unknown = as_user("ada").post(f"/api/instances/{iid}/modify", json={
+        "instructions": [{"type": "start_before", "activityId": "nowhere"}]})
+    assert unknown.status_code == 400 and "nowhere" in unknown.get_json()["error"]["message"]
