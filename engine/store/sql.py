@@ -411,7 +411,13 @@ class SqlStore:
                             yield tx
                             tx._finish()
                         except BaseException:
-                            tx._abort()
+                            if tx.broken():
+                                conn.invalidate()   # the pool must not hand it out again
+                            else:
+                                try:
+                                    tx._abort()
+                                except Exception:  # noqa: BLE001 - died while rolling back
+                                    conn.invalidate()
                             raise
                         finally:
                             self._local.tx = None
@@ -596,8 +602,14 @@ class SqlTx:
             self.raw.rollback()
         self._open = False
 
+    def broken(self) -> bool:
+        """The DBAPI connection is unusable (server gone, network down)."""
+        return bool(getattr(self.raw, "broken", False) or getattr(self.raw, "closed", False))
+
     def _release(self) -> None:
         """Hand the connection back as the pool expects it: not in autocommit mode."""
+        if self.broken():
+            return
         try:
             if self.raw.info.transaction_status != 0:
                 self.raw.rollback()

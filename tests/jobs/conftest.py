@@ -1,0 +1,13 @@
+"""The job tests use the stores of tests/store (memory, SQLite, PostgreSQL)."""
+
+from tests.store.conftest import (  # noqa: F401 - fixtures shared with the store tests
+    clock,
+    db_url,
+    engine,
+    open_store,
+    pg_url,
+    reg,
+    sqlite_template,
+    store,
+    store_kind,
+)

@@ -1,0 +1,146 @@
+"""Stores for the durable-engine tests: every scenario runs on the in-memory store, on SQLite
+(a file) and on PostgreSQL.
+
+PostgreSQL is taken from $BATON_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/test).
+Each test session works in a schema of its own (created, migrated, dropped at the end), so
+parallel runs and other suites on the same server do not collide; tables are emptied before
+each test. When the server does not answer, the PostgreSQL cases are skipped with the
+reason — never silently.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+
+from connectors.registry import Registry
+from engine.service import Engine
+from engine.store import MemoryStore
+from engine.testing import ManualClock
+
+PG_ENV = "BATON_TEST_PG_URL"
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+STORE_KINDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+SQL_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """`url` with libpq `options=-csearch_path=<schema>` (kept in any process we start)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    query.append(("options", f"-csearch_path={schema}"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A migrated schema of its own on the test PostgreSQL server."""
+    psycopg = pytest.importorskip("psycopg")
+    base = os.environ.get(PG_ENV, PG_DEFAULT)
+    try:
+        admin = psycopg.connect(base, connect_timeout=3, autocommit=True)
+    except Exception as e:  # noqa: BLE001 - any failure to connect means: skip, with why
+        pytest.skip(f"PostgreSQL not reachable at {base}: {e}")
+    schema = f"baton_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    url = with_search_path(base, schema)
+    from engine.store.sql import SqlStore
+
+    SqlStore(url, auto_upgrade=True).close()
+    try:
+        yield url
+    finally:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
+
+
+def _truncate_pg(url: str) -> None:
+    import sqlalchemy as sa
+
+    from engine.store.schema import ALL_TABLES
+    from engine.store.sql import normalize_url
+
+    eng = sa.create_engine(normalize_url(url))
+    try:
+        with eng.begin() as conn:
+            names = ", ".join(f'"{t.name}"' for t in ALL_TABLES)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, migrated SQLite database; each test copies it (faster than migrating)."""
+    from engine.store.sql import SqlStore
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    SqlStore(f"sqlite:///{path}").close()
+    return path
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db_url(store_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """The database URL of this test (None for the memory store), emptied."""
+    if store_kind == "memory":
+        return None
+    if store_kind == "sqlite":
+        path = tmp_path / "baton.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_url")
+    _truncate_pg(url)
+    return url
+
+
+@pytest.fixture
+def open_store(db_url: str | None) -> Iterator[Callable[[], Any]]:
+    """Opens another store on this test's database (like another process would); the
+    memory store is shared."""
+    from engine.store.sql import SqlStore
+
+    opened: list[Any] = []
+    memory = MemoryStore()
+
+    def make() -> Any:
+        if db_url is None:
+            return memory
+        st = SqlStore(db_url)
+        opened.append(st)
+        return st
+
+    yield make
+    for st in opened:
+        st.close()
+
+
+@pytest.fixture
+def store(open_store: Callable[[], Any]) -> Any:
+    return open_store()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def reg() -> Registry:
+    return Registry()
+
+
+@pytest.fixture
+def engine(store: Any, clock: ManualClock, reg: Registry) -> Engine:
+    return Engine(store=store, clock=clock, connectors=reg)
