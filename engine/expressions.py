@@ -51,6 +51,7 @@ from engine.expr.rewrite import (
     store_value,
     unique_filename,
 )
+from engine.expr.work import check_output
 
 __all__ = [
     "EXPRESSION_BUDGET", "SCRIPT_BUDGET", "Expression", "ExpressionError", "Outcome", "Script",
@@ -198,6 +199,14 @@ class _Compiled:
                                where=self.where, lineno=_line_of(exc, self._filename),
                                kind=self._kind)
 
+    def _checked(self, value: Any, name: str | None = None) -> Any:
+        """A value leaving the sandbox: refused if too large to store or show (a few nested
+        lists that share their items can stand for 10**12 values)."""
+        try:
+            return check_output(value, name)
+        except GuardError as exc:
+            raise self._failure(exc) from None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.source!r}, where={self.where!r})"
 
@@ -219,11 +228,13 @@ class Expression(_Compiled):
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
         if self._metered:
-            return self._call_metered(variables)
-        try:
-            return self._fn(variables, None)
-        except Exception as exc:
-            raise self._failure(exc) from exc
+            value = self._call_metered(variables)
+        else:
+            try:
+                value = self._fn(variables, None)
+            except Exception as exc:
+                raise self._failure(exc) from exc
+        return self._checked(value)
 
 
 class Outcome(NamedTuple):
@@ -310,7 +321,7 @@ class Script(_Compiled):
                 continue  # still the variable's own value
             value = _plain(value)
             if value is not _MISSING:
-                result[name] = value
+                result[name] = self._checked(value, name)
         gone = [n for n in self._deleted if n not in scope and n in variables]
         local = ({name: result.pop(name) for name in self._local if name in result}
                  if self._local else {})
@@ -326,11 +337,11 @@ class Script(_Compiled):
                     gone.remove(name)
                 value = _plain(value)
                 if value is not _MISSING:
-                    (local if is_local else result)[name] = value
+                    (local if is_local else result)[name] = self._checked(value, name)
         value = None
         if self.has_value:
             value = _plain(scope.get(VALUE))
-            value = None if value is _MISSING else value
+            value = None if value is _MISSING else self._checked(value)
         return Outcome(value, result, local, tuple(gone))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -104,8 +103,10 @@ class InstanceView:
     tokens: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _new_id() -> str:
-    return uuid.uuid4().hex
+def new_id() -> str:
+    """A new row id: 128 random bits as 32 hex digits, the shape of uuid4().hex (which
+    spends 6 of the bits on a version mark) at a fifth of its cost; two per instance."""
+    return os.urandom(16).hex()
 
 
 def _facts(rec: InstanceRecord) -> dict[str, Any]:
@@ -125,7 +126,7 @@ class Engine(TaskServiceMixin, ModificationMixin):
         self.store = store if store is not None else MemoryStore()
         self.clock = clock or utc_now
         self.connectors = connectors if connectors is not None else default_registry
-        self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{_new_id()[:6]}"
+        self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{new_id()[:6]}"
         self._graphs: dict[str, ProcessGraph] = {}
         self._compiled: dict[str, Definitions] = {}
         self._decision_sets: dict[str, DecisionSet] = {}    # DMN file checksum -> decisions
@@ -156,7 +157,7 @@ class Engine(TaskServiceMixin, ModificationMixin):
 
         def cmd(c: _Command) -> list[ProcessDefinition]:
             tx = c.tx
-            dep = DeploymentRecord(_new_id(), name, now, [r or "" for r, _ in files])
+            dep = DeploymentRecord(new_id(), name, now, [r or "" for r, _ in files])
             out: list[ProcessDefinition] = []
             added = False
             for resource, data, defs in compiled:
@@ -301,7 +302,7 @@ class Engine(TaskServiceMixin, ModificationMixin):
             except TimerError as e:
                 raise EngineError(f"{node.label}: {e}") from e
             if due is not None:
-                tx.add_job(JobRecord(_new_id(), "start-timer", None, due, activity_id=node.id,
+                tx.add_job(JobRecord(new_id(), "start-timer", None, due, activity_id=node.id,
                                      definition_id=rec.id, created=c.now,
                                      payload={"fired": 0, "text": ev.timer_text,
                                               "timer_kind": ev.timer_kind}))
@@ -529,7 +530,7 @@ class Engine(TaskServiceMixin, ModificationMixin):
                 from engine.store.records import IncidentRecord
 
                 c.tx.add_incident(IncidentRecord(
-                    _new_id(), "failedExternalTask", task.instance_id, task.activity_id, error,
+                    new_id(), "failedExternalTask", task.instance_id, task.activity_id, error,
                     c.now, external_task_id=task.id, stack=details))
 
         self._execute(cmd)
@@ -687,7 +688,7 @@ class _Command:
         graph = self.engine.graph(defrec.id, self.tx)
         if not graph.executable and graph.start_nodes == ():
             raise EngineError(f"process '{defrec.key}' is not executable")
-        iid = _new_id()
+        iid = new_id()
         rec = InstanceRecord(iid, defrec.id, defrec.key, defrec.version, "running", {},
                              business_key, parent_id, parent_token, self.now, None, 0,
                              variables)
@@ -785,7 +786,7 @@ class _Command:
             elif t is fx.TimerScheduled:
                 for j in tx.find_jobs(instance_id=rec.id, sub=e.sub, kind="timer"):
                     tx.delete_job(j.id)
-                tx.add_job(JobRecord(_new_id(), "timer", rec.id, e.due, token=e.token, sub=e.sub,
+                tx.add_job(JobRecord(new_id(), "timer", rec.id, e.due, token=e.token, sub=e.sub,
                                      activity_id=e.activity_id, definition_id=rec.definition_id,
                                      created=self.now,
                                      payload={"fired": e.fired, "text": e.timer_text}))
@@ -800,7 +801,7 @@ class _Command:
                 else:
                     tx.delete_subscription(f"{rec.id}:{e.sub}")
             elif t is fx.AsyncContinuation:
-                tx.add_job(JobRecord(_new_id(), "async", rec.id, self.now, token=e.token,
+                tx.add_job(JobRecord(new_id(), "async", rec.id, self.now, token=e.token,
                                      activity_id=e.activity_id,
                                      definition_id=rec.definition_id, retry_cycle=e.retry_cycle,
                                      created=self.now, payload={"after": e.after}))
@@ -870,14 +871,14 @@ class _Command:
         if registration is not None and e.task_type != "external-only":
             policy = registration.policy
             self.tx.add_job(JobRecord(
-                _new_id(), "connector", rec.id, self.now, token=e.token,
+                new_id(), "connector", rec.id, self.now, token=e.token,
                 activity_id=e.activity_id, definition_id=rec.definition_id,
                 retries=policy.retries, retry_cycle=e.retry_cycle, created=self.now,
                 payload={"topic": e.topic, "variables": _jsonable(e.variables)}))
             return
         retries = None
         self.tx.add_external(ExternalTaskRecord(
-            _new_id(), rec.id, e.token, e.activity_id, e.topic, rec.key, rec.definition_id,
+            new_id(), rec.id, e.token, e.activity_id, e.topic, rec.key, rec.definition_id,
             self.now, rec.business_key, e.priority, retries))
         self.notifications.append(("external_task_created", e.topic))  # wakes long polls
 

@@ -13,11 +13,11 @@ A supervisor is a user with role "supervisor" or "admin", or in group "superviso
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.identity import is_supervisor
+from engine.service import new_id
 from engine.store.records import HistoryRecord, JobRecord, TaskRecord, UserRecord
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def create_task(c: _Command, rec: InstanceRecord, graph: ProcessGraph, e: UserTa
     if assignee is not None:
         assignee, note = route_to_deputy(c, assignee)
     task = TaskRecord(
-        uuid.uuid4().hex, rec.id, e.token, e.activity_id, e.name, rec.key, rec.definition_id,
+        new_id(), rec.id, e.token, e.activity_id, e.name, rec.key, rec.definition_id,
         assignee, list(e.candidate_users), groups, e.due, e.follow_up, e.priority, e.form_key,
         e.created, rec.business_key, graph.name, note=note, lane=e.lane,
         owner=e.assignee if note else None,
@@ -159,7 +159,7 @@ def create_task(c: _Command, rec: InstanceRecord, graph: ProcessGraph, e: UserTa
                                                  "from": e.assignee, "reason": "out_of_office",
                                                  "note": note}))
     for listener_id, when in e.timeouts:
-        c.tx.add_job(JobRecord(uuid.uuid4().hex, "timeout", rec.id, when, token=e.token,
+        c.tx.add_job(JobRecord(new_id(), "timeout", rec.id, when, token=e.token,
                                activity_id=e.activity_id, definition_id=rec.definition_id,
                                created=c.now,
                                payload={"task_id": task.id, "listener": listener_id}))
@@ -170,7 +170,7 @@ def create_task(c: _Command, rec: InstanceRecord, graph: ProcessGraph, e: UserTa
             when = add_duration(c.now, pol.after)
         except TimerError:
             continue
-        c.tx.add_job(JobRecord(uuid.uuid4().hex, "escalation", rec.id, when, token=e.token,
+        c.tx.add_job(JobRecord(new_id(), "escalation", rec.id, when, token=e.token,
                                activity_id=e.activity_id, definition_id=rec.definition_id,
                                created=c.now, payload={"task_id": task.id, "policy": i}))
     c.notifications.append(("task_created", task))

@@ -101,10 +101,19 @@ def _append(items: list[Any], *more: Any) -> list[Any]:
 
 
 def _distinct(items: list[Any]) -> list[Any]:
+    """In first-seen order. Hashable items are tracked in a set: `item not in out` on a list
+    is quadratic, minutes for a long list (unhashable items, rare, still take that path)."""
     out: list[Any] = []
+    seen: set[Any] = set()
     for item in items:
-        if item not in out:
-            out.append(item)
+        try:
+            if item in seen:
+                continue
+            seen.add(item)
+        except TypeError:
+            if item in out:
+                continue
+        out.append(item)
     return out
 
 

@@ -29,15 +29,23 @@ from itertools import chain, compress, islice, repeat
 from typing import Any
 
 from engine.expr.errors import BudgetExhausted, GuardError
+from engine.expr.fuel import (  # noqa: F401 - re-exported: the sandbox's size limits
+    BIG_INT_BITS,
+    MAX_INT_BITS,
+    MAX_WORK,
+    WORK_SHIFT,
+    current_fuel,
+    int_product_units,
+    int_units,
+    spend,
+)
+from engine.expr.work import call_units
 
-MAX_INT_BITS = 10_000          # 10**3000 is fine, 10**10**10 is not
 MAX_LENGTH = 1_000_000         # characters of a str/bytes, items of a list/tuple/range
 MAX_FORMAT_WIDTH = 1_000       # widths and precisions in f-strings and % formatting
 MAX_STRFTIME_FORMAT = 1_000    # strftime output is bounded by 256 x its format length
 FREE_ITEMS = 4_096             # results up to this size cost no budget steps
 
-# The fuel of the run in progress on this thread/task, for charging big allocations.
-current_fuel: ContextVar[Iterator[bool] | None] = ContextVar("baton_fuel", default=None)
 
 # Attributes that reach interpreter internals without a leading underscore.
 _INTERNAL_PREFIXES = ("gi_", "cr_", "ag_", "f_", "tb_", "co_", "func_", "im_")
@@ -88,6 +96,8 @@ def _check_result(result: Any) -> Any:
         if len(result) > MAX_LENGTH:
             raise _too_long(len(result))
         charge(len(result))
+    elif kind in (set, frozenset, dict):
+        charge(len(result))
     return result
 
 
@@ -110,6 +120,7 @@ def guarded_mul(a: Any, b: Any) -> Any:
         if isinstance(b, int):
             if a.bit_length() + b.bit_length() > MAX_INT_BITS:
                 raise _int_too_big(a.bit_length() + b.bit_length())
+            spend(int_product_units(a, b))
         else:
             _check_repeat(b, a)
     elif isinstance(b, int):
@@ -137,7 +148,13 @@ def guarded_pow(base: Any, exponent: Any, mod: Any = None) -> Any:
     """`**` and the builtin pow(); a three-argument pow is bounded by its modulus."""
     if mod is None:
         _check_power(base, exponent)
-        return base ** exponent
+        result = base ** exponent
+        if type(result) is int:
+            spend(int_units(result))
+        return result
+    if isinstance(exponent, int) and isinstance(mod, int):
+        # modular exponentiation: one multiplication of mod-sized numbers per exponent bit
+        spend((abs(exponent).bit_length() * mod.bit_length() ** 2) >> 12)
     return pow(base, exponent, mod)
 
 
@@ -190,6 +207,8 @@ def percent_format_problem(template: str | bytes) -> str | None:
 
 
 def guarded_mod(a: Any, b: Any) -> Any:
+    if type(a) is int and type(b) is int:
+        spend(int_product_units(a, b))
     if isinstance(a, str | bytes):
         problem = percent_format_problem(a)
         if problem:
@@ -208,7 +227,7 @@ def check_text(value: Any) -> None:
 
     `str([s] * 10**6)` with a long `s` is small as a list (shared references) but huge as
     text; the walk estimates the size of the text without building it."""
-    if type(value) in _SCALARS and (type(value) is not int or value.bit_length() < 4096):
+    if type(value) in _SCALARS and (type(value) is not int or value.bit_length() < BIG_INT_BITS):
         return
     total, stack = 0, [value]
     while stack:
@@ -225,6 +244,7 @@ def check_text(value: Any) -> None:
             stack.extend(item.values())
         elif kind is int:
             total += item.bit_length() // 3 + 2
+            spend(int_units(item))    # int -> decimal text is quadratic in its size
         else:
             total += 40
         if total > MAX_LENGTH:
@@ -374,8 +394,11 @@ def guarded_method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
     method = getattr(obj, name)
     if isinstance(obj, type) and args:
         receiver, rest = args[0], args[1:]
-        return method(receiver, *_METHOD_CHECKS[name](receiver, rest, kwargs), **kwargs)
+        rest = _METHOD_CHECKS[name](receiver, rest, kwargs)
+        spend(call_units(method, receiver, rest, kwargs))
+        return method(receiver, *rest, **kwargs)
     args = _METHOD_CHECKS[name](obj, args, kwargs)
+    spend(call_units(method, obj, args, kwargs))
     return method(*args, **kwargs)
 
 

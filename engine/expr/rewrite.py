@@ -38,19 +38,32 @@ from engine.expr.guards import (
     percent_format_problem,
 )
 from engine.expr.names import CTX, FUEL, VALUE, VARS, internal
+from engine.expr.work import WORK_GLOBALS, guarded_floordiv
 from engine.script_functions import CALL_HELPER, HOST_GLOBALS
 
 _FOLDERS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Mult: guarded_mul, ast.Pow: guarded_pow, ast.LShift: guarded_lshift,
     ast.Add: guarded_add, ast.Sub: guarded_sub, ast.Mod: guarded_mod,
+    ast.FloorDiv: guarded_floordiv,
 }
 _HELPER = {ast.Mult: "__baton_mul", ast.Pow: "__baton_pow", ast.LShift: "__baton_lshift",
-           ast.Add: "__baton_add", ast.Sub: "__baton_sub", ast.Mod: "__baton_mod"}
-_IN_PLACE_HELPER = {**_HELPER, ast.Mult: "__baton_imul", ast.Add: "__baton_iadd"}
+           ast.Add: "__baton_add", ast.Sub: "__baton_sub", ast.Mod: "__baton_mod",
+           ast.FloorDiv: "__baton_floordiv", ast.BitOr: "__baton_or",
+           ast.BitAnd: "__baton_and", ast.BitXor: "__baton_xor"}
+_IN_PLACE_HELPER = {**_HELPER, ast.Mult: "__baton_imul", ast.Add: "__baton_iadd",
+                    ast.BitOr: "__baton_ior", ast.BitAnd: "__baton_iand",
+                    ast.BitXor: "__baton_ixor"}
+_COMPARE_SYMBOLS: dict[type, str] = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+    ast.In: "in", ast.NotIn: "not in",
+}
+# Builtins whose cost does not depend on the size of their arguments: called directly.
+_CHEAP_CALLS = frozenset({"len", "abs", "bool", "isinstance", "chr", "ord", "print"})
+_UNCHARGED_HELPERS = frozenset({"__baton_feel_index"})
 _NUMBER = (int, float, complex)
 _counter = itertools.count()
-_GLOBALS: dict[str, Any] = {**RUNTIME_GLOBALS, **FEEL_GLOBALS, **EXECUTION_GLOBALS,
-                            **HOST_GLOBALS}
+_GLOBALS: dict[str, Any] = {**RUNTIME_GLOBALS, **WORK_GLOBALS, **FEEL_GLOBALS,
+                            **EXECUTION_GLOBALS, **HOST_GLOBALS}
 
 
 def _is_constant(node: ast.AST, kinds: tuple[type, ...]) -> bool:
@@ -75,14 +88,47 @@ def _needs_guard(op: ast.operator, left: ast.expr, right: ast.expr) -> bool:
     if isinstance(op, ast.Mod):
         # '%s' % value must still check the size of value as text.
         return not _is_constant(left, _NUMBER)
+    if isinstance(op, ast.FloorDiv | ast.BitOr | ast.BitAnd | ast.BitXor):
+        # big integers divide in quadratic time; sets and dicts are walked
+        return not (_is_constant(left, _NUMBER) or _is_constant(right, _NUMBER))
     return False
+
+
+def _is_literal(node: ast.AST) -> bool:
+    """A constant, or a tuple/list/set display of constants: small and fixed by the text."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return all(_is_literal(element) for element in node.elts)
+    return False
+
+
+def _has_starred(target: ast.AST) -> bool:
+    return any(isinstance(node, ast.Starred) for node in ast.walk(target))
+
+
+def _is_slice_target(target: ast.AST) -> bool:
+    return isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Slice)
+
+
+def _slice_object(node: ast.Slice) -> ast.expr:
+    parts = [part if part is not None else ast.Constant(value=None)
+             for part in (node.lower, node.upper, node.step)]
+    return ast.copy_location(ast.Call(func=internal("__baton_slice"), args=parts, keywords=[]),
+                             node)
+
+
+def _call(helper: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
+    return ast.copy_location(ast.Call(func=internal(helper), args=args, keywords=[]), like)
 
 
 class Guarder(ast.NodeTransformer):
     """Routes risky operations through guards and meters every loop iteration."""
 
-    def __init__(self) -> None:
-        self.sites = 0  # guarded operations inserted
+    def __init__(self, bound: frozenset[str] = frozenset()) -> None:
+        self.sites = 0       # guarded operations inserted (each bounded in size)
+        self.work_sites = 0  # operations charged for the work they do (expr/work.py)
+        self.bound = bound   # names the text binds: `len = max` must not make max() cheap
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
@@ -117,6 +163,9 @@ class Guarder(ast.NodeTransformer):
         return ast.copy_location(ast.Constant(value=value), node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        if _is_slice_target(node.target):
+            raise Refused("augmented assignment to a slice is not supported; write "
+                          "items[a:b] = items[a:b] + more", getattr(node, "lineno", None))
         self.generic_visit(node)
         op_type = type(node.op)
         if op_type not in _IN_PLACE_HELPER:
@@ -138,12 +187,118 @@ class Guarder(ast.NodeTransformer):
                 func=internal(CALL_HELPER),
                 args=[ast.Constant(value=func.id), *node.args],  # type: ignore[attr-defined]
                 keywords=node.keywords), node)
+        for keyword in node.keywords:
+            if keyword.arg is None:      # f(**d)
+                keyword.value = _call("__baton_sized", [keyword.value], keyword.value)
         if isinstance(func, ast.Attribute) and func.attr in GUARDED_METHODS:
             self.sites += 1
+            self.work_sites += 1
             return ast.copy_location(ast.Call(
                 func=internal("__baton_method"),
                 args=[func.value, ast.Constant(value=func.attr), *node.args],
                 keywords=node.keywords), node)
+        if isinstance(func, ast.Name):
+            if getattr(func, "baton_internal", False):
+                if not func.id.startswith("__baton_feel_") or func.id in _UNCHARGED_HELPERS:
+                    return node
+            elif func.id in _CHEAP_CALLS and func.id not in self.bound:
+                return node
+        # Any other call - builtins, methods, FEEL functions - is charged for its work.
+        self.work_sites += 1
+        return ast.copy_location(ast.Call(func=internal("__baton_invoke"),
+                                          args=[func, *node.args], keywords=node.keywords),
+                                 node)
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        operands = [node.left, *node.comparators]
+        risky = [
+            type(op) in _COMPARE_SYMBOLS and not _is_literal(right) and (
+                isinstance(op, ast.In | ast.NotIn) or not _is_literal(left))
+            for op, left, right in zip(node.ops, operands[:-1], operands[1:], strict=True)]
+        if not any(risky):
+            return node
+        self.work_sites += 1
+        if len(node.ops) == 1:
+            symbol = _COMPARE_SYMBOLS[type(node.ops[0])]
+            return _call("__baton_cmp", [ast.Constant(value=symbol), *operands], node)
+        # a chained comparison (a < b < c): charge each computed operand by its size
+        node.left, *node.comparators = [
+            operand if _is_literal(operand) else _call("__baton_deep", [operand], operand)
+            for operand in operands]
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.slice, ast.Slice):
+            if isinstance(node.ctx, ast.Load):   # a copy as long as the slice
+                self.work_sites += 1
+                return _call("__baton_sized", [node], node)
+            return node                          # stores and deletions: see the statements
+        if not _is_literal(node.slice):          # a tuple key is hashed item by item
+            self.work_sites += 1
+            node.slice = _call("__baton_key", [node.slice], node.slice)
+        return node
+
+    def visit_Starred(self, node: ast.Starred) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load):       # [*items], f(*items)
+            self.work_sites += 1
+            node.value = _call("__baton_sized", [node.value], node.value)
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        self.generic_visit(node)
+        for index, (key, value) in enumerate(zip(node.keys, node.values, strict=True)):
+            if key is None:                      # {**d}
+                node.values[index] = _call("__baton_sized", [value], value)
+            elif not _is_literal(key):
+                node.keys[index] = _call("__baton_key", [key], key)
+        return node
+
+    def visit_Set(self, node: ast.Set) -> ast.AST:
+        self.generic_visit(node)
+        node.elts = [e if _is_literal(e) or isinstance(e, ast.Starred)
+                     else _call("__baton_key", [e], e) for e in node.elts]
+        return node
+
+    def visit_SetComp(self, node: ast.SetComp) -> ast.AST:
+        self.generic_visit(node)
+        node.elt = _call("__baton_key", [node.elt], node.elt)
+        return node
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.AST:
+        self.generic_visit(node)
+        node.key = _call("__baton_key", [node.key], node.key)
+        return node
+
+    def visit_Delete(self, node: ast.Delete) -> ast.AST | list[ast.stmt]:
+        self.generic_visit(node)
+        statements: list[ast.stmt] = []
+        for target in node.targets:
+            if isinstance(target, ast.Subscript):
+                # `del items[0]` shifts every item behind it: charged by the list's length
+                key = (_slice_object(target.slice) if isinstance(target.slice, ast.Slice)
+                       else target.slice)
+                statements.append(ast.copy_location(ast.Expr(value=_call(
+                    "__baton_delitem", [target.value, key], target)), node))
+            else:
+                statements.append(ast.copy_location(ast.Delete(targets=[target]), node))
+        return statements
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST:
+        self.generic_visit(node)
+        slices = [t for target in node.targets for t in ast.walk(target) if _is_slice_target(t)]
+        if slices:
+            if len(node.targets) != 1 or not _is_slice_target(node.targets[0]):
+                raise Refused("assign to a slice in a statement of its own "
+                              "(items[a:b] = values)", getattr(node, "lineno", None))
+            target = node.targets[0]
+            return ast.copy_location(ast.Expr(value=_call(
+                "__baton_setslice", [target.value, _slice_object(target.slice), node.value],
+                node)), node)
+        if any(_has_starred(target) for target in node.targets):   # a, *rest = items
+            node.value = _call("__baton_sized", [node.value], node.value)
         return node
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
@@ -160,11 +315,13 @@ class Guarder(ast.NodeTransformer):
                                  iterable)
 
     def visit_For(self, node: ast.For) -> ast.AST:
+        _refuse_starred_target(node.target)
         self.generic_visit(node)
         node.iter = self._metered(node.iter)
         return node
 
     def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+        _refuse_starred_target(node.target)
         self.generic_visit(node)
         node.iter = self._metered(node.iter)
         return node
@@ -175,6 +332,13 @@ class Guarder(ast.NodeTransformer):
                                        keywords=[]))
         node.body.insert(0, ast.copy_location(tick, node))
         return node
+
+
+def _refuse_starred_target(target: ast.AST) -> None:
+    """`for first, *rest in rows` copies each row, at a cost the loop budget cannot see."""
+    if _has_starred(target):
+        raise Refused("starred loop targets (for a, *rest in ...) are not supported; "
+                      "index the item instead", getattr(target, "lineno", None))
 
 
 def _as_load(target: ast.expr) -> ast.expr:
@@ -251,11 +415,16 @@ def expression_return(expression: ast.expr) -> ast.stmt:
 # Without loops, a text with at most this many guarded operations (each capped at MAX_LENGTH)
 # needs no budget; with more, it is metered like a loop.
 UNMETERED_GUARD_SITES = 8
+# ... and at most this many operations charged for their work (each at most MAX_WORK units).
+UNMETERED_WORK_SITES = 2
 
 
 def guard(tree: ast.AST) -> tuple[ast.AST, bool]:
     """Insert the guards; also say whether the code must run with a budget even if it has
     no loops (many guarded operations, each able to allocate up to the size limit)."""
-    guarder = Guarder()
+    bound = frozenset(node.id for node in ast.walk(tree)
+                      if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load))
+    guarder = Guarder(bound)
     guarded = guarder.visit(tree)
-    return guarded, guarder.sites > UNMETERED_GUARD_SITES
+    return guarded, (guarder.sites > UNMETERED_GUARD_SITES
+                     or guarder.work_sites > UNMETERED_WORK_SITES)

@@ -284,7 +284,7 @@ def _within(state: InstanceState, sid: int, ancestor: int) -> bool:
         if parent == ancestor:
             return True
         scope = scopes.get(parent)
-        if scope is None or scope.kind not in ("local", "mi", "inner"):
+        if scope is None or scope.kind not in ("local", "io", "mi", "inner"):
             return False
         parent = scope.parent
     return False

@@ -3,15 +3,21 @@ benchmarks of the runtime alone.
 
 A transaction keeps an undo log, so a command that fails half-way leaves the store exactly
 as it was (the rule that nothing already stored is lost holds here too). Reads return
-shallow copies, so a caller that mutates a record changes nothing until it writes it back.
+shallow copies, so a caller that mutates a record changes nothing until it writes it back
+(an instance's state, which the runtime changes in place, is copied deep).
+
+History is kept as plain tuples: a tuple of strings, numbers and datetimes is not tracked by
+Python's cycle collector, so an engine that keeps every event of every instance in memory
+does not make each garbage collection walk them all (they are most of what it keeps).
 """
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from engine.store.queries import match_external, match_instance, match_task, sort_tasks
@@ -31,6 +37,10 @@ from engine.store.records import (
 )
 
 _CLONERS: dict[type, Callable[[Any], Any]] = {}
+_ABSENT = object()      # in the undo log: the key had no row before
+_HISTORY = "history"    # in the undo log: (_HISTORY, instance id, length of its list before)
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), datetime, date, time, timedelta,
+                        Decimal, bytes})
 
 
 def _clone(rec: Any) -> Any:
@@ -43,6 +53,26 @@ def _clone(rec: Any) -> Any:
         fn = eval(f"lambda r: cls({fields})", {"cls": cls})  # noqa: S307 - trusted field names
         _CLONERS[cls] = fn
     return fn(rec)
+
+
+def _deep_copy(value: Any) -> Any:
+    """A copy of stored JSON-like data that shares nothing mutable with it (the state and
+    variables a command changes in place before it commits). Several times faster than
+    copy.deepcopy on the usual plain values; other types go through it."""
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _IMMUTABLE else _deep_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _IMMUTABLE else _deep_copy(v) for v in value]
+    if kind in _IMMUTABLE:
+        return value
+    return copy.deepcopy(value)
+
+
+def _history_row(r: HistoryRecord, seq: int) -> tuple[Any, ...]:
+    """How the store keeps an event (fields in HistoryRecord's order, see the docstring)."""
+    return (r.instance_id, r.type, r.activity_id, r.time, r.kind, r.name, r.user, r.detail,
+            seq, r.token)
 
 
 class MemoryStore:
@@ -58,36 +88,60 @@ class MemoryStore:
                 "subscriptions", "incidents", "comments", "users", "groups", "secrets",
             )
         }
-        self.history_rows: dict[str, list[HistoryRecord]] = {}
+        self.history_rows: dict[str | None, list[tuple[Any, ...]]] = {}  # see _history_row
         self.seq = 0
         # secondary index: table -> instance id -> keys of its rows (kept by _put/_del)
         self.by_instance: dict[str, dict[Any, set[Any]]] = {
             name: {} for name in ("tasks", "jobs", "external", "subscriptions")
         }
 
-    @contextmanager
-    def transaction(self) -> Iterator[MemoryTx]:
-        with self.lock:
-            tx = MemoryTx(self)
-            try:
-                yield tx
-            except BaseException:
-                tx.rollback()
-                raise
+    def transaction(self) -> MemoryTx:
+        """`with store.transaction() as tx:` holds the store's lock; an exception rolls
+        everything the block wrote back."""
+        return MemoryTx(self)
 
     def close(self) -> None:
         return None
 
 
 class MemoryTx:
+    """One transaction; its own context manager (a plain class: a generator-based one costs
+    more than the small commands it wraps)."""
+
+    __slots__ = ("s", "t", "undo")
+
     def __init__(self, store: MemoryStore) -> None:
         self.s = store
         self.t = store.tables
-        self.undo: list[Callable[[], None]] = []
+        # (table, key, the row before or _ABSENT), or (_HISTORY, instance id, length before)
+        self.undo: list[tuple[str, Any, Any]] = []
+
+    def __enter__(self) -> MemoryTx:
+        self.s.lock.acquire()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if exc_type is not None:
+                self.rollback()
+        finally:
+            self.s.lock.release()
 
     def rollback(self) -> None:
-        for fn in reversed(self.undo):
-            fn()
+        for table, key, before in reversed(self.undo):
+            if table == _HISTORY:
+                rows = self.s.history_rows[key]
+                del rows[before:]
+                if not rows:
+                    del self.s.history_rows[key]
+                continue
+            tab = self.t[table]
+            current = tab.pop(key, None)
+            if current is not None:
+                self._index(table, current, key, False)
+            if before is not _ABSENT:
+                tab[key] = before
+                self._index(table, before, key, True)
         self.undo.clear()
 
     # ---------------------------------------------------------------- generic
@@ -97,7 +151,11 @@ class MemoryTx:
             return
         iid = rec.instance_id
         if add:
-            idx.setdefault(iid, set()).add(key)
+            keys = idx.get(iid)
+            if keys is None:
+                idx[iid] = {key}
+            else:
+                keys.add(key)
         else:
             keys = idx.get(iid)
             if keys is not None:
@@ -111,25 +169,16 @@ class MemoryTx:
         tab[key] = rec
         if old is None:
             self._index(table, rec, key, True)
-
-            def undo() -> None:
-                tab.pop(key, None)
-                self._index(table, rec, key, False)
+            self.undo.append((table, key, _ABSENT))
         else:
-            def undo() -> None:
-                tab[key] = old
-        self.undo.append(undo)
+            self.undo.append((table, key, old))
 
     def _del(self, table: str, key: Any) -> None:
         tab = self.t[table]
         old = tab.pop(key, None)
         if old is not None:
             self._index(table, old, key, False)
-
-            def undo() -> None:
-                tab[key] = old
-                self._index(table, old, key, True)
-            self.undo.append(undo)
+            self.undo.append((table, key, old))
 
     def _rows(self, table: str, filters: dict[str, Any]) -> Any:
         """Rows of a table, narrowed by the instance index when the filter names one."""
@@ -173,7 +222,13 @@ class MemoryTx:
         self._put("instances", rec.id, rec)
 
     def get_instance(self, instance_id: str, lock: bool = False) -> InstanceRecord | None:
-        return self._get("instances", instance_id)
+        """With `lock` the caller means to change the instance (the SQL store locks its
+        row): its state is then a deep copy, because the runtime changes the state it loads
+        in place and a command that fails afterwards must leave the stored row as it was."""
+        rec = self._get("instances", instance_id)
+        if rec is not None and lock:
+            rec.state = _deep_copy(rec.state)
+        return rec
 
     def update_instance(self, rec: InstanceRecord) -> None:
         cur = self.t["instances"].get(rec.id)
@@ -344,18 +399,22 @@ class MemoryTx:
     def add_history(self, rows: list[HistoryRecord]) -> None:
         hist = self.s.history_rows
         seq = self.s.seq
+        last: Any = _ABSENT
+        kept: list[tuple[Any, ...]] = []
         for r in rows:
+            iid = r.instance_id
+            if iid != last:  # the rows of one call are usually one instance's
+                kept = hist.get(iid)  # type: ignore[assignment]
+                if kept is None:
+                    kept = hist[iid] = []
+                self.undo.append((_HISTORY, iid, len(kept)))
+                last = iid
             seq += 1
-            r.seq = seq
-            lst = hist.get(r.instance_id)
-            if lst is None:
-                lst = hist[r.instance_id] = []
-            lst.append(r)
-            self.undo.append(lst.pop)
+            kept.append(_history_row(r, seq))
         self.s.seq = seq
 
     def history(self, instance_id: str) -> list[HistoryRecord]:
-        return list(self.s.history_rows.get(instance_id, []))
+        return [HistoryRecord(*row) for row in self.s.history_rows.get(instance_id, ())]
 
     # ---------------------------------------------------------------- comments
     def add_comment(self, rec: CommentRecord) -> None:

@@ -24,7 +24,7 @@ The hot path is kept short: statements are compiled once and run on the DBAPI cu
 (`fastexec.py`), definitions are cached (they never change), rows read in a transaction
 are remembered (a completed task is not fetched twice), one probe tells which of an
 instance's task/job/external-task/subscription tables are empty (so ending an instance
-costs one statement, not four), history goes in as one multi-row INSERT, and process
+costs one statement, not four), history is one row per command, and process
 variables are stored once (their own column) rather than twice inside the state JSON.
 """
 
@@ -467,7 +467,7 @@ def _sqlite_setup(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 def _pg_setup(engine: sa.Engine) -> None:
@@ -521,10 +521,10 @@ class SqlTx:
     # PostgreSQL: the connection is in autocommit mode and the transaction block is opened
     # lazily, by the first write or locking read. Plain reads before it need no block: under
     # READ COMMITTED every statement sees the latest committed data, in a block or not.
-    # Writes are queued and sent in one pipeline with the BEGIN, the next read, or the
+    # Writes are queued and sent in one round trip with the BEGIN, the next read, or the
     # COMMIT, so a command costs a few round trips however many rows it writes. A queued
-    # write that must hit exactly one row (a revision check) is verified when the pipeline
-    # returns, before anything commits.
+    # write that must hit exactly one row (a revision check) is verified when that round
+    # trip returns, before anything commits.
     def _q(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """Rows of a SELECT (compiled once, run on the DBAPI cursor)."""
         p = self.fast.prepared(stmt)
@@ -565,27 +565,40 @@ class SqlTx:
         return list(result) if result.returns_rows else []
 
     def _flush(self, read: tuple[str, Any] | None = None, commit: bool = False) -> Any:
-        """PostgreSQL: send BEGIN (if not yet), the queued writes and `read` (or the
-        COMMIT) in one pipeline; returns the read's rows."""
+        """PostgreSQL: send BEGIN (if not yet), the queued writes, and `read` or the COMMIT
+        as one simple-protocol query (one round trip; parameters bound client-side by
+        psycopg, with the server's quoting rules). Returns the read's rows."""
+        import psycopg
+
         pending, self._pending = self._pending, []
-        raw = self.raw
-        checked = []
-        with raw.pipeline():
-            if not self._open:
-                raw.execute("BEGIN", prepare=False)
-                self._open = True
-            for sql, params, check in pending:
-                cur = raw.execute(sql, params)
-                if check is not None:
-                    checked.append((cur, check))
-            rcur = raw.execute(*read) if read is not None else None
-            if commit and not checked:
-                raw.execute("COMMIT", prepare=False)
-                self._open = False
-        for cur, check in checked:
-            if cur.rowcount != 1:
-                raise ConcurrentModification(check)
-        return rcur.fetchall() if rcur is not None else None
+        cur = psycopg.ClientCursor(self.raw)
+        parts: list[str] = []
+        checks: dict[int, str] = {}
+        read_at = -1
+        if not self._open:
+            parts.append("BEGIN")
+        for sql, params, check in pending:
+            if check is not None:
+                checks[len(parts)] = check
+            parts.append(cur.mogrify(sql, params))
+        if read is not None:
+            read_at = len(parts)
+            parts.append(cur.mogrify(*read))
+        committing = commit and not checks
+        if committing:
+            parts.append("COMMIT")
+        cur.execute(";\n".join(parts))
+        self._open = not committing
+        rows = None
+        for i in range(len(parts)):
+            if i in checks and cur.rowcount != 1:
+                raise ConcurrentModification(checks[i])
+            if i == read_at:
+                rows = cur.fetchall()
+            if i + 1 < len(parts) and not cur.nextset():
+                break
+        cur.close()
+        return rows
 
     def _finish(self) -> None:
         """PostgreSQL, the block is ending: send what is queued, with the COMMIT when no
