@@ -9,9 +9,9 @@ uploaded (untrusted) diagram goes through here. Three expression syntaxes are de
 
 JUEL and FEEL are translated into Python syntax trees, so all three share one safety path:
 an allow-list check of the tree (`expr/checker.py`), guards on the operations that can exhaust
-memory or CPU (`expr/guards.py`), a metered loop budget, and one compiled function per text
-(`expr/rewrite.py`). Compiled objects hold no per-evaluation state: cache them on the process
-graph and call them from any thread.
+memory or CPU (`expr/guards.py`, `expr/work.py`), a metered loop budget, and one compiled
+function per text (`expr/rewrite.py`). Compiled objects hold no per-evaluation state: cache
+them on the process graph and call them from any thread.
 
 Scripts are a Python subset: assignments, if/for/while, comprehensions and calls of safe
 builtins; no import, def, lambda, class, try, with, raise (use `assert cond, 'message'`),

@@ -12,6 +12,7 @@ and the SQL-backed one of a server (the JSON and Camunda REST blueprints read it
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from engine import Engine, EngineError
+from engine.store.codec import UnstorableValue
 
 log = logging.getLogger("baton.web")
 csrf = CSRFProtect()
@@ -41,9 +43,13 @@ def create_app(engine: Engine | None = None, config: Mapping[str, Any] | None = 
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,                  # a task form may stay open for hours
+        BATON_HTTPS=os.environ.get("BATON_HTTPS", "").lower() in ("1", "true", "yes"),
     )
     if config:
         app.config.update(config)
+    if app.config["BATON_HTTPS"]:
+        # served over TLS (directly or behind a proxy): cookies never travel in clear text
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     if engine is None:
         from engine.store import resolve_url
 
@@ -78,16 +84,21 @@ def create_app(engine: Engine | None = None, config: Mapping[str, Any] | None = 
 # The pages run no script at all; the SVG drawings carry their own <style>.
 _CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+# API answers are data for programs. Should a browser open one (a deployed diagram served as
+# XML can hold XHTML <script> elements), it must not run or load anything, as if sandboxed.
+_API_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
 def _security_headers(response: Response) -> Response:
     """Defence in depth for pages that show text from uploaded diagrams and form input
     (all of it escaped): no scripts, no framing, no MIME sniffing."""
-    if not request.path.startswith(("/api/", "/engine-rest/")):
-        response.headers.setdefault("Content-Security-Policy", _CSP)
-        response.headers.setdefault("X-Frame-Options", "DENY")
+    api = request.path.startswith(("/api/", "/engine-rest/"))
+    response.headers.setdefault("Content-Security-Policy", _API_CSP if api else _CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config.get("BATON_HTTPS"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
@@ -165,6 +176,13 @@ def _error_pages(app: Flask) -> None:
             return {"error": type(e).__name__, "message": str(e)}, e.status
         return render_template("error.html", status=e.status, title=_TITLES.get(e.status,
                                "Not possible"), message=str(e)), e.status
+
+    @app.errorhandler(UnstorableValue)
+    def unstorable(e: UnstorableValue) -> Any:
+        if wants_json():
+            return {"error": "UnstorableValue", "message": str(e)}, 400
+        return render_template("error.html", status=400, title="Not possible",
+                               message=str(e)), 400
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> Any:

@@ -8,6 +8,8 @@ takes effect at once rather than at the next login.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -39,6 +41,12 @@ class WebUser(UserMixin):
         self.roles = list(record.roles)
         self.groups = list(record.groups)
 
+    def get_id(self) -> str:
+        """What the session cookie keeps: the user id and a fingerprint of the password hash,
+        so a changed password ends every session opened with the old one (the cookie is
+        signed, not stored on the server, so this is how a session can be revoked)."""
+        return f"{self.id}|{_fingerprint(self.record)}"
+
     def has_role(self, *roles: str) -> bool:
         """Admin holds every role."""
         return has_role(self.record, *roles)
@@ -65,12 +73,19 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
 
 
+def _fingerprint(record: UserRecord) -> str:
+    return hashlib.sha256(record.password_hash.encode("utf-8")).hexdigest()[:16]
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> WebUser | None:
+def load_user(session_id: str) -> WebUser | None:
     from tasklist_ui.app import get_engine
 
-    record = get_engine().get_user(user_id)
-    return WebUser(record) if record is not None else None
+    user_id, _, fingerprint = session_id.rpartition("|")
+    record = get_engine().get_user(user_id) if user_id else None
+    if record is None or not hmac.compare_digest(fingerprint, _fingerprint(record)):
+        return None
+    return WebUser(record)
 
 
 def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -18,6 +18,13 @@ Connect's http-connector where it has one):
     maxResponseBytes default 1 MiB; a larger body is an error (it would bloat the instance)
     followRedirects  default false
 
+Where requests may go: anywhere, unless the server sets `BATON_HTTP_ALLOWED_HOSTS` (comma
+separated: `api.example.com`, `*.example.com`, `crm.internal:8443`) or the connector is built
+with `allowed_hosts=`. A diagram chooses its URLs and may send `{{secret:NAME}}` values in
+them, so where analysts who upload diagrams should not be able to reach internal services
+(or send a secret to a host of their choosing), set the list: every request, redirects
+included, must then go to a listed host.
+
 Output: the `responseMapping` variables when given; otherwise `statusCode`, `response` (the
 parsed JSON body, or the text when the body is not JSON) and `headers` (lower-cased), as
 Camunda Connect returns them. A status outside `expectedStatus` (and not in `errorCodes`) is
@@ -29,9 +36,10 @@ headers set one, so services that deduplicate see each retry as the same request
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -44,6 +52,7 @@ METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BYTES = 1 << 20
+ALLOWED_HOSTS_ENV = "BATON_HTTP_ALLOWED_HOSTS"
 _STATUS_PART = re.compile(r"^\s*(?:(\d)xx|(\d{3})\s*-\s*(\d{3})|(\d{3}))\s*$", re.IGNORECASE)
 
 
@@ -52,10 +61,13 @@ class HttpConnector:
 
     policy = ConnectorPolicy(timeout=120.0, retries=3, backoff=10.0)
 
-    def __init__(self, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, transport: httpx.BaseTransport | None = None,
+                 allowed_hosts: Iterable[str] | None = None) -> None:
         self._transport = transport
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
+        self.allowed_hosts = (_host_patterns(allowed_hosts) if allowed_hosts is not None
+                              else _host_patterns_from_env())
 
     @property
     def client(self) -> httpx.Client:
@@ -63,14 +75,27 @@ class HttpConnector:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = httpx.Client(transport=self._transport,
-                                                follow_redirects=False)
+                    self._client = httpx.Client(
+                        transport=self._transport, follow_redirects=False,
+                        event_hooks={"request": [self._check_destination]})
         return self._client
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def _check_destination(self, request: httpx.Request) -> None:
+        """Every request the client sends, a redirect's too, must go to an allowed host."""
+        if self.allowed_hosts is None:
+            return
+        host = request.url.host.lower()
+        port = request.url.port or {"http": 80, "https": 443}.get(request.url.scheme)
+        if not any(_host_matches(pattern, host, port) for pattern in self.allowed_hosts):
+            where = host if port is None else f"{host}:{port}"
+            raise ConnectorError(f"http connector: requests to {where} are not allowed "
+                                 f"(allowed hosts: {', '.join(self.allowed_hosts)}; "
+                                 f"set {ALLOWED_HOSTS_ENV})")
 
     def __call__(self, ctx: ConnectorContext) -> dict[str, Any]:
         req = _Request.from_inputs(ctx)
@@ -96,7 +121,7 @@ class HttpConnector:
                             {"statusCode": status, "response": parsed.value})
         if not _status_ok(req.expected, status):
             raise ConnectorError(f"{req.label} answered {status}, expected {req.expected_text}: "
-                                 f"{_snippet(body)}")
+                                 f"{_redact(_snippet(body), req)}")
         full = {"statusCode": status, "response": parsed.value, "headers": headers}
         if req.mapping is None:
             return full
@@ -315,6 +340,25 @@ def _pick(full: dict[str, Any], path: str, parsed: _Parsed, label: str, var: str
         else:
             return None
     return value
+
+
+def _host_patterns(hosts: Iterable[str]) -> tuple[str, ...]:
+    return tuple(h.strip().lower() for h in hosts if h and h.strip())
+
+
+def _host_patterns_from_env() -> tuple[str, ...] | None:
+    raw = os.environ.get(ALLOWED_HOSTS_ENV, "")
+    return _host_patterns(raw.split(",")) if raw.strip() else None
+
+
+def _host_matches(pattern: str, host: str, port: int | None) -> bool:
+    """`api.example.com`, `*.example.com` (any subdomain), either with `:port`."""
+    name, _, want_port = pattern.rpartition(":") if pattern.count(":") == 1 else (pattern, "", "")
+    if want_port and (not want_port.isdigit() or port != int(want_port)):
+        return False
+    if name.startswith("*."):
+        return host.endswith(name[1:]) and len(host) > len(name) - 1
+    return host == name.strip("[]")
 
 
 def _snippet(body: bytes, limit: int = 200) -> str:

@@ -6,6 +6,8 @@ bounds is skipped rather than refusing a diagram that runs fine.
 
 from __future__ import annotations
 
+import math
+
 from lxml import etree
 
 from engine.bpmn.errors import local_name
@@ -53,10 +55,20 @@ def _bounds(element: etree._Element | None) -> tuple[float, float, float, float]
     if element is None:
         return None
     try:
-        return (float(element.get("x")), float(element.get("y")),
-                float(element.get("width")), float(element.get("height")))
+        bounds = (float(element.get("x")), float(element.get("y")),
+                  float(element.get("width")), float(element.get("height")))
     except (TypeError, ValueError):
         return None
+    return bounds if all(_drawable(v) for v in bounds) else None
+
+
+MAX_COORDINATE = 1e7
+
+
+def _drawable(value: float) -> bool:
+    """"NaN", "1e999" or 1e308 cannot be placed on a drawing (the SVG writer would overflow
+    computing its size); modelers stay far inside this range."""
+    return math.isfinite(value) and abs(value) <= MAX_COORDINATE
 
 
 def _shape(shape_el: etree._Element) -> Shape | None:
@@ -79,7 +91,9 @@ def _edge(edge_el: etree._Element) -> Edge | None:
     points = []
     for point in edge_el.iter(f"{{{DI}}}waypoint"):
         try:
-            points.append((float(point.get("x")), float(point.get("y"))))
+            x, y = float(point.get("x")), float(point.get("y"))
         except (TypeError, ValueError):
             continue
+        if _drawable(x) and _drawable(y):
+            points.append((x, y))
     return Edge(element_id=element_id, waypoints=tuple(points))

@@ -2,6 +2,8 @@
 
 - `errors`  : internal exceptions (refusal at compile time, guard trips, budget exhaustion)
 - `guards`  : runtime helpers the rewritten code calls, and the safe builtins
+- `work`    : charging the budget for work inside one operation (scans, comparisons, hashes)
+- `fuel`    : the run's budget and the price of that work, shared by guards and work
 - `checker` : the allow-list walk over a Python AST and the name analysis
 - `rewrite` : guard insertion, loop metering and the wrapper function compiled once
 - `lexer`, `juel`, `feel` : translators from Camunda 7 JUEL and Camunda 8 FEEL to Python AST

@@ -13,6 +13,7 @@ from itertools import islice
 from engine.expr.errors import GuardError
 
 MAX_INT_BITS = 10_000          # 10**3000 is fine, 10**10**10 is not
+MAX_LENGTH = 1_000_000         # characters of a str/bytes, items of a list/tuple/range
 WORK_SHIFT = 5                 # work inside one operation: one budget step per 32 units
 MAX_WORK = 32_000_000          # units of work one operation may cost (see expr/work.py)
 BIG_INT_BITS = 512             # integer arithmetic below this size is not charged

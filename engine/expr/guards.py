@@ -32,6 +32,7 @@ from engine.expr.errors import BudgetExhausted, GuardError
 from engine.expr.fuel import (  # noqa: F401 - re-exported: the sandbox's size limits
     BIG_INT_BITS,
     MAX_INT_BITS,
+    MAX_LENGTH,
     MAX_WORK,
     WORK_SHIFT,
     current_fuel,
@@ -39,9 +40,8 @@ from engine.expr.fuel import (  # noqa: F401 - re-exported: the sandbox's size l
     int_units,
     spend,
 )
-from engine.expr.work import call_units
+from engine.expr.work import call_units, shallow_units
 
-MAX_LENGTH = 1_000_000         # characters of a str/bytes, items of a list/tuple/range
 MAX_FORMAT_WIDTH = 1_000       # widths and precisions in f-strings and % formatting
 MAX_STRFTIME_FORMAT = 1_000    # strftime output is bounded by 256 x its format length
 FREE_ITEMS = 4_096             # results up to this size cost no budget steps
@@ -186,6 +186,8 @@ def guarded_iadd(a: Any, b: Any) -> Any:
 
 
 def guarded_sub(a: Any, b: Any) -> Any:
+    if type(a) in (set, frozenset, dict):    # a set difference walks its operands
+        spend(shallow_units(a) + shallow_units(b))
     return _check_result(a - b)
 
 
@@ -254,8 +256,9 @@ def check_text(value: Any) -> None:
 
 
 def guarded_text_value(value: Any) -> Any:
-    """An f-string placeholder's value, checked, unchanged."""
-    if type(value) not in _SCALARS:
+    """An f-string placeholder's value, checked, unchanged (a big integer's decimal text
+    takes quadratic time to make)."""
+    if type(value) not in _SCALARS or type(value) is int:
         check_text(value)
     return value
 
@@ -395,10 +398,10 @@ def guarded_method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
     if isinstance(obj, type) and args:
         receiver, rest = args[0], args[1:]
         rest = _METHOD_CHECKS[name](receiver, rest, kwargs)
-        spend(call_units(method, receiver, rest, kwargs))
+        spend(call_units(method, rest, kwargs, receiver))
         return method(receiver, *rest, **kwargs)
     args = _METHOD_CHECKS[name](obj, args, kwargs)
-    spend(call_units(method, obj, args, kwargs))
+    spend(call_units(method, args, kwargs, obj))
     return method(*args, **kwargs)
 
 

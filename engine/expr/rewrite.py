@@ -38,7 +38,7 @@ from engine.expr.guards import (
     percent_format_problem,
 )
 from engine.expr.names import CTX, FUEL, VALUE, VARS, internal
-from engine.expr.work import WORK_GLOBALS, guarded_floordiv
+from engine.expr.work import COMPARISON_HELPERS, WORK_GLOBALS, guarded_floordiv
 from engine.script_functions import CALL_HELPER, HOST_GLOBALS
 
 _FOLDERS: dict[type, Callable[[Any, Any], Any]] = {
@@ -53,13 +53,12 @@ _HELPER = {ast.Mult: "__baton_mul", ast.Pow: "__baton_pow", ast.LShift: "__baton
 _IN_PLACE_HELPER = {**_HELPER, ast.Mult: "__baton_imul", ast.Add: "__baton_iadd",
                     ast.BitOr: "__baton_ior", ast.BitAnd: "__baton_iand",
                     ast.BitXor: "__baton_ixor"}
-_COMPARE_SYMBOLS: dict[type, str] = {
-    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
-    ast.In: "in", ast.NotIn: "not in",
-}
 # Builtins whose cost does not depend on the size of their arguments: called directly.
 _CHEAP_CALLS = frozenset({"len", "abs", "bool", "isinstance", "chr", "ord", "print"})
 _UNCHARGED_HELPERS = frozenset({"__baton_feel_index"})
+# Methods whose cost is constant when their arguments are constants (hash a literal key).
+_UNCHARGED_METHODS = frozenset({"get", "setdefault", "keys", "values", "items", "add",
+                                "discard", "startswith", "endswith", "isoformat", "strftime"})
 _NUMBER = (int, float, complex)
 _counter = itertools.count()
 _GLOBALS: dict[str, Any] = {**RUNTIME_GLOBALS, **WORK_GLOBALS, **FEEL_GLOBALS,
@@ -197,6 +196,12 @@ class Guarder(ast.NodeTransformer):
                 func=internal("__baton_method"),
                 args=[func.value, ast.Constant(value=func.attr), *node.args],
                 keywords=node.keywords), node)
+        if (isinstance(func, ast.Attribute) and func.attr in _UNCHARGED_METHODS
+                and all(_is_literal(arg) for arg in node.args)
+                and all(_is_literal(kw.value) for kw in node.keywords)):
+            return node      # d.get('key'), s.startswith('x'), d.keys(): constant cost
+        if isinstance(func, ast.Attribute) and func.attr == "append" and len(node.args) == 1:
+            return node      # items.append(x): amortised constant cost, whatever x is
         if isinstance(func, ast.Name):
             if getattr(func, "baton_internal", False):
                 if not func.id.startswith("__baton_feel_") or func.id in _UNCHARGED_HELPERS:
@@ -212,16 +217,19 @@ class Guarder(ast.NodeTransformer):
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         self.generic_visit(node)
         operands = [node.left, *node.comparators]
+        # `x in s` scans s, or hashes x (a tuple item by item); `a == b` walks both
         risky = [
-            type(op) in _COMPARE_SYMBOLS and not _is_literal(right) and (
-                isinstance(op, ast.In | ast.NotIn) or not _is_literal(left))
+            type(op) in COMPARISON_HELPERS and (
+                not (_is_literal(left) or _is_literal(right))
+                or (isinstance(op, ast.In | ast.NotIn)
+                    and not (_is_literal(left) and _is_literal(right))))
             for op, left, right in zip(node.ops, operands[:-1], operands[1:], strict=True)]
         if not any(risky):
             return node
         self.work_sites += 1
         if len(node.ops) == 1:
-            symbol = _COMPARE_SYMBOLS[type(node.ops[0])]
-            return _call("__baton_cmp", [ast.Constant(value=symbol), *operands], node)
+            helper = COMPARISON_HELPERS[type(node.ops[0])][0]
+            return _call(helper, operands, node)
         # a chained comparison (a < b < c): charge each computed operand by its size
         node.left, *node.comparators = [
             operand if _is_literal(operand) else _call("__baton_deep", [operand], operand)

@@ -23,6 +23,7 @@ the worker that tries to store it.
 
 from __future__ import annotations
 
+import ast
 import math
 import operator
 import types
@@ -30,9 +31,17 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.expr.errors import GuardError
-from engine.expr.fuel import MAX_INT_BITS, MAX_WORK, int_product_units, int_units, spend
+from engine.expr.fuel import (
+    MAX_INT_BITS,
+    MAX_LENGTH,
+    MAX_WORK,
+    int_product_units,
+    int_units,
+    spend,
+)
 
 PER_CALL = 32                     # units per item when a function is called per item
+NEW_ITEM = 4                      # units per item of a list, tuple, set or dict a call returns
 MAX_OUTPUT_UNITS = 10_000_000     # estimated characters of a value leaving the sandbox
 
 _NESTED = frozenset({list, tuple, dict, set, frozenset})
@@ -112,7 +121,8 @@ def deep_units(value: Any, limit: int = MAX_WORK) -> int:
     return _measure(value, _count, limit)
 
 
-def _shallow(value: Any) -> int:
+def shallow_units(value: Any) -> int:
+    """Work proportional to a value's length (or an integer's size)."""
     kind = type(value)
     if kind in _SIZED:
         return len(value)
@@ -127,11 +137,7 @@ def _hash_units(value: Any) -> int:
 
 
 # --------------------------------------------------------------------------- comparisons
-_COMPARE_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge,
-    "in": lambda a, b: a in b, "not in": lambda a, b: a not in b,
-}
+SMALL = 32    # a container this short costs less than one budget step to scan
 
 
 def contains_units(needle: Any, container: Any) -> int:
@@ -149,11 +155,22 @@ def contains_units(needle: Any, container: Any) -> int:
     return size + min(size * needle_units, deep_units(container))
 
 
-def compare_units(op: str, a: Any, b: Any) -> int:
-    if op == "in" or op == "not in":
-        return contains_units(a, b)
-    if type(a) is int and type(b) is int:
-        return 0
+def guarded_in(a: Any, b: Any) -> bool:
+    """`a in b` with `b` computed: scanning a list, or hashing a tuple, is charged."""
+    kind = type(b)
+    if kind in _HASHED:
+        if type(a) is tuple:
+            spend(deep_units(a))
+    elif kind in _SIZED and (len(b) > SMALL or type(a) in _NESTED):
+        spend(contains_units(a, b))
+    return a in b
+
+
+def guarded_not_in(a: Any, b: Any) -> bool:
+    return not guarded_in(a, b)
+
+
+def compare_units(a: Any, b: Any) -> int:
     if type(a) in _NESTED and type(b) in _NESTED:
         return min(deep_units(a), deep_units(b))
     if type(a) in _TEXT and type(b) in _TEXT:
@@ -161,10 +178,27 @@ def compare_units(op: str, a: Any, b: Any) -> int:
     return 0
 
 
-def guarded_compare(op: str, a: Any, b: Any) -> Any:
-    """`a <op> b` for one comparison whose operands are both computed (see rewrite.py)."""
-    spend(compare_units(op, a, b))
-    return _COMPARE_OPS[op](a, b)
+def _comparison(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def guarded(a: Any, b: Any) -> Any:
+        # element-wise comparison of two lists, tuples, dicts or texts is charged
+        if type(a) in _HEAVY and type(b) in _HEAVY:
+            spend(compare_units(a, b))
+        return op(a, b)
+    guarded.__name__ = f"guarded_{op.__name__}"
+    return guarded
+
+
+_HEAVY = _NESTED | _TEXT
+COMPARISON_HELPERS: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
+    ast.Eq: ("__baton_eq", _comparison(operator.eq)),
+    ast.NotEq: ("__baton_ne", _comparison(operator.ne)),
+    ast.Lt: ("__baton_lt", _comparison(operator.lt)),
+    ast.LtE: ("__baton_le", _comparison(operator.le)),
+    ast.Gt: ("__baton_gt", _comparison(operator.gt)),
+    ast.GtE: ("__baton_ge", _comparison(operator.ge)),
+    ast.In: ("__baton_in", guarded_in),
+    ast.NotIn: ("__baton_not_in", guarded_not_in),
+}
 
 
 def guarded_deep(value: Any) -> Any:
@@ -198,26 +232,35 @@ def guarded_delitem(container: Any, key: Any) -> None:
 
 def guarded_setslice(container: Any, key: slice, value: Any) -> None:
     """`container[a:b] = value`: moves the items behind the slice."""
-    spend(_shallow(container) + _shallow(value))
+    spend(shallow_units(container) + shallow_units(value))
     container[key] = value
 
 
 # --------------------------------------------------------------------------- calls
-def call_units(fn: Any, receiver: Any, args: tuple, kwargs: dict) -> int:
-    """The work a call of `fn` (a builtin, a method bound to `receiver`, a FEEL helper) may
-    do, from the sizes of its receiver and arguments."""
-    name = getattr(fn, "__name__", "")
-    deep = name in _COMPARING
-    units = 0
-    items = 0
-    callback = False
-    if receiver is not None and type(receiver) in _SIZED:
+def call_units(fn: Any, args: tuple, kwargs: dict, receiver: Any = None) -> int:
+    """The work a call of `fn` (a builtin, a method, a FEEL helper) may do, from the sizes of
+    its receiver (the object a builtin method is bound to, or `receiver`) and arguments."""
+    if receiver is None and type(fn) is _BUILTIN_METHOD:
+        receiver = fn.__self__
+    name = ""
+    units = items = 0
+    if type(receiver) in _SIZED:
+        name = fn.__name__
         if name not in _CHEAP_METHODS and (name not in _LIST_SHIFTING
                                           or type(receiver) is list):
-            size = deep_units(receiver) if deep else len(receiver)
-            units += size
-            items += len(receiver)
-    for arg in (*args, *kwargs.values()):
+            units = deep_units(receiver) if name in _COMPARING else len(receiver)
+            items = len(receiver)
+    if not args and not kwargs:
+        return units
+    if not name:
+        name = getattr(fn, "__name__", "")
+    deep = name in _COMPARING
+    callback = False
+    if len(args) > 16:                   # f(*items): measure the items as one tuple
+        units += deep_units(args) if deep else len(args)
+        items += len(args)
+        args = ()
+    for arg in (*args, *kwargs.values()) if kwargs else args:
         kind = type(arg)
         if kind in _SIZED:
             units += deep_units(arg) if deep or kind is tuple else len(arg)
@@ -233,25 +276,39 @@ def call_units(fn: Any, receiver: Any, args: tuple, kwargs: dict) -> int:
     return units
 
 
-def _receiver_of(fn: Any) -> Any:
-    if type(fn) is types.BuiltinMethodType:
-        receiver = fn.__self__
-        return None if isinstance(receiver, types.ModuleType | type) else receiver
-    return None
+_BUILTIN_METHOD = types.BuiltinMethodType
 
 
 def check_result(value: Any) -> Any:
-    """What a call returned: no integer over MAX_INT_BITS (int.from_bytes, int(s, 16))."""
-    if type(value) is int and value.bit_length() > MAX_INT_BITS:
+    """What a call returned: no integer over MAX_INT_BITS (int.from_bytes, int(s, 16)), no
+    text or list over MAX_LENGTH (str.upper can triple a text)."""
+    kind = type(value)
+    if kind is int and value.bit_length() > MAX_INT_BITS:
         raise GuardError(f"the result would be an integer of about {value.bit_length()} bits "
                          f"(the limit is {MAX_INT_BITS} bits)")
+    if kind in _TEXT_OR_LIST and len(value) > MAX_LENGTH:
+        raise GuardError(f"the result would hold {len(value)} characters or items "
+                         f"(the limit is {MAX_LENGTH})")
+    if kind in _NESTED:
+        spend(len(value) * NEW_ITEM)         # list(enumerate(v)): a new object per item
     return value
+
+
+_TEXT_OR_LIST = frozenset({str, bytes, list, tuple})
 
 
 def guarded_invoke(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
     """A call the rewriter routed here: charge its work, run it, check its result."""
-    spend(call_units(fn, _receiver_of(fn), args, kwargs))
-    return check_result(fn(*args, **kwargs))
+    units = call_units(fn, args, kwargs)
+    if units:
+        spend(units)
+    result = fn(*args, **kwargs)
+    if type(result) in _RESULT_CHECKED:
+        check_result(result)
+    return result
+
+
+_RESULT_CHECKED = frozenset({int, str, bytes, list, tuple, dict, set, frozenset})
 
 
 # --------------------------------------------------------------------------- integers
@@ -264,7 +321,7 @@ def guarded_floordiv(a: Any, b: Any) -> Any:
 def _bitop(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def guarded(a: Any, b: Any) -> Any:
         # `|`, `&`, `^` on sets and dicts walk both operands; on integers they are linear
-        spend(_shallow(a) + _shallow(b) if type(a) is not int else 0)
+        spend(shallow_units(a) + shallow_units(b) if type(a) is not int else 0)
         return op(a, b)
     guarded.__name__ = f"guarded_{op.__name__}"
     return guarded
@@ -324,7 +381,7 @@ def check_output(value: Any, name: str | None = None) -> Any:
 
 WORK_GLOBALS: dict[str, Any] = {
     "__baton_invoke": guarded_invoke,
-    "__baton_cmp": guarded_compare,
+    **dict(COMPARISON_HELPERS.values()),
     "__baton_deep": guarded_deep,
     "__baton_key": guarded_key,
     "__baton_sized": guarded_sized,

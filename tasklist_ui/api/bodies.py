@@ -11,6 +11,7 @@ from typing import Any
 from flask import request
 
 from tasklist_ui.api.errors import bad_request
+from tasklist_ui.strict_json import strict_json
 
 MAX_JSON_BYTES = 1024 * 1024
 
@@ -29,7 +30,7 @@ def json_body(*, required: bool = True) -> dict[str, Any]:
         raise bad_request("send the body as JSON with 'Content-Type: application/json' "
                           f"(got '{mimetype or 'no content type'}')")
     try:
-        body = json.loads(data)
+        body = strict_json(data)
     except UnicodeDecodeError:
         raise bad_request("the JSON body is not UTF-8 text") from None
     except json.JSONDecodeError as e:
@@ -37,6 +38,8 @@ def json_body(*, required: bool = True) -> dict[str, Any]:
                           f"column {e.colno}") from None
     except RecursionError:
         raise bad_request("the JSON body is nested too deeply") from None
+    except ValueError as e:     # NaN, 1e999, a number of 5000 digits, a lone surrogate
+        raise bad_request(f"the JSON body cannot be used: {e}") from None
     if not isinstance(body, dict):
         raise bad_request(f"the JSON body must be an object, not {_kind(body)}")
     return body
@@ -69,6 +72,8 @@ def whole(body: Mapping[str, Any], name: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise bad_request(f"field '{name}' must be a whole number, not {_kind(value)}")
+    if not -(2 ** 63) <= value < 2 ** 63:
+        raise bad_request(f"field '{name}' is out of range")
     return value
 
 

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from engine.bpmn.errors import BpmnValidationError
 from engine.forms import FormInvalid
 from engine.service import Conflict, EngineError, Forbidden, MessageNotCorrelated, NotFound
+from engine.store.codec import UnstorableValue
 from tasklist_ui.api import bp
 
 
@@ -69,6 +70,11 @@ def _bpmn_error(e: BpmnValidationError) -> Any:
     return json_error(400, "invalid_bpmn",
                       f"the diagram cannot be deployed: {len(problems)} problem(s)",
                       problems=problems)
+
+
+@bp.errorhandler(UnstorableValue)
+def _unstorable(e: UnstorableValue) -> Any:
+    return json_error(400, "invalid", str(e))
 
 
 @bp.errorhandler(HTTPException)

@@ -59,7 +59,9 @@ def get_definition(definition_id: str) -> Any:
 @bp.get("/definitions/<definition_id>/xml")
 def definition_xml(definition_id: str) -> Any:
     rec = engine().definition_by_id(definition_id)
-    return Response(rec.xml, mimetype="application/xml")
+    # a download, never a page: XML can carry XHTML elements a browser would render
+    return Response(rec.xml, mimetype="application/xml",
+                    headers={"Content-Disposition": "attachment; filename=\"diagram.bpmn\""})
 
 
 @bp.post("/processes/<key>/start")

@@ -22,6 +22,7 @@ import threading
 import time
 import weakref
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, g, request
 
@@ -74,9 +75,29 @@ def _unauthorized(message: str) -> RestError:
                      {"WWW-Authenticate": 'Basic realm="baton engine-rest"'})
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def refuse_cross_site() -> None:
+    """Browsers remember HTTP Basic credentials and send them with requests *other* sites
+    make (a form posting `text/plain` JSON, a `no-cors` fetch of multipart data), so a
+    state-changing call is refused when the browser marks it as coming from another site.
+    Workers and scripts send neither header; a page of Baton's own origin passes."""
+    if request.method in _SAFE_METHODS:
+        return
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    if fetch_site in ("cross-site", "same-site") or (
+            fetch_site is None and origin is not None
+            and urlsplit(origin).netloc != request.host):   # browsers without Sec-Fetch-*
+        raise RestError(403, "AuthorizationException",
+                        "cross-site requests to the engine-rest API are refused")
+
+
 def authenticate() -> None:
     """`before_request` of the blueprint: set `g.rest_user` (a UserRecord, or None when
     authentication is off) or answer 401."""
+    refuse_cross_site()
     if not current_app.config.get("BATON_REST_AUTH", True):
         g.rest_user = None
         g.rest_unrestricted = True

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from flask import Response, current_app, request
 
 from tasklist_ui.engine_rest.errors import invalid
+from tasklist_ui.strict_json import strict_json
 
 T = TypeVar("T")
 MAX_RESULTS = 10_000
@@ -30,9 +31,11 @@ def body(required: bool = False) -> dict[str, Any]:
             raise invalid("the request needs a JSON body")
         return {}
     try:
-        data = request.get_json(force=True, silent=False)
-    except Exception:  # noqa: BLE001 - werkzeug raises BadRequest with an HTML description
-        raise invalid("the request body is not valid JSON") from None
+        data = strict_json(raw)
+    except RecursionError:
+        raise invalid("the request body is nested too deeply") from None
+    except ValueError as e:     # invalid JSON, NaN, 1e999, a lone surrogate, not UTF-8
+        raise invalid(f"the request body is not valid JSON: {e}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -48,6 +48,7 @@ def from_exception(e: BaseException) -> RestError:
     """An engine (or other) exception as the RestError Camunda would answer with."""
     from engine import Conflict, EngineError, Forbidden, MessageNotCorrelated, NotFound
     from engine.bpmn.errors import BpmnValidationError
+    from engine.store.codec import UnstorableValue
 
     if isinstance(e, RestError):
         return e
@@ -63,6 +64,8 @@ def from_exception(e: BaseException) -> RestError:
         status = e.status if e.status in (400, 403, 404) else 500
         return RestError(status, "BadUserRequestException" if status == 400
                          else "ProcessEngineException", str(e))
+    if isinstance(e, UnstorableValue):
+        return RestError(400, "InvalidRequestException", str(e))
     if isinstance(e, BpmnValidationError):
         return RestError(400, "ParseException", f"the diagram cannot be deployed:\n{e}")
     if isinstance(e, HTTPException):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -191,18 +189,15 @@ def deploy() -> Any:
     if not files:
         raise invalid("the deployment has no files: send the BPMN files as file parts")
     eng = engine()
-    with tempfile.TemporaryDirectory(prefix="baton-deploy-") as tmp:
-        paths = []
-        for i, (part, f) in enumerate(files):
-            filename = Path(f.filename or part or f"resource-{i}.bpmn").name
-            if not filename.lower().endswith(BPMN_SUFFIXES):
-                raise invalid(f"'{filename}': Baton deploys BPMN files (.bpmn, .bpmn20.xml, "
-                              ".xml) only")
-            target = Path(tmp) / f"{i:03d}" / filename     # keeps the file name as given
-            target.parent.mkdir()
-            f.save(target)
-            paths.append(target)
-        deployed = eng.deploy(*paths, name=name)
+    sources = []
+    for i, (part, f) in enumerate(files):
+        # only a name to show: the file stays in memory, never on disk
+        filename = _resource_name(f.filename or part or f"resource-{i}.bpmn")
+        if not filename.lower().endswith(BPMN_SUFFIXES):
+            raise invalid(f"'{filename}': Baton deploys BPMN files (.bpmn, .bpmn20.xml, "
+                          ".xml) only")
+        sources.append((filename, f.read()))
+    deployed = eng.deploy(*sources, name=name)
     dep_id = deployed[0].deployment_id if deployed else None
     new = {d.id: definition(_by_id(d.id)) for d in deployed if d.new}
     return jsonify({
@@ -211,6 +206,14 @@ def deploy() -> Any:
         "deployedProcessDefinitions": new or None, "deployedCaseDefinitions": None,
         "deployedDecisionDefinitions": None, "deployedDecisionRequirementsDefinitions": None,
     })
+
+
+def _resource_name(given: str) -> str:
+    """The file name part of an uploaded name, without control characters, at most 200
+    characters (it is stored and shown; a NUL cannot even be stored by PostgreSQL)."""
+    base = given.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable())
+    return cleaned[-200:] or "resource.bpmn"
 
 
 # =========================================================================== instances
@@ -346,7 +349,7 @@ def get_variable(instance_id: str, name: str) -> Any:
 @bp.get("/process-instance/<instance_id>/variables/<name>/data")
 def get_variable_data(instance_id: str, name: str) -> Response:
     data, mimetype = raw_bytes(_variable(instance_id, name))
-    return Response(data, mimetype=mimetype)
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": "attachment"})
 
 
 @bp.put("/process-instance/<instance_id>/variables/<name>")

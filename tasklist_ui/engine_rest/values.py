@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -22,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from tasklist_ui.engine_rest.errors import invalid
+from tasklist_ui.strict_json import strict_json
 
 INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
 LONG_MIN, LONG_MAX = -(2 ** 63), 2 ** 63 - 1
@@ -111,9 +113,12 @@ def read_value(typed: Any, where: str) -> Any:
         if isinstance(value, bool):
             raise invalid(f"{where}: {value!r} is not a {k}")
         try:
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise invalid(f"{where}: {value!r} is not a {k}") from None
+        if not math.isfinite(number):
+            raise invalid(f"{where}: {value!r} is not a finite {k}")
+        return number
     if k == "Date":
         return parse_date(value, where)
     if k == "Bytes":
@@ -132,7 +137,9 @@ def read_value(typed: Any, where: str) -> Any:
                           "application/json)")
         if isinstance(value, str):
             try:
-                return json.loads(value)
+                return strict_json(value)
+            except RecursionError:
+                raise invalid(f"{where}: {k} value is nested too deeply") from None
             except ValueError as e:
                 raise invalid(f"{where}: {k} value is not valid JSON ({e})") from None
         return value
@@ -148,7 +155,7 @@ def _integer(value: Any, where: str, kind: str) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,30}", value.strip()):
         return int(value)
     raise invalid(f"{where}: {value!r} is not an {kind}")
 
