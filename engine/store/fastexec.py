@@ -8,11 +8,15 @@ statement is compiled once per dialect; executing it is then one DBAPI call plus
 conversions the types need (UTC datetimes on SQLite, booleans), derived from the same
 column types.
 
-Statements with expanding IN parameters (lists) go through the normal SQLAlchemy path.
+On PostgreSQL a statement can also be `PREPARE`d on the server under a name of its own, so
+several of them run as `EXECUTE`s in one multi-statement round trip without being planned
+again (see `SqlTx._send`). Statements with expanding IN parameters (lists) go through the
+normal SQLAlchemy path.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +26,20 @@ import sqlalchemy as sa
 from engine.store.schema import UTCDateTime
 
 Conv = Callable[[Any], Any] | None
+
+
+_names = itertools.count(1)
+
+
+def _dollar_dialect() -> Any:
+    """A PostgreSQL dialect that renders `$1, $2, ...` placeholders (the asyncpg dialect's
+    compiler; nothing of asyncpg is imported or needed)."""
+    from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+
+    return PGDialect_asyncpg()
+
+
+_DOLLAR = _dollar_dialect()
 
 
 def _sqlite_dt_in(v: Any) -> Any:
@@ -59,10 +77,14 @@ def _bool_out(v: Any) -> Any:
 class Prepared:
     """One statement compiled for one dialect, with its parameter and column converters."""
 
-    __slots__ = ("sql", "names", "defaults", "in_conv", "out_conv", "positional", "locks")
+    __slots__ = ("sql", "names", "defaults", "in_conv", "out_conv", "positional", "locks",
+                 "stmt", "keys", "_server")
 
     def __init__(self, stmt: Any, dialect: Any, keys: tuple[str, ...] | None = None) -> None:
         # `keys`: for INSERT/UPDATE, the columns to write (bind names = column names)
+        self.stmt = stmt
+        self.keys = keys
+        self._server: tuple[str, str, list[str]] | None = None
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
         self.sql = str(compiled)
         self.locks = "FOR UPDATE" in self.sql       # a locking read: inside a transaction
@@ -100,6 +122,17 @@ class Prepared:
         if self.positional:
             return tuple(p[n] for n in self.names)
         return p
+
+    def server_prepared(self) -> tuple[str, str, list[str]]:
+        """PostgreSQL: (name, `$n` SQL, bind names in `$n` order) for `PREPARE name AS ...`,
+        so the statement can run as `EXECUTE name(...)` inside a multi-statement query
+        without being planned again."""
+        if self._server is None:
+            compiled = self.stmt.compile(dialect=_DOLLAR,
+                                         column_keys=list(self.keys) if self.keys else None)
+            self._server = (f"baton_{next(_names)}", str(compiled),
+                            list(compiled.positiontup or []))
+        return self._server
 
     def rows(self, raw: Sequence[Any]) -> list[Any]:
         conv = self.out_conv

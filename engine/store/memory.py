@@ -69,12 +69,6 @@ def _deep_copy(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def _history_row(r: HistoryRecord, seq: int) -> tuple[Any, ...]:
-    """How the store keeps an event (fields in HistoryRecord's order, see the docstring)."""
-    return (r.instance_id, r.type, r.activity_id, r.time, r.kind, r.name, r.user, r.detail,
-            seq, r.token)
-
-
 class MemoryStore:
     """Thread-safe: one transaction at a time (a re-entrant lock)."""
 
@@ -88,7 +82,7 @@ class MemoryStore:
                 "subscriptions", "incidents", "comments", "users", "groups", "secrets",
             )
         }
-        self.history_rows: dict[str | None, list[tuple[Any, ...]]] = {}  # see _history_row
+        self.history_rows: dict[str | None, list[tuple[Any, ...]]] = {}  # see add_history
         self.seq = 0
         # secondary index: table -> instance id -> keys of its rows (kept by _put/_del)
         self.by_instance: dict[str, dict[Any, set[Any]]] = {
@@ -183,11 +177,17 @@ class MemoryTx:
     def _rows(self, table: str, filters: dict[str, Any]) -> Any:
         """Rows of a table, narrowed by the instance index when the filter names one."""
         iid = filters.get("instance_id")
-        idx = self.s.by_instance.get(table)
+        if iid is not None and table in self.s.by_instance:
+            return self._of_instance(table, iid)
+        return self.t[table].values()
+
+    def _of_instance(self, table: str, instance_id: str) -> list[Any]:
+        """The rows of one instance in an indexed table (most often none or one)."""
+        keys = self.s.by_instance[table].get(instance_id)
+        if not keys:
+            return []
         tab = self.t[table]
-        if iid is not None and idx is not None:
-            return [tab[k] for k in idx.get(iid, ())]
-        return tab.values()
+        return [tab[k] for k in keys]
 
     def _get(self, table: str, key: Any) -> Any:
         rec = self.t[table].get(key)
@@ -260,8 +260,8 @@ class MemoryTx:
         self._del("tasks", task_id)
 
     def task_by_token(self, instance_id: str, token: int) -> TaskRecord | None:
-        for r in self._rows("tasks", {"instance_id": instance_id}):
-            if r.instance_id == instance_id and r.token == token:
+        for r in self._of_instance("tasks", instance_id):
+            if r.token == token:
                 return _clone(r)
         return None
 
@@ -293,7 +293,8 @@ class MemoryTx:
         for r in self._rows("jobs", filters):
             if all(getattr(r, k) == v for k, v in filters.items()):
                 out.append(_clone(r))
-        out.sort(key=lambda r: r.due)
+        if len(out) > 1:
+            out.sort(key=lambda r: r.due)
         return out
 
     def acquire_jobs(self, now: datetime, owner: str, lease_until: datetime, limit: int,
@@ -334,14 +335,15 @@ class MemoryTx:
         self._del("external", task_id)
 
     def external_by_token(self, instance_id: str, token: int) -> ExternalTaskRecord | None:
-        for r in self._rows("external", {"instance_id": instance_id}):
-            if r.instance_id == instance_id and r.token == token:
+        for r in self._of_instance("external", instance_id):
+            if r.token == token:
                 return _clone(r)
         return None
 
     def find_external(self, **filters: Any) -> list[ExternalTaskRecord]:
         rows = [_clone(r) for r in self._rows("external", filters) if match_external(r, filters)]
-        rows.sort(key=lambda r: (-r.priority, r.created))
+        if len(rows) > 1:
+            rows.sort(key=lambda r: (-r.priority, r.created))
         return rows
 
     def lock_external(self, topics: list[str], worker_id: str, now: datetime,
@@ -375,7 +377,8 @@ class MemoryTx:
     def find_subscriptions(self, **filters: Any) -> list[SubscriptionRecord]:
         out = [_clone(r) for r in self._rows("subscriptions", filters)
                if all(getattr(r, k) == v for k, v in filters.items())]
-        out.sort(key=lambda r: (r.created or datetime.min, r.id))
+        if len(out) > 1:
+            out.sort(key=lambda r: (r.created or datetime.min, r.id))
         return out
 
     # ---------------------------------------------------------------- incidents
@@ -410,7 +413,9 @@ class MemoryTx:
                 self.undo.append((_HISTORY, iid, len(kept)))
                 last = iid
             seq += 1
-            kept.append(_history_row(r, seq))
+            # HistoryRecord's fields in order, as a tuple (see the module docstring)
+            kept.append((iid, r.type, r.activity_id, r.time, r.kind, r.name, r.user, r.detail,
+                         seq, r.token))
         self.s.seq = seq
 
     def history(self, instance_id: str) -> list[HistoryRecord]:

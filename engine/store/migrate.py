@@ -8,6 +8,7 @@ create the tables.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -20,6 +21,8 @@ from engine.store.schema import VERSION_TABLE
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ADVISORY_KEY = 0x6261746F6E  # "baton"
+# Alembic keeps the running migration's context in module globals: one at a time per process
+_ALEMBIC = threading.Lock()
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -39,14 +42,14 @@ def head_revision() -> str:
 
 def current_revision(engine: sa.Engine) -> str | None:
     """The database's schema revision; None for an empty database."""
-    with engine.connect() as conn:
+    with _ALEMBIC, engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         return ctx.get_current_revision()
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> str | None:
     """Migrate the database to `revision` (default: the newest); returns the revision."""
-    with engine.begin() as conn:
+    with _ALEMBIC, engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
         cfg = alembic_config()

@@ -17,15 +17,17 @@ Concurrency is handled in three layers:
   transaction starts with `BEGIN IMMEDIATE`: writers are serialised by the database file
   lock (SQLite allows one writer anyway), so the same checks hold trivially.
 
-Deadlocks, serialisation failures and SQLite lock time-outs surface as
+PostgreSQL deadlocks, serialisation failures and lock time-outs surface as
 `ConcurrentModification` too, so the facade's retry loop covers them.
 
 The hot path is kept short: statements are compiled once and run on the DBAPI cursor
 (`fastexec.py`), definitions are cached (they never change), rows read in a transaction
-are remembered (a completed task is not fetched twice), one probe tells which of an
-instance's task/job/external-task/subscription tables are empty (so ending an instance
-costs one statement, not four), history is one row per command, and process
-variables are stored once (their own column) rather than twice inside the state JSON.
+are remembered (a completed task is not fetched twice), one probe lists an instance's
+task/job/external-task/subscription rows (on PostgreSQL in the same round trip as its row
+lock; ending an instance then costs no lookup), history is one row per command, process
+variables are stored once (their own column) rather than twice inside the state JSON, and
+on PostgreSQL the writes of a command go out with its COMMIT in one round trip (see
+"execution" below).
 """
 
 from __future__ import annotations
@@ -257,11 +259,11 @@ UPD_INC_GUARDED = _INC.update().where(_INC.c.id == B("b_id"), _INC.c.revision ==
 SEL_HISTORY = (sa.select(_H.c.time, _H.c.events).where(_H.c.instance_id == B("iid"))
                .order_by(_H.c.seq))
 
-# which of an instance's wait-state tables hold rows: one probe instead of four queries
+# the ids of an instance's rows in its wait-state tables: one probe instead of four queries
 PROBE_TABLES = ("tasks", "jobs", "external_tasks", "subscriptions")
-PROBE = sa.select(*[
-    sa.exists().where(t.c.instance_id == B("iid")).label(t.name)
-    for t in (_T, _J, _X, _SUB)
+PROBE = sa.union_all(*[
+    sa.select(sa.literal_column(str(i)).label("t"), t.c.id).where(t.c.instance_id == B("iid"))
+    for i, t in enumerate((_T, _J, _X, _SUB))
 ])
 
 SEL_USER = sa.select(*_cols(s.users, F_USER)).where(s.users.c.id == B("id"))
@@ -490,13 +492,10 @@ def _reason(e: exc.DBAPIError) -> str:
 
 
 def _is_conflict(orig: Any) -> bool:
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate in ("40001", "40P01", "55P03"):   # serialization, deadlock, lock timeout
-        return True
-    code = getattr(orig, "sqlite_errorcode", None)
-    if code is not None:
-        return (code & 0xFF) in (5, 6)             # SQLITE_BUSY, SQLITE_LOCKED
-    return False
+    """PostgreSQL's retryable failures: serialization, deadlock, lock timeout. (SQLite
+    serialises writers with BEGIN IMMEDIATE; "database is locked" there means another
+    process held the file for the whole busy timeout, and retrying would only wait again.)"""
+    return getattr(orig, "sqlstate", None) in ("40001", "40P01", "55P03")
 
 
 class SqlTx:
@@ -512,7 +511,10 @@ class SqlTx:
         self._rev: dict[tuple[str, str], int] = {}        # (table, id) -> revision read
         self._tasks: dict[str, TaskRecord] = {}           # tasks read or written here
         self._cands: dict[str, tuple[list[str], list[str]]] = {}
-        self._empty: dict[str, set[str]] = {}             # instance -> tables known empty
+        # instance -> table -> ids of its rows, as probed (plus what this transaction added,
+        # minus what it deleted); exact while the instance is locked, which is when commands
+        # ask (see _probe)
+        self._rows: dict[str, dict[str, set[str]]] = {}
         self._pending: list[tuple[str, Any, str | None]] = []   # queued writes (PostgreSQL)
         self._open = False                                # a transaction block is open
         self._locked: set[str] = set()                    # instances read FOR UPDATE
@@ -529,7 +531,7 @@ class SqlTx:
         """Rows of a SELECT (compiled once, run on the DBAPI cursor)."""
         p = self.fast.prepared(stmt)
         if self.pg and (self._pending or (p.locks and not self._open)):
-            return p.rows(self._flush((p.sql, p.params(params))))
+            return p.rows(self._send([(p, p.params(params))], False)[0])
         cur = self.raw.execute(p.sql, p.params(params))
         return p.rows(cur.fetchall())
 
@@ -540,7 +542,7 @@ class SqlTx:
         ConcurrentModification(check)."""
         p = self.fast.prepared(stmt, keys)
         if self.pg:
-            self._pending.append((p.sql, p.params(params), check))
+            self._pending.append((p, p.params(params), check))
             return
         rowcount = self.raw.execute(p.sql, p.params(params)).rowcount
         if check is not None and rowcount != 1:
@@ -549,7 +551,7 @@ class SqlTx:
     def _wm(self, stmt: Any, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
         p = self.fast.prepared(stmt, keys)
         if self.pg:
-            self._pending.extend((p.sql, p.params(r), None) for r in rows)
+            self._pending.extend((p, p.params(r), None) for r in rows)
             return
         cur = self.raw.cursor()
         cur.executemany(p.sql, [p.params(r) for r in rows])
@@ -564,41 +566,73 @@ class SqlTx:
         result = self.conn.execute(stmt, params or {})
         return list(result) if result.returns_rows else []
 
-    def _flush(self, read: tuple[str, Any] | None = None, commit: bool = False) -> Any:
-        """PostgreSQL: send BEGIN (if not yet), the queued writes, and `read` or the COMMIT
-        as one simple-protocol query (one round trip; parameters bound client-side by
-        psycopg, with the server's quoting rules). Returns the read's rows."""
+    def _flush(self, commit: bool = False) -> None:
+        """PostgreSQL: send BEGIN (if not yet) and the queued writes (and the COMMIT)."""
+        self._send([], commit)
+
+    def _send(self, reads: list[tuple[Any, Any]], commit: bool) -> list[Any]:
+        """One round trip: [BEGIN;] the queued writes; `reads`; [COMMIT] as one
+        simple-protocol query of `EXECUTE`s of statements prepared on this connection
+        (`PREPARE`d in the same query the first time), their parameters written as
+        literals by psycopg with the server's quoting rules. Checked writes are verified
+        before anything commits. Returns each read's rows."""
         import psycopg
 
         pending, self._pending = self._pending, []
-        cur = psycopg.ClientCursor(self.raw)
+        raw = self.raw
+        known: set[str] | None = getattr(raw, "_baton_prepared", None)
+        if known is None:
+            known = set()
+            raw._baton_prepared = known
+        cur = psycopg.ClientCursor(raw)
+        prepare: list[str] = []
         parts: list[str] = []
+
+        def call(p: Any, params: Any) -> str:
+            name, sql, order = p.server_prepared()
+            if name not in known and name not in prepared_now:
+                prepare.append(f"PREPARE {name} AS {sql}")
+                prepared_now.add(name)
+            if not order:
+                return f"EXECUTE {name}"
+            args = cur.mogrify(", ".join(["%s"] * len(order)), [params[n] for n in order])
+            return f"EXECUTE {name}({args})"
+
+        prepared_now: set[str] = set()
         checks: dict[int, str] = {}
-        read_at = -1
         if not self._open:
             parts.append("BEGIN")
-        for sql, params, check in pending:
+        for p, params, check in pending:
             if check is not None:
                 checks[len(parts)] = check
-            parts.append(cur.mogrify(sql, params))
-        if read is not None:
-            read_at = len(parts)
-            parts.append(cur.mogrify(*read))
+            parts.append(call(p, params))
+        first_read = len(parts)
+        parts.extend(call(p, params) for p, params in reads)
         committing = commit and not checks
         if committing:
             parts.append("COMMIT")
-        cur.execute(";\n".join(parts))
+        try:
+            cur.execute(";\n".join(prepare + parts))
+        except psycopg.Error as e:
+            if getattr(e, "sqlstate", None) == "26000":     # a prepared statement is gone
+                known.clear()
+                raise ConcurrentModification(f"database session was reset: {e}") from e
+            known.update(prepared_now)        # PREPAREs come first and outlive a rollback
+            raise
+        known.update(prepared_now)
         self._open = not committing
-        rows = None
+        for _ in prepare:
+            cur.nextset()
+        out: list[Any] = []
         for i in range(len(parts)):
             if i in checks and cur.rowcount != 1:
                 raise ConcurrentModification(checks[i])
-            if i == read_at:
-                rows = cur.fetchall()
+            if first_read <= i < first_read + len(reads):
+                out.append(cur.fetchall())
             if i + 1 < len(parts) and not cur.nextset():
                 break
         cur.close()
-        return rows
+        return out
 
     def _finish(self) -> None:
         """PostgreSQL, the block is ending: send what is queued, with the COMMIT when no
@@ -631,25 +665,35 @@ class SqlTx:
             pass
 
     def _probe(self, table: str, instance_id: str) -> bool:
-        """True when `table` certainly holds no row of the instance (probed once per
-        transaction; rows added here since are taken into account)."""
-        empty = self._empty.get(instance_id)
-        if empty is None:
-            flags = self._q(PROBE, {"iid": instance_id})[0]
-            empty = {t for t, f in zip(PROBE_TABLES, flags, strict=True) if not f}
-            self._empty[instance_id] = empty
-        return table in empty
+        """True when `table` certainly holds no row of the instance. The first question about
+        an instance probes all four tables at once (on PostgreSQL already with the instance's
+        row lock, see get_instance); rows added or deleted here since are accounted for."""
+        rows = self._rows.get(instance_id)
+        if rows is None:
+            rows = self._probed(instance_id, self._q(PROBE, {"iid": instance_id}))
+        return not rows[table]
+
+    def _probed(self, instance_id: str, found: list[Any]) -> dict[str, set[str]]:
+        rows: dict[str, set[str]] = {t: set() for t in PROBE_TABLES}
+        for index, row_id in found:
+            rows[PROBE_TABLES[index]].add(row_id)
+        self._rows[instance_id] = rows
+        return rows
 
     def new_instance(self, instance_id: str) -> None:
         """A hint from the command: this instance is being created in this transaction, so
         it has no rows but those added here (its lookups need no query)."""
-        self._empty[instance_id] = set(PROBE_TABLES)
+        self._rows[instance_id] = {t: set() for t in PROBE_TABLES}
 
-    def _touch(self, table: str, instance_id: str | None) -> None:
+    def _added(self, table: str, instance_id: str | None, row_id: str) -> None:
         if instance_id is not None:
-            empty = self._empty.get(instance_id)
-            if empty is not None:
-                empty.discard(table)
+            rows = self._rows.get(instance_id)
+            if rows is not None:
+                rows[table].add(row_id)
+
+    def _deleted(self, table: str, row_id: str) -> None:
+        for rows in self._rows.values():
+            rows[table].discard(row_id)
 
     # ---------------------------------------------------------------- definitions
     def add_deployment(self, rec: DeploymentRecord) -> None:
@@ -692,7 +736,17 @@ class SqlTx:
 
     def get_instance(self, instance_id: str, lock: bool = False) -> InstanceRecord | None:
         if lock and self.pg:
-            rows = self._q(SEL_INSTANCE_LOCK, {"id": instance_id})
+            if instance_id in self._rows:
+                rows = self._q(SEL_INSTANCE_LOCK, {"id": instance_id})
+            else:   # lock the row and probe its wait-state rows in the same round trip
+                lock_q = self.fast.prepared(SEL_INSTANCE_LOCK)
+                probe_q = self.fast.prepared(PROBE)
+                got, found = self._send([(lock_q, lock_q.params({"id": instance_id})),
+                                         (probe_q, probe_q.params({"iid": instance_id}))],
+                                        False)
+                rows = lock_q.rows(got)
+                if rows:
+                    self._probed(instance_id, found)
             if rows:
                 self._locked.add(instance_id)
         else:
@@ -747,7 +801,7 @@ class SqlTx:
         values["revision"] = 0
         self._w(INS["tasks"], values, K_TASK)
         self._insert_candidates(rec)
-        self._touch("tasks", rec.instance_id)
+        self._added("tasks", rec.instance_id, rec.id)
         self._seen_task(_copy_task(rec), 0)
 
     def _insert_candidates(self, rec: TaskRecord) -> None:
@@ -781,6 +835,7 @@ class SqlTx:
 
     def delete_task(self, task_id: str) -> None:
         self._w(DEL_TASK, {"id": task_id})    # candidates go by ON DELETE CASCADE
+        self._deleted("tasks", task_id)
         self._tasks.pop(task_id, None)
         self._cands.pop(task_id, None)
         self._rev.pop(("tasks", task_id), None)
@@ -817,7 +872,7 @@ class SqlTx:
         values = _job_values(rec)
         values["revision"] = 0
         self._w(INS["jobs"], values, K_JOB)
-        self._touch("jobs", rec.instance_id)
+        self._added("jobs", rec.instance_id, rec.id)
 
     def get_job(self, job_id: str) -> JobRecord | None:
         rows = self._q(SEL_JOB, {"id": job_id})
@@ -847,6 +902,7 @@ class SqlTx:
 
     def delete_job(self, job_id: str) -> None:
         self._w(DEL_JOB, {"id": job_id})
+        self._deleted("jobs", job_id)
         self._rev.pop(("jobs", job_id), None)
 
     def find_jobs(self, **filters: Any) -> list[JobRecord]:
@@ -912,7 +968,7 @@ class SqlTx:
         values = _values(rec, F_EXT)
         values["revision"] = 0
         self._w(INS["external_tasks"], values, K_EXT)
-        self._touch("external_tasks", rec.instance_id)
+        self._added("external_tasks", rec.instance_id, rec.id)
 
     def get_external(self, task_id: str) -> ExternalTaskRecord | None:
         rows = self._q(SEL_EXT, {"id": task_id})
@@ -928,6 +984,7 @@ class SqlTx:
 
     def delete_external(self, task_id: str) -> None:
         self._w(DEL_EXT, {"id": task_id})
+        self._deleted("external_tasks", task_id)
         self._rev.pop(("external_tasks", task_id), None)
 
     def external_by_token(self, instance_id: str, token: int) -> ExternalTaskRecord | None:
@@ -1000,10 +1057,11 @@ class SqlTx:
     # ---------------------------------------------------------------- subscriptions
     def add_subscription(self, rec: SubscriptionRecord) -> None:
         self._w(INS["subscriptions"], _values(rec, F_SUB), F_SUB)
-        self._touch("subscriptions", rec.instance_id)
+        self._added("subscriptions", rec.instance_id, rec.id)
 
     def delete_subscription(self, sub_id: str) -> None:
         self._w(DEL_SUB, {"id": sub_id})
+        self._deleted("subscriptions", sub_id)
 
     def find_subscriptions(self, **filters: Any) -> list[SubscriptionRecord]:
         stmt, params = _equal_stmt(_SUB, F_SUB, filters, (_SUB.c.created, _SUB.c.id))

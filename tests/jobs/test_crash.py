@@ -1,4 +1,5 @@
-"""Crash and scale tests with real `baton worker` processes on PostgreSQL.
+"""Crash and scale tests with real `baton worker` processes (PostgreSQL; the timer test on
+SQLite too).
 
 - Crash: instances of a diagram with a timer, a connector call and an async step; two
   workers; one is killed with SIGKILL at random moments and restarted, several times. At the
@@ -27,8 +28,10 @@ import pytest
 from engine.service import Engine
 from tests.jobs.workers import CRASH, creator_registry, spawn_worker, wait_for, worker_env
 from tests.runtime.conftest import bpmn, flows
+from tests.store.conftest import SQL_KINDS
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = pytest.mark.slow
+POSTGRES = [pytest.param("postgres", marks=pytest.mark.postgres)]
 
 CRASH_INSTANCES = int(os.environ.get("BATON_CRASH_INSTANCES", "300"))
 CRASH_KILLS = int(os.environ.get("BATON_CRASH_KILLS", "4"))
@@ -38,11 +41,6 @@ TIMERS = bpmn('<startEvent id="s"/><intermediateCatchEvent id="at"><timerEventDe
               '<timeDate>2020-01-01T00:00:00Z</timeDate></timerEventDefinition>'
               '</intermediateCatchEvent><endEvent id="e"/>' + flows("s>at", "at>e"),
               pid="timers")
-
-
-@pytest.fixture
-def store_kind() -> str:
-    return "postgres"
 
 
 def _counts(engine: Engine) -> tuple[int, int]:
@@ -71,6 +69,7 @@ def _assert_each_activity_ran_once(engine: Engine, ids: list[str]) -> None:
         assert not twice, f"instance {iid}: {twice}"
 
 
+@pytest.mark.parametrize("store_kind", POSTGRES, indirect=True)
 def test_killed_workers_lose_nothing_and_repeat_nothing(db_url: str, store: Any,
                                                         tmp_path: Path) -> None:
     engine = Engine(store=store, connectors=creator_registry())
@@ -115,6 +114,7 @@ def test_killed_workers_lose_nothing_and_repeat_nothing(db_url: str, store: Any,
           f"({sum(n - 1 for n in keys.values())} repeated after a crash)")
 
 
+@pytest.mark.parametrize("store_kind", SQL_KINDS, indirect=True)
 def test_many_timers_due_at_once_fire_exactly_once_across_two_workers(
         db_url: str, store: Any, tmp_path: Path) -> None:
     engine = Engine(store=store)
@@ -137,5 +137,5 @@ def test_many_timers_due_at_once_fire_exactly_once_across_two_workers(
     fired = sum(1 for i in ids for h in engine.history(i)
                 if h.type == "activity_completed" and h.activity_id == "at")
     assert fired == TIMER_INSTANCES
-    print(f"\ntimer test: {TIMER_INSTANCES} timers fired once each in {elapsed:.1f}s "
-          "by two workers")
+    print(f"\ntimer test ({engine.store.dialect}): {TIMER_INSTANCES} timers fired once each "
+          f"in {elapsed:.1f}s by two workers")

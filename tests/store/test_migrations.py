@@ -160,19 +160,19 @@ def test_baton_db_upgrade_names_an_unreachable_database(
     assert "cannot upgrade" in err and "127.0.0.1" in err
 
 
-def test_two_stores_opening_a_fresh_sqlite_file_at_once_both_work(tmp_path: Path) -> None:
+def test_stores_opening_a_fresh_sqlite_file_at_once_all_work(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/fresh.db"
     opened: list[object] = []
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(4)
 
     def open_one() -> None:
         barrier.wait()
         opened.append(SqlStore(url))
 
-    threads = [threading.Thread(target=open_one) for _ in range(2)]
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    assert len(opened) == 2
+    assert len(opened) == 4
     assert _differences(url) == []
