@@ -707,6 +707,9 @@ class _Command:
                 raise EngineError(str(e)) from e
             self.loaded[iid] = (rec, state, graph)
             self.new.add(iid)
+            hint = getattr(self.tx, "new_instance", None)
+            if hint is not None:      # the SQL store skips a lookup for a brand-new row
+                hint(iid)
             self.apply(rec, graph, effects)
         finally:
             self.depth -= 1
@@ -965,6 +968,13 @@ def _check_variables(variables: Mapping[str, Any] | None) -> None:
         if not isinstance(k, str) or not k.isidentifier() or k.startswith("_"):
             raise EngineError(f"variable name {k!r} is not allowed: use letters, digits and "
                               "underscores, not starting with a digit or an underscore")
+    if variables:
+        from engine.store.codec import UnstorableValue, dumps
+
+        try:   # refuse what no store can keep, the same way for every store
+            dumps(dict(variables))
+        except UnstorableValue as e:
+            raise EngineError(f"variables: {e}") from e
 
 
 def _jsonable(variables: Mapping[str, Any]) -> dict[str, Any]:

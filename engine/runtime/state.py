@@ -8,6 +8,9 @@ one that ran once. Everything refers to graph nodes by integer index.
 
 from __future__ import annotations
 
+import copy
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 # token states
@@ -15,6 +18,7 @@ READY = "ready"          # about to enter its node
 WAITING = "waiting"      # held at a wait state (user/receive/external task, catch event, ...)
 ARRIVED = "arrived"      # waiting at a joining gateway for its siblings
 ACTIVE = "active"        # holds a scope open (subprocess, multi-instance body, call activity)
+_STATES = {s: s for s in (READY, WAITING, ARRIVED, ACTIVE)}
 
 
 class Token:
@@ -39,7 +43,10 @@ class Token:
 
     @classmethod
     def from_list(cls, data: list[Any]) -> Token:
-        return cls(*data)
+        token = cls(*data)
+        # the runtime compares states by identity: use the module's own string objects
+        token.state = _STATES.get(token.state, token.state)
+        return token
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"Token({self.id}, node={self.node}, scope={self.scope}, {self.state})"
@@ -142,11 +149,26 @@ class InstanceState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InstanceState:
+        """The state `data` describes, sharing nothing mutable with it: the runtime changes
+        the state in place, and `data` may be the stored row itself (the in-memory store's),
+        which a command that fails must leave as it was."""
         st = cls.__new__(cls)
         st.tokens = {t[0]: Token.from_list(t) for t in data["tokens"]}
         st.scopes = {s[0]: Scope.from_list(s) for s in data["scopes"]}
+        for scope in st.scopes.values():
+            scope.vars = {k: _own(v) for k, v in scope.vars.items()}
+            scope.data = _own(scope.data)
         st.subs = {s[0]: Subscription.from_list(s) for s in data["subs"]}
         st.next_id = data["next_id"]
         st.status = data["status"]
-        st.compensations = {k: v for k, v in data.get("comp", [])}
+        st.compensations = {k: _own(v) for k, v in data.get("comp", [])}
         return st
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), datetime, date, time, timedelta,
+                        Decimal, bytes})
+
+
+def _own(value: Any) -> Any:
+    """A copy of `value` that shares nothing mutable with it (immutable values are kept)."""
+    return value if type(value) in _IMMUTABLE else copy.deepcopy(value)

@@ -3,8 +3,7 @@ benchmarks of the runtime alone.
 
 A transaction keeps an undo log, so a command that fails half-way leaves the store exactly
 as it was (the rule that nothing already stored is lost holds here too). Reads return
-shallow copies, so a caller that mutates a record changes nothing until it writes it back
-(an instance's state, which the runtime changes in place, is copied deep).
+shallow copies, so a caller that mutates a record changes nothing until it writes it back.
 
 History is kept as plain tuples: a tuple of strings, numbers and datetimes is not tracked by
 Python's cycle collector, so an engine that keeps every event of every instance in memory
@@ -13,11 +12,9 @@ does not make each garbage collection walk them all (they are most of what it ke
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from engine.store.queries import match_external, match_instance, match_task, sort_tasks
@@ -39,8 +36,6 @@ from engine.store.records import (
 _CLONERS: dict[type, Callable[[Any], Any]] = {}
 _ABSENT = object()      # in the undo log: the key had no row before
 _HISTORY = "history"    # in the undo log: (_HISTORY, instance id, length of its list before)
-_IMMUTABLE = frozenset({str, int, float, bool, type(None), datetime, date, time, timedelta,
-                        Decimal, bytes})
 
 
 def _clone(rec: Any) -> Any:
@@ -53,20 +48,6 @@ def _clone(rec: Any) -> Any:
         fn = eval(f"lambda r: cls({fields})", {"cls": cls})  # noqa: S307 - trusted field names
         _CLONERS[cls] = fn
     return fn(rec)
-
-
-def _deep_copy(value: Any) -> Any:
-    """A copy of stored JSON-like data that shares nothing mutable with it (the state and
-    variables a command changes in place before it commits). Several times faster than
-    copy.deepcopy on the usual plain values; other types go through it."""
-    kind = type(value)
-    if kind is dict:
-        return {k: v if type(v) in _IMMUTABLE else _deep_copy(v) for k, v in value.items()}
-    if kind is list:
-        return [v if type(v) in _IMMUTABLE else _deep_copy(v) for v in value]
-    if kind in _IMMUTABLE:
-        return value
-    return copy.deepcopy(value)
 
 
 class MemoryStore:
@@ -222,13 +203,9 @@ class MemoryTx:
         self._put("instances", rec.id, rec)
 
     def get_instance(self, instance_id: str, lock: bool = False) -> InstanceRecord | None:
-        """With `lock` the caller means to change the instance (the SQL store locks its
-        row): its state is then a deep copy, because the runtime changes the state it loads
-        in place and a command that fails afterwards must leave the stored row as it was."""
-        rec = self._get("instances", instance_id)
-        if rec is not None and lock:
-            rec.state = _deep_copy(rec.state)
-        return rec
+        """A shallow copy: its `state` is the stored one (InstanceState.from_dict copies what
+        it keeps, so a command that fails leaves the stored state as it was)."""
+        return self._get("instances", instance_id)
 
     def update_instance(self, rec: InstanceRecord) -> None:
         cur = self.t["instances"].get(rec.id)
@@ -239,7 +216,7 @@ class MemoryTx:
 
     def find_instances(self, **filters: Any) -> list[InstanceRecord]:
         rows = [_clone(r) for r in self.t["instances"].values() if match_instance(r, filters)]
-        rows.sort(key=lambda r: r.started)
+        rows.sort(key=lambda r: (r.started, r.id))
         return rows
 
     def child_instances(self, parent_id: str, token: int | None = None) -> list[InstanceRecord]:
@@ -294,7 +271,7 @@ class MemoryTx:
             if all(getattr(r, k) == v for k, v in filters.items()):
                 out.append(_clone(r))
         if len(out) > 1:
-            out.sort(key=lambda r: r.due)
+            out.sort(key=lambda r: (r.due, r.id))    # the same tie order as the SQL store
         return out
 
     def acquire_jobs(self, now: datetime, owner: str, lease_until: datetime, limit: int,
