@@ -8,12 +8,19 @@ transactions). Prints instances/second for each and `ratio claim: Nx` (Engine fa
 SpiffWorkflow, the fairer comparison), plus the loop's state size at iteration 10 and at
 100,000 to show the state does not grow.
 
+Fairness on a shared machine: the engines take turns within each round (Baton runtime,
+Baton engine, SpiffWorkflow, then again), so a change in load hits them alike, and each
+figure is the median of its rounds. Python's cycle collector keeps its default settings for
+both; it only collects before every timed run, so no engine pays for the garbage the
+previous measurement left behind.
+
 Usage: python bench/engine_bench.py [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
@@ -28,15 +35,18 @@ MODELS = ROOT.parent / "shared" / "bench-models"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
-def rate(fn: Callable[[], None], n: int, repeats: int) -> float:
-    """Median instances/s over `repeats` runs of `n` instances."""
-    rates = []
+def rates(runners: dict[str, tuple[Callable[[], None], int]], repeats: int) -> dict[str, float]:
+    """Median instances/s of each runner (function, instances per run) over `repeats`
+    rounds in which the runners take turns (see the module docstring)."""
+    samples: dict[str, list[float]] = {name: [] for name in runners}
     for _ in range(repeats):
-        t = time.perf_counter()
-        for _ in range(n):
-            fn()
-        rates.append(n / (time.perf_counter() - t))
-    return statistics.median(rates)
+        for name, (fn, n) in runners.items():
+            gc.collect()
+            t = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[name].append(n / (time.perf_counter() - t))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def timed(fn: Callable[[], None]) -> float:
@@ -138,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench models not found at {MODELS}", file=sys.stderr)
         return 2
     n = 300 if args.quick else 2000
-    reps = 1 if args.quick else 5
+    reps = 1 if args.quick else 7
     sn = 100 if args.quick else 400
     try:
         import SpiffWorkflow  # noqa: F401
@@ -152,10 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, key, variables in (("claim", "claim", {"amount": 8000}),
                                  ("straight", "straight", {"x": 0})):
         path = MODELS / f"{name}.bpmn"
-        rt = rate(lambda f=baton_runtime(path, key), v=variables: f(v), n, reps)
-        en = rate(lambda f=baton_engine(path, key), v=variables: f(v), n, reps)
-        sp = rate(lambda f=spiff_runner(path, key), v=variables: f(v), sn, reps) \
-            if have_spiff else float("nan")
+        runners = {
+            "runtime": (lambda f=baton_runtime(path, key), v=variables: f(v), n),
+            "engine": (lambda f=baton_engine(path, key), v=variables: f(v), n),
+        }
+        if have_spiff:
+            runners["spiff"] = (lambda f=spiff_runner(path, key), v=variables: f(v), sn)
+        got = rates(runners, reps)
+        rt, en, sp = got["runtime"], got["engine"], got.get("spiff", float("nan"))
+        del runners
         rows.append((name, rt, en, sp))
         print(f"{name:9s} baton runtime {rt:10.0f}/s   baton engine {en:9.0f}/s   "
               f"spiffworkflow {sp:7.0f}/s   runtime {rt / sp:5.1f}x  engine {en / sp:5.1f}x")

@@ -10,9 +10,12 @@ tasklist looks: most tasks belong to other teams, ~5 % are the adjusters' unassi
 ~100 are assigned to alice. Then it times, through Flask's test client (routing, session,
 query, template, everything but the socket):
 
-- the HTML list page: alice's "My groups" and "My tasks", a supervisor's "All open" sorted
-  by due date, and a filtered "overdue, priority >= 50" query;
-- the JSON API's "my groups" query (`GET /api/tasks?view=claimable`, bearer token);
+- the HTML list page: alice's "My groups" (by creation, by due date, filtered "overdue,
+  priority >= 50", page 40) and "My tasks", a supervisor's "All open" sorted by due date
+  and filtered by process, highest priority first;
+- the JSON API's "my groups" query (`GET /api/tasks?view=claimable`, bearer token) and its
+  default view ("involved": mine and my groups');
+- an analyst's instance list (100,000 running instances, newest first);
 
 and prints the median and 95th percentile of each. The goal is a p95 under 50 ms. With
 `--pg URL` the same runs against PostgreSQL: a database `baton_tasklist_bench` is created on
@@ -57,6 +60,7 @@ def populate(engine: Engine, count: int, seed: int = 7) -> None:
     engine.add_user("alice", "Alice", PASSWORD, roles=["staff"], groups=["adjusters", "team-03"])
     engine.add_user("bob", "Bob", PASSWORD, roles=["staff", "supervisor"],
                     groups=["supervisors"])
+    engine.add_user("carol", "Carol", PASSWORD, roles=["analyst"])
     template_id = engine.start("insurance_claim", {"amount": 1200, "claimant": "Template"})
     engine.run_due_jobs()
     with engine.store.transaction() as tx:
@@ -133,18 +137,26 @@ def run(url: str, tasks: int, requests: int) -> bool:
     login(alice, "alice")
     bob = app.test_client()
     login(bob, "bob")
+    carol = app.test_client()
+    login(carol, "carol")
     token = engine.new_api_token("alice")
     bearer = {"Authorization": f"Bearer {token}"}
     api = app.test_client()
     ok = True
     for label, client, path, headers in (
         ("list page: alice, My groups", alice, "/tasks?view=claimable", None),
+        ("list page: alice, My groups by due date", alice, "/tasks?view=claimable&sort=due",
+         None),
         ("list page: alice, My tasks", alice, "/tasks?view=mine", None),
         ("list page: bob, All open by due date", bob, "/tasks?view=all&sort=due", None),
+        ("list page: bob, All open, process, -priority", bob,
+         "/tasks?view=all&process=insurance_claim&sort=-priority", None),
         ("list page: alice, My groups, overdue, prio>=50", alice,
          "/tasks?view=claimable&overdue=1&priority=50", None),
         ("list page: alice, My groups, page 40", alice, "/tasks?view=claimable&page=40", None),
         ("API: GET /api/tasks?view=claimable", api, "/api/tasks?view=claimable", bearer),
+        ("API: GET /api/tasks (involved)", api, "/api/tasks", bearer),
+        ("instance list: carol, running, newest first", carol, "/instances", None),
     ):
         _median, p95 = report(label, timed(client, path, requests, headers))
         ok = ok and p95 < GOAL_MS

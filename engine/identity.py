@@ -13,6 +13,7 @@ Roles (a user may hold several):
 Passwords are stored as werkzeug (scrypt/pbkdf2) hashes. An API token is shown once, as
 "<user id>.<secret>"; only a SHA-256 of the secret is kept, so a leaked database does not
 leak working tokens, and the user id in front lets a request find its user in one lookup.
+Every change to a user is announced to the engine's listeners as ("user_changed", user id).
 """
 
 from __future__ import annotations
@@ -107,6 +108,14 @@ def _require_user(c: _Command, user_id: str) -> UserRecord:
     return rec
 
 
+def _save(c: _Command, rec: UserRecord) -> None:
+    """Store a changed user and tell the engine's listeners ("user_changed", user id) once
+    the change commits, so whoever remembers a login (engine-rest's credential cache)
+    forgets it at once."""
+    c.tx.update_user(rec)
+    c.notifications.append(("user_changed", rec.id))
+
+
 class IdentityMixin:
     """User and group administration on the Engine facade (each call one transaction)."""
 
@@ -165,7 +174,7 @@ class IdentityMixin:
                 rec.groups = group_list
             if email is not None:
                 rec.email = email or None
-            c.tx.update_user(rec)
+            _save(c, rec)
             return rec
 
         return self._execute(cmd)
@@ -213,7 +222,7 @@ class IdentityMixin:
                 c.tx.add_group(group_id, group_id)
             if group_id not in rec.groups:
                 rec.groups = [*rec.groups, group_id]
-                c.tx.update_user(rec)
+                _save(c, rec)
 
         self._execute(cmd)
 
@@ -222,7 +231,7 @@ class IdentityMixin:
             rec = _require_user(c, user_id)
             if group_id in rec.groups:
                 rec.groups = [g for g in rec.groups if g != group_id]
-                c.tx.update_user(rec)
+                _save(c, rec)
 
         self._execute(cmd)
 
@@ -250,7 +259,7 @@ class IdentityMixin:
             rec.deputy = deputy
             rec.away_from = (start or c.now) if deputy else None
             rec.away_until = end if deputy else None
-            c.tx.update_user(rec)
+            _save(c, rec)
             return rec
 
         return self._execute(cmd)
@@ -263,7 +272,7 @@ class IdentityMixin:
         def cmd(c: _Command) -> None:
             rec = _require_user(c, user_id)
             rec.api_token = _token_digest(secret)
-            c.tx.update_user(rec)
+            _save(c, rec)
 
         self._execute(cmd)
         return f"{user_id}.{secret}"
@@ -272,7 +281,7 @@ class IdentityMixin:
         def cmd(c: _Command) -> None:
             rec = _require_user(c, user_id)
             rec.api_token = None
-            c.tx.update_user(rec)
+            _save(c, rec)
 
         self._execute(cmd)
 

@@ -9,9 +9,10 @@ state; any other error rolls the transaction back, so nothing half-done is ever 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -385,9 +386,18 @@ class Engine(TaskServiceMixin, ModificationMixin):
             raise NotFound(f"process instance '{instance_id}' not found")
         return self._view(rec)
 
-    def instances(self, **filters: Any) -> list[InstanceView]:
+    def instances(self, *, newest_first: bool = False, limit: int | None = None,
+                  offset: int = 0, **filters: Any) -> list[InstanceView]:
+        """Instances matching the filters (status, key, business_key, parent_id, ...),
+        oldest first (or newest first); `limit`/`offset` page them in the database."""
         with self.store.transaction() as tx:
-            return [self._view(r) for r in tx.find_instances(**filters)]
+            return [self._view(r) for r in tx.find_instances(
+                newest_first=newest_first, limit=limit, offset=offset, **filters)]
+
+    def count_instances(self, **filters: Any) -> int:
+        """How many instances match (the filters of `instances`)."""
+        with self.store.transaction() as tx:
+            return tx.count_instances(**filters)
 
     def _view(self, rec: InstanceRecord) -> InstanceView:
         waiting: list[str] = []
@@ -475,12 +485,42 @@ class Engine(TaskServiceMixin, ModificationMixin):
     def fetch_and_lock(self, worker_id: str, topics: Mapping[str, float], max_tasks: int = 10,
                        use_priority: bool = False) -> list[ExternalTaskRecord]:
         """Lock up to `max_tasks` tasks of the given topics (topic -> lock seconds)."""
+        return [task for task, _ in self._fetch_and_lock(worker_id, topics, max_tasks,
+                                                         use_priority, None)]
+
+    def fetch_and_lock_with_variables(
+            self, worker_id: str, topics: Mapping[str, float], max_tasks: int = 10,
+            use_priority: bool = False, local_topics: Collection[str] = (),
+    ) -> list[tuple[ExternalTaskRecord, dict[str, Any]]]:
+        """`fetch_and_lock`, each task with the variables its token sees (what a Camunda
+        worker is handed; see `token_variables`; only the token's own scope for topics in
+        `local_topics`), read in the same transaction as the lock."""
+        return self._fetch_and_lock(worker_id, topics, max_tasks, use_priority,
+                                    frozenset(local_topics))
+
+    def _fetch_and_lock(self, worker_id: str, topics: Mapping[str, float], max_tasks: int,
+                        use_priority: bool, local_topics: frozenset[str] | None,
+                        ) -> list[tuple[ExternalTaskRecord, dict[str, Any]]]:
         from datetime import timedelta
 
         now = self.clock()
         until = {t: now + timedelta(seconds=float(s)) for t, s in topics.items()}
         with self.store.transaction() as tx:
-            return tx.lock_external(list(topics), worker_id, now, until, max_tasks, use_priority)
+            locked = tx.lock_external(list(topics), worker_id, now, until, max_tasks,
+                                      use_priority)
+            if local_topics is None:
+                return [(task, {}) for task in locked]
+            return [(task, _token_variables(tx, task.instance_id, task.token,
+                                            task.topic in local_topics)) for task in locked]
+
+    def token_variables(self, instance_id: str, token: int,
+                        local_only: bool = False) -> dict[str, Any]:
+        """The variables visible from a token, nearest scope first (its local input
+        parameters, then enclosing subprocesses, then the process: what Camunda hands a
+        task's worker or form); only its own scope with `local_only`. The process's
+        variables when the token is gone; {} when the instance is."""
+        with self.store.transaction() as tx:
+            return _token_variables(tx, instance_id, token, local_only)
 
     def _external(self, c: _Command, task_id: str, worker_id: str | None) -> ExternalTaskRecord:
         task = c.tx.get_external(task_id)
@@ -495,6 +535,7 @@ class Engine(TaskServiceMixin, ModificationMixin):
             if task.worker_id != worker_id:
                 raise EngineError(f"external task '{task_id}' is locked by worker "
                                   f"'{task.worker_id}', not '{worker_id}'")
+        c.externals[(task.instance_id, task.token)] = task
         return task
 
     def complete_external(self, task_id: str, variables: Mapping[str, Any] | None = None,
@@ -662,6 +703,9 @@ class _Command:
         self.user: str | None = None
         self.notifications: list[tuple[str, Any]] = []
         self.depth = 0
+        # external task rows this command has read, by (instance id, token): the task it
+        # completes ends in `apply` without a second lookup
+        self.externals: dict[tuple[str, int], ExternalTaskRecord] = {}
 
     # ---------------------------------------------------------------- instances
     def load(self, instance_id: str) -> tuple[InstanceRecord, InstanceState, ProcessGraph]:
@@ -781,11 +825,15 @@ class _Command:
             elif t is fx.ServiceTaskStarted:
                 self._service_task(rec, e)
             elif t is fx.ServiceTaskEnded:
-                ext = tx.external_by_token(rec.id, e.token)
+                # the task ran as an external task or as a connector job, never both
+                ext = (self.externals.pop((rec.id, e.token), None)
+                       or tx.external_by_token(rec.id, e.token))
                 if ext is not None:
                     tx.delete_external(ext.id)
-                for j in tx.find_jobs(instance_id=rec.id, token=e.token, kind="connector"):
-                    tx.delete_job(j.id)
+                else:
+                    for j in tx.find_jobs(instance_id=rec.id, token=e.token,
+                                          kind="connector"):
+                        tx.delete_job(j.id)
             elif t is fx.TimerScheduled:
                 for j in tx.find_jobs(instance_id=rec.id, sub=e.sub, kind="timer"):
                     tx.delete_job(j.id)
@@ -945,6 +993,30 @@ class _Command:
         return got
 
 
+def _token_variables(tx: Any, instance_id: str, token_id: int,
+                     local_only: bool) -> dict[str, Any]:
+    """`Engine.token_variables` inside a transaction."""
+    rec = tx.get_instance(instance_id)
+    if rec is None:
+        return {}
+    state = InstanceState.from_dict(rec.state)
+    token = state.tokens.get(token_id)
+    if token is None:
+        return dict(rec.variables) if not local_only else {}
+    scopes = state.scopes
+    scope = scopes.get(token.scope)
+    chain = []
+    while scope is not None:
+        chain.append(scope.vars)
+        if local_only:
+            break
+        scope = scopes.get(scope.parent) if scope.parent is not None else None
+    out: dict[str, Any] = {}
+    for layer in reversed(chain):
+        out.update(layer)
+    return out
+
+
 def _read_source(src: Any) -> tuple[str | None, bytes]:
     if isinstance(src, tuple):      # (file name, bytes or XML text): an uploaded file
         return src[0], src[1] if isinstance(src[1], bytes) else str(src[1]).encode("utf-8")
@@ -968,13 +1040,24 @@ def _check_variables(variables: Mapping[str, Any] | None) -> None:
         if not isinstance(k, str) or not k.isidentifier() or k.startswith("_"):
             raise EngineError(f"variable name {k!r} is not allowed: use letters, digits and "
                               "underscores, not starting with a digit or an underscore")
-    if variables:
+    if variables and not all(_plainly_storable(v) for v in variables.values()):
         from engine.store.codec import UnstorableValue, dumps
 
         try:   # refuse what no store can keep, the same way for every store
             dumps(dict(variables))
         except UnstorableValue as e:
             raise EngineError(f"variables: {e}") from e
+
+
+_ALWAYS_STORABLE = frozenset({str, int, bool, type(None)})
+
+
+def _plainly_storable(value: Any) -> bool:
+    """Strings, integers, booleans, None and finite floats, which every store keeps: most
+    variables are such, and need no trial encoding (several times dearer than the rest of
+    a command's checks)."""
+    kind = type(value)
+    return kind in _ALWAYS_STORABLE or (kind is float and math.isfinite(value))
 
 
 def _jsonable(variables: Mapping[str, Any]) -> dict[str, Any]:

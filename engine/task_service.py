@@ -28,18 +28,33 @@ if TYPE_CHECKING:
 
 MAX_COMMENT = 4000
 MAX_PAGE_SIZE = 200
+# a task list counts its matches up to here (or to the end of the page shown, if further):
+# "more than 1,000 tasks" tells a person as much as "61,482 tasks" and costs far less
+COUNT_CAP = 1000
 TASK_VIEWS = ("involved", "mine", "claimable", "all")
 TASK_SORTS = ("created", "-created", "due", "-due", "priority", "-priority", "name", "-name")
 
 
 @dataclass(slots=True)
 class TaskPage:
-    """One page of a task query, with the total count for the pager."""
+    """One page of a task query, with the count for the pager. The count is exact up to
+    `COUNT_CAP` tasks (or up to the end of this page, when that is further); beyond, `total`
+    is that cap and `capped` is true: there are more."""
 
     items: list[TaskRecord]
     total: int
     page: int
     page_size: int
+    capped: bool = False
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least, when capped)."""
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.capped or self.page * self.page_size < self.total
 
 
 class TaskServiceMixin(IdentityMixin):
@@ -105,10 +120,11 @@ class TaskServiceMixin(IdentityMixin):
                   name_like: str | None = None, overdue: bool = False,
                   due_before: datetime | None = None, priority_min: int | None = None,
                   business_key: str | None = None, sort: str = "created", page: int = 1,
-                  page_size: int = 25) -> TaskPage:
+                  page_size: int = 25, exact_count: bool = False) -> TaskPage:
         """The tasklist's query. Views: "mine" (assigned to the user), "claimable"
         (unassigned, for the user or their groups), "involved" (both), "all" (every open
-        task: supervisors only). Filters narrow any view."""
+        task: supervisors only). Filters narrow any view. The count stops at `COUNT_CAP`
+        (see TaskPage) unless `exact_count`."""
         from engine.service import EngineError, Forbidden
 
         if view not in TASK_VIEWS:
@@ -135,10 +151,16 @@ class TaskServiceMixin(IdentityMixin):
             filters["involving"] = (user, groups)
         elif not is_supervisor(u):
             raise Forbidden(f"user '{user}' may not see all open tasks (supervisors only)")
+        offset = (page - 1) * page_size
+        cap = None if exact_count else max(COUNT_CAP, offset + page_size)
         with self.store.transaction() as tx:
-            total = tx.count_tasks(**filters)
-            items = tx.find_tasks(sort=sort, limit=page_size, offset=(page - 1) * page_size,
-                                  **filters)
+            total = tx.count_tasks(limit=None if cap is None else cap + 1, **filters)
+            # nothing to show (a name nobody has, a page past the end): no page query, which
+            # would walk the whole sort index looking for matches that the count has not found
+            items = tx.find_tasks(sort=sort, limit=page_size, offset=offset,
+                                  **filters) if total > offset else []
+        if cap is not None and total > cap:
+            return TaskPage(items, cap, page, page_size, capped=True)
         return TaskPage(items, total, page, page_size)
 
     # ------------------------------------------------------------------ claiming

@@ -15,6 +15,7 @@ from typing import Any
 from engine.expressions import Expression, ExpressionError, Outcome, Script
 from engine.graph import EventDef, Flow, Node, ProcessGraph
 from engine.runtime import effects as fx
+from engine.runtime.behaviors import BEHAVIORS
 from engine.runtime.errors import RuntimeFailure, UnhandledBpmnError
 from engine.runtime.state import (
     ACTIVE,
@@ -46,8 +47,6 @@ class Run:
     def __init__(self, graph: ProcessGraph, state: InstanceState, now: datetime,
                  decisions: Mapping[str, Any] | None = None,
                  context: Mapping[str, Any] | None = None) -> None:
-        from engine.runtime.behaviors import BEHAVIORS
-
         self.graph = graph
         self.decisions: Mapping[str, Any] = decisions or {}  # DMN decisions by id
         # What scripts may ask through execution.* (instance_id, business_key,
@@ -91,10 +90,10 @@ class Run:
         self.queue.append(token)
         return token
 
-    def history(self, type_: str, node: Node, token: Token | None, **detail: Any) -> None:
+    def history(self, type_: str, node: Node, token: Token | None) -> None:
         self.effects.append(
-            fx.History(None, type_, node.id, self.now, node.kind, node.name, None,
-                       detail or None, 0, token.id if token else None)
+            fx.History(None, type_, node.id, self.now, node.kind, node.name, None, None, 0,
+                       token.id if token else None)
         )
 
     def enter(self, token: Token) -> None:

@@ -156,19 +156,17 @@ class InstanceState:
         st.tokens = {t[0]: Token.from_list(t) for t in data["tokens"]}
         st.scopes = {s[0]: Scope.from_list(s) for s in data["scopes"]}
         for scope in st.scopes.values():
-            scope.vars = {k: _own(v) for k, v in scope.vars.items()}
-            scope.data = _own(scope.data)
+            scope.vars = {k: v if type(v) in _IMMUTABLE else copy.deepcopy(v)
+                          for k, v in scope.vars.items()}
+            if scope.data is not None:
+                scope.data = copy.deepcopy(scope.data)
         st.subs = {s[0]: Subscription.from_list(s) for s in data["subs"]}
         st.next_id = data["next_id"]
         st.status = data["status"]
-        st.compensations = {k: _own(v) for k, v in data.get("comp", [])}
+        st.compensations = {k: copy.deepcopy(v) for k, v in data.get("comp", [])}
         return st
 
 
+# variable values that need no copy
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), datetime, date, time, timedelta,
                         Decimal, bytes})
-
-
-def _own(value: Any) -> Any:
-    """A copy of `value` that shares nothing mutable with it (immutable values are kept)."""
-    return value if type(value) in _IMMUTABLE else copy.deepcopy(value)

@@ -36,6 +36,7 @@ from engine.store.records import (
 _CLONERS: dict[type, Callable[[Any], Any]] = {}
 _ABSENT = object()      # in the undo log: the key had no row before
 _HISTORY = "history"    # in the undo log: (_HISTORY, instance id, length of its list before)
+_ACCEPTED_SORTS: set[str] = set()  # task orders sort_tasks has accepted
 
 
 def _clone(rec: Any) -> Any:
@@ -189,8 +190,11 @@ class MemoryTx:
         return sorted(rows, key=lambda d: (d.key, d.version))
 
     def latest_definition(self, key: str) -> DefinitionRecord | None:
-        rows = self.definitions(key)
-        return rows[-1] if rows else None
+        latest = None
+        for d in self.t["definitions"].values():
+            if d.key == key and (latest is None or d.version > latest.version):
+                latest = d
+        return latest
 
     def definition_version(self, key: str, version: int) -> DefinitionRecord | None:
         for d in self.t["definitions"].values():
@@ -214,10 +218,16 @@ class MemoryTx:
         rec.revision += 1
         self._put("instances", rec.id, _clone(rec))
 
-    def find_instances(self, **filters: Any) -> list[InstanceRecord]:
-        rows = [_clone(r) for r in self.t["instances"].values() if match_instance(r, filters)]
-        rows.sort(key=lambda r: (r.started, r.id))
-        return rows
+    def find_instances(self, *, newest_first: bool = False, limit: int | None = None,
+                       offset: int = 0, **filters: Any) -> list[InstanceRecord]:
+        rows = [r for r in self.t["instances"].values() if match_instance(r, filters)]
+        rows.sort(key=lambda r: (r.started, r.id), reverse=newest_first)
+        if offset or limit is not None:
+            rows = rows[offset:None if limit is None else offset + limit]
+        return [_clone(r) for r in rows]
+
+    def count_instances(self, **filters: Any) -> int:
+        return sum(1 for r in self.t["instances"].values() if match_instance(r, filters))
 
     def child_instances(self, parent_id: str, token: int | None = None) -> list[InstanceRecord]:
         return [_clone(r) for r in self.t["instances"].values()
@@ -245,12 +255,23 @@ class MemoryTx:
     def find_tasks(self, *, sort: str = "created", limit: int | None = None, offset: int = 0,
                    **filters: Any) -> list[TaskRecord]:
         rows = [_clone(r) for r in self._rows("tasks", filters) if match_task(r, filters)]
-        rows = sort_tasks(rows, sort)
-        end = None if limit is None else offset + limit
-        return rows[offset:end]
+        if len(rows) > 1 or sort not in _ACCEPTED_SORTS:  # one row needs no sorting
+            rows = sort_tasks(rows, sort)  # ... but an unknown order must still be refused
+            _ACCEPTED_SORTS.add(sort)
+        if offset or limit is not None:
+            end = None if limit is None else offset + limit
+            rows = rows[offset:end]
+        return rows
 
-    def count_tasks(self, **filters: Any) -> int:
-        return sum(1 for r in self.t["tasks"].values() if match_task(r, filters))
+    def count_tasks(self, *, limit: int | None = None, **filters: Any) -> int:
+        """How many tasks match, counting no further than `limit` (when given)."""
+        n = 0
+        for r in self._rows("tasks", filters):
+            if limit is not None and n >= limit:
+                break
+            if match_task(r, filters):
+                n += 1
+        return n
 
     # ---------------------------------------------------------------- jobs
     def add_job(self, rec: JobRecord) -> None:

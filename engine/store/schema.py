@@ -11,7 +11,14 @@ Design choices worth knowing:
   which keeps dates; the store never asks the database to look inside them.
 - Candidate users and groups of a task live in `task_candidates` (one row per name) with a
   primary key that starts with (kind, name): "the unassigned tasks of my groups" is an index
-  range scan on both SQLite and PostgreSQL, without JSON or array operators.
+  range scan on both SQLite and PostgreSQL, without JSON or array operators. Since
+  migration 0003 each candidate row also carries copies of its task's sort columns
+  (created, due, priority) and whether the task is unassigned, indexed as (kind, name,
+  unassigned, <sort column>, task_id): a page of "My groups" in any of those orders is a
+  few short index walks, one per group, however many tasks are open. The store keeps the
+  copies in step with the task row (`SqlTx.update_task`).
+- Task sort indexes end with the id, the tie-breaker of every task order, so the database
+  walks them in the page's order and stops after the page.
 - `revision` columns on tasks, jobs, external tasks and incidents are not part of the
   records: the store remembers what it read in a transaction and updates with
   `WHERE revision = <read>`, so two workers or users racing on one row cannot silently
@@ -122,7 +129,9 @@ instances = sa.Table(
     sa.Index("ix_instances_business_key", "business_key"),
     sa.Index("ix_instances_parent", "parent_id", "parent_token"),
     sa.Index("ix_instances_definition", "definition_id"),
-    sa.Index("ix_instances_started", "started"),
+    # the instance list: newest first, ties by id, optionally one status (migration 0003)
+    sa.Index("ix_instances_started", "started", "id"),
+    sa.Index("ix_instances_status_started", "status", "started", "id"),
 )
 
 tasks = sa.Table(
@@ -153,11 +162,12 @@ tasks = sa.Table(
     sa.Column("revision", I, nullable=False),
     sa.Index("ix_tasks_instance_token", "instance_id", "token"),
     sa.Index("ix_tasks_assignee_created", "assignee", "created"),
-    sa.Index("ix_tasks_created", "created"),
     sa.Index("ix_tasks_definition_key", "definition_key"),
-    # from migration 0002: the tasklist's other sort orders
-    sa.Index("ix_tasks_due", "due"),
-    sa.Index("ix_tasks_priority", "priority"),
+    # the tasklist's sort orders, ties broken by id (migration 0003; 0001/0002 had them
+    # without the id)
+    sa.Index("ix_tasks_created", "created", "id"),
+    sa.Index("ix_tasks_due", "due", "id"),
+    sa.Index("ix_tasks_priority", "priority", "id"),
 )
 
 task_candidates = sa.Table(
@@ -167,7 +177,16 @@ task_candidates = sa.Table(
     sa.Column("task_id", S,
               sa.ForeignKey("tasks.id", name="fk_task_candidates_task", ondelete="CASCADE"),
               primary_key=True),
+    # copies of the task's columns the tasklist filters and sorts "My groups" by (0003)
+    sa.Column("unassigned", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created", DT),
+    sa.Column("due", DT),
+    sa.Column("priority", I),
     sa.Index("ix_task_candidates_task", "task_id"),
+    sa.Index("ix_task_candidates_created", "kind", "name", "unassigned", "created", "task_id"),
+    sa.Index("ix_task_candidates_due", "kind", "name", "unassigned", "due", "task_id"),
+    sa.Index("ix_task_candidates_priority", "kind", "name", "unassigned", "priority",
+             "task_id"),
 )
 
 jobs = sa.Table(

@@ -59,6 +59,7 @@ from engine.store.records import (
     TaskRecord,
     UserRecord,
 )
+from engine.store.task_sql import check_task_query, count_query, page_query, task_order, task_where
 
 
 class StoreError(Exception):
@@ -235,6 +236,10 @@ DEL_TASK = _T.delete().where(_T.c.id == B("id"))
 UPD_TASK = _T.update().where(_T.c.id == B("b_id")).values(revision=_T.c.revision + 1)
 UPD_TASK_GUARDED = _T.update().where(_T.c.id == B("b_id"), _T.c.revision == B("b_rev"))
 DEL_CANDIDATES = _C.delete().where(_C.c.task_id == B("id"))
+UPD_CANDIDATES = _C.update().where(_C.c.task_id == B("b_id"))
+# a candidate row's copies of its task's columns (see schema.py)
+K_COPIES = ("unassigned", "created", "due", "priority")
+K_CANDIDATE = ("kind", "name", "task_id", *K_COPIES)
 
 SEL_JOB = sa.select(*_cols(_J, K_JOB)).where(_J.c.id == B("id"))
 DEL_JOB = _J.delete().where(_J.c.id == B("id"))
@@ -451,6 +456,12 @@ class SqlStore:
         self.engine.dispose()
 
 
+# SQLite reads the database file through a memory map this large (shared by every
+# connection, paged in by the OS) instead of copying pages into each connection's 2 MB
+# cache: scans of 100,000 tasks (a name filter, a name order) take half the time.
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+
+
 def _sqlite_setup(engine: sa.Engine) -> None:
     """WAL (readers never block the writer), foreign keys, and `BEGIN IMMEDIATE` so a
     transaction takes the write lock up front: commands never fail half-way with 'database
@@ -464,6 +475,7 @@ def _sqlite_setup(engine: sa.Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cur.close()
         dbapi_conn.create_function("baton_lower", 1, _lower, deterministic=True)
 
@@ -763,19 +775,31 @@ class SqlTx:
                 check=None if rec.id in self._locked else rec.id)
         rec.revision += 1
 
-    def find_instances(self, **filters: Any) -> list[InstanceRecord]:
-        used = tuple(sorted(k for k, v in filters.items() if v is not None))
-        for k in used:
-            if k not in ("status", "key", "business_key", "parent_id", "definition_id", "id",
-                         "version"):
-                raise ValueError(f"unknown instance filter '{k}'")
+    def find_instances(self, *, newest_first: bool = False, limit: int | None = None,
+                       offset: int = 0, **filters: Any) -> list[InstanceRecord]:
+        used = _instance_filters(filters)
+        paged = limit is not None or offset > 0
 
         def build() -> Any:
             q = sa.select(*_cols(_I, F_INSTANCE)).where(*[_I.c[k] == B(k) for k in used])
-            return q.order_by(_I.c.started, _I.c.id)
+            if newest_first:
+                q = q.order_by(_I.c.started.desc(), _I.c.id.desc())
+            else:
+                q = q.order_by(_I.c.started, _I.c.id)
+            return q.limit(B("limit")).offset(B("offset")) if paged else q
 
-        stmt = _shape_stmt(("instances", used), build)
-        return [_instance(r) for r in self._q(stmt, {k: filters[k] for k in used})]
+        stmt = _shape_stmt(("instances", used, newest_first, paged), build)
+        params = {k: filters[k] for k in used}
+        if paged:
+            params["limit"] = -1 if limit is None and not self.pg else limit
+            params["offset"] = offset
+        return [_instance(r) for r in self._q(stmt, params)]
+
+    def count_instances(self, **filters: Any) -> int:
+        used = _instance_filters(filters)
+        stmt = _shape_stmt(("count_instances", used), lambda: sa.select(sa.func.count())
+                           .select_from(_I).where(*[_I.c[k] == B(k) for k in used]))
+        return int(self._q(stmt, {k: filters[k] for k in used})[0][0])
 
     def child_instances(self, parent_id: str, token: int | None = None) -> list[InstanceRecord]:
         def build() -> Any:
@@ -790,10 +814,10 @@ class SqlTx:
 
     # ---------------------------------------------------------------- user tasks
     def _seen_task(self, rec: TaskRecord, rev: int) -> TaskRecord:
-        """Remember a task row (revision, candidates) and hand out a copy of it."""
+        """Remember a task row (revision, candidate rows) and hand out a copy of it."""
         self._rev[("tasks", rec.id)] = rev
         self._tasks[rec.id] = rec
-        self._cands[rec.id] = (list(rec.candidate_users), list(rec.candidate_groups))
+        self._cands[rec.id] = _candidate_rows(rec)
         return _copy_task(rec)
 
     def add_task(self, rec: TaskRecord) -> None:
@@ -805,12 +829,13 @@ class SqlTx:
         self._seen_task(_copy_task(rec), 0)
 
     def _insert_candidates(self, rec: TaskRecord) -> None:
-        rows = [{"kind": "user", "name": u, "task_id": rec.id}
+        copies = _copies(rec)
+        rows = [{"kind": "user", "name": u, "task_id": rec.id, **copies}
                 for u in dict.fromkeys(rec.candidate_users)]
-        rows += [{"kind": "group", "name": g, "task_id": rec.id}
+        rows += [{"kind": "group", "name": g, "task_id": rec.id, **copies}
                  for g in dict.fromkeys(rec.candidate_groups)]
         if rows:
-            self._wm(INS["task_candidates"], rows, ("kind", "name", "task_id"))
+            self._wm(INS["task_candidates"], rows, K_CANDIDATE)
 
     def get_task(self, task_id: str) -> TaskRecord | None:
         rows = self._q(SEL_TASK, {"id": task_id})
@@ -823,9 +848,12 @@ class SqlTx:
         known = self._cands.get(rec.id)
         self._update_guarded("tasks", rec.id, _task_values(rec), F_TASK, UPD_TASK,
                              UPD_TASK_GUARDED)
-        if known != (list(rec.candidate_users), list(rec.candidate_groups)):
+        now = _candidate_rows(rec)
+        if known is None or known[:2] != now[:2]:
             self._w(DEL_CANDIDATES, {"id": rec.id})
             self._insert_candidates(rec)
+        elif known[2] != now[2]:          # claimed, unclaimed, new due date or priority
+            self._w(UPD_CANDIDATES, {"b_id": rec.id, **now[2]}, K_COPIES)
         rev = self._rev.get(("tasks", rec.id))
         if rev is None:
             self._tasks.pop(rec.id, None)
@@ -852,20 +880,22 @@ class SqlTx:
     def find_tasks(self, *, sort: str = "created", limit: int | None = None, offset: int = 0,
                    **filters: Any) -> list[TaskRecord]:
         iid = filters.get("instance_id")
+        check_task_query(filters, sort)
         if iid is not None and self._probe("tasks", iid):
-            _check_task_query(filters, sort)
             return []
-        q = sa.select(*_cols(_T, K_TASK)).where(*_task_where(filters, self.pg))
-        q = q.order_by(*_task_order(sort, self.pg))
-        if limit is not None:
-            q = q.limit(limit)
-        if offset:
-            q = q.offset(offset)
+        if limit is not None:       # a page: walk indexes in the page's order (task_sql.py)
+            q = page_query(_cols(_T, K_TASK), filters, sort, limit, offset, self.pg)
+        else:
+            q = (sa.select(*_cols(_T, K_TASK)).where(*task_where(filters, self.pg))
+                 .order_by(*task_order(sort, self.pg)))
+            if offset:
+                q = q.offset(offset)
         return [self._seen_task(*_task(r)) for r in self._sa(q)]
 
-    def count_tasks(self, **filters: Any) -> int:
-        q = sa.select(sa.func.count()).select_from(_T).where(*_task_where(filters, self.pg))
-        return int(self._sa(q)[0][0] or 0)
+    def count_tasks(self, *, limit: int | None = None, **filters: Any) -> int:
+        check_task_query(filters, "created")
+        n = int(self._sa(count_query(filters, limit, self.pg))[0][0] or 0)
+        return n if limit is None else min(n, limit)
 
     # ---------------------------------------------------------------- jobs
     def add_job(self, rec: JobRecord) -> None:
@@ -1193,6 +1223,25 @@ class SqlTx:
         self._sa(stmt, write=True)
 
 
+def _instance_filters(filters: dict[str, Any]) -> tuple[str, ...]:
+    used = tuple(sorted(k for k, v in filters.items() if v is not None))
+    for k in used:
+        if k not in ("status", "key", "business_key", "parent_id", "definition_id", "id",
+                     "version"):
+            raise ValueError(f"unknown instance filter '{k}'")
+    return used
+
+
+def _copies(rec: TaskRecord) -> dict[str, Any]:
+    return {"unassigned": rec.assignee is None, "created": rec.created, "due": rec.due,
+            "priority": rec.priority}
+
+
+def _candidate_rows(rec: TaskRecord) -> tuple[list[str], list[str], dict[str, Any]]:
+    """What the task's candidate rows hold: names, and the copies of its columns."""
+    return list(rec.candidate_users), list(rec.candidate_groups), _copies(rec)
+
+
 def _copy_task(rec: TaskRecord) -> TaskRecord:
     c = TaskRecord(*[getattr(rec, f) for f in F_TASK])
     c.candidate_users = list(rec.candidate_users)
@@ -1242,86 +1291,3 @@ def _equal_stmt(table: sa.Table, names: tuple[str, ...], filters: dict[str, Any]
     stmt = _shape_stmt((table.name, shape, open_only), build)
     return stmt, {k: filters[k] for k, is_null in shape if not is_null}
 
-
-def _candidate(kind: str, names: Any) -> Any:
-    c = _C.c
-    cond = c.name == names if isinstance(names, str) else c.name.in_(list(names))
-    return sa.select(sa.literal(1)).where(c.task_id == _T.c.id, c.kind == kind, cond).exists()
-
-
-def _claimable(user: str, groups: Any) -> Any:
-    either = [_candidate("user", user)]
-    if groups:
-        either.append(_candidate("group", groups))
-    return sa.and_(_T.c.assignee.is_(None), sa.or_(*either))
-
-
-def _display_name() -> Any:
-    return sa.case((sa.or_(_T.c.name.is_(None), _T.c.name == ""), _T.c.activity_id),
-                   else_=_T.c.name)
-
-
-_TASK_FILTERS = frozenset({
-    "instance_id", "activity_id", "assignee", "definition_key", "business_key", "id",
-    "unassigned", "candidate_user", "candidate_groups", "name_like", "overdue_at",
-    "due_before", "priority_min", "claimable_by", "involving"})
-
-
-def _check_task_query(f: dict[str, Any], sort: str) -> None:
-    for k in f:
-        if k not in _TASK_FILTERS:
-            raise ValueError(f"unknown task filter '{k}'")
-    if sort.lstrip("-") not in ("created", "due", "priority", "name"):
-        raise ValueError(f"cannot sort tasks by '{sort.lstrip('-')}'")
-
-
-def _task_where(f: dict[str, Any], pg: bool) -> list[Any]:
-    """The SQL for `queries.match_task`, filter by filter."""
-    c = _T.c
-    out: list[Any] = []
-    for k, v in f.items():
-        if v is None:
-            continue
-        if k in ("instance_id", "activity_id", "assignee", "definition_key", "business_key",
-                 "id"):
-            out.append(c[k] == v)
-        elif k == "unassigned":
-            if v:
-                out.append(c.assignee.is_(None))
-        elif k == "candidate_user":
-            out.append(_candidate("user", v))
-        elif k == "candidate_groups":
-            out.append(_candidate("group", list(v)) if v else sa.false())
-        elif k == "name_like":
-            name = _display_name()
-            if pg:
-                out.append(sa.func.strpos(sa.func.lower(name), v.lower()) > 0)
-            else:
-                out.append(sa.func.instr(sa.func.baton_lower(name), v.lower()) > 0)
-        elif k in ("overdue_at", "due_before"):
-            out.append(sa.and_(c.due.is_not(None), c.due < v))
-        elif k == "priority_min":
-            out.append(c.priority >= v)
-        elif k == "claimable_by":
-            user, groups = v
-            out.append(_claimable(user, groups))
-        elif k == "involving":
-            user, groups = v
-            out.append(sa.or_(c.assignee == user, _claimable(user, groups)))
-        else:
-            raise ValueError(f"unknown task filter '{k}'")
-    return out
-
-
-def _task_order(sort: str, pg: bool) -> list[Any]:
-    """`queries.sort_tasks` in SQL: nulls last both ways, ties by id."""
-    desc = sort.startswith("-")
-    key = sort.lstrip("-")
-    if key not in ("created", "due", "priority", "name"):
-        raise ValueError(f"cannot sort tasks by '{key}'")
-    col: Any = _display_name() if key == "name" else _T.c[key]
-    if key == "name" and pg:
-        col = col.collate("C")       # code point order, like Python's sort
-    if desc:
-        return [col.is_(None), col.desc(), _T.c.id.desc()]
-    return [col.is_(None), col.asc(), _T.c.id.asc()]

@@ -48,12 +48,12 @@ def list_instances() -> Any:
         raise bad_request(f"status must be one of {', '.join(STATUSES)}")
     page = arg_int("page", 1, 1, 1_000_000)
     size = arg_int("pageSize", 25, 1, 200)
-    rows = engine().instances(key=arg_text("key"), status=status,
-                              business_key=arg_text("businessKey"))
-    rows.reverse()                                     # newest first
-    start = (page - 1) * size
-    return jsonify({"items": [instance_json(v) for v in rows[start:start + size]],
-                    "total": len(rows), "page": page, "pageSize": size})
+    filters = {"key": arg_text("key"), "status": status,
+               "business_key": arg_text("businessKey")}
+    eng = engine()
+    rows = eng.instances(newest_first=True, limit=size, offset=(page - 1) * size, **filters)
+    return jsonify({"items": [instance_json(v) for v in rows],
+                    "total": eng.count_instances(**filters), "page": page, "pageSize": size})
 
 
 @bp.get("/instances/<instance_id>")

@@ -37,7 +37,10 @@ def _task(t: Any) -> dict[str, Any]:
 @bp.get("/tasks")
 def list_tasks() -> Any:
     """?view=involved|mine|claimable|all &process= &name= &overdue= &dueBefore=
-    &priorityMin= &businessKey= &sort= &page= &pageSize="""
+    &priorityMin= &businessKey= &sort= &page= &pageSize=
+
+    `total` is exact up to 1,000 tasks (or the end of the page asked for); beyond, it is
+    that number with `totalCapped: true`. `hasMore` says whether a next page exists."""
     priority = arg_text("priorityMin")
     page = engine().task_list(
         caller().id, arg_text("view") or "involved",
@@ -52,6 +55,7 @@ def list_tasks() -> Any:
         page_size=arg_int("pageSize", PAGE_SIZE, 1, MAX_PAGE_SIZE),
     )
     return jsonify({"items": [_task(t) for t in page.items], "total": page.total,
+                    "totalCapped": page.capped, "hasMore": page.has_next,
                     "page": page.page, "pageSize": page.page_size})
 
 

@@ -10,9 +10,12 @@ What a user may do (roles from `engine.identity`):
 - any authenticated user: the task endpoints, where the engine's task rules decide
   (claim only as a candidate, complete only one's own task; supervisors may do more).
 
-Password hashes are slow on purpose (scrypt), and a worker long-polls several times a
-second, so a successful Basic check is remembered for a few minutes, keyed by a digest of
-user, password *and the stored hash*: changing the password ends the cached login at once.
+Password hashes are slow on purpose (scrypt), and a worker calls several times a second, so
+a successful login is remembered for CACHE_SECONDS: keyed by a SHA-256 of the credentials,
+an entry holds the user record, so a remembered request costs neither a hash check nor a
+database read. A change to the user made through this process's engine (password, roles,
+groups, API token: announced as "user_changed") forgets their logins at once; one made by
+another process (a second server, the command line) takes effect within CACHE_SECONDS.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from flask import current_app, g, request
 from tasklist_ui.engine_rest.common import engine
 from tasklist_ui.engine_rest.errors import RestError
 
-CACHE_SECONDS = 300.0
+CACHE_SECONDS = 60.0
 CACHE_SIZE = 1024
 ENGINE_ROLES = ("analyst",)
 
@@ -38,36 +41,67 @@ _caches_lock = threading.Lock()
 
 
 class _LoginCache:
+    """Successful logins: credential digest -> (user record, expiry on the monotonic clock).
+
+    `generation` counts user changes: a login checked while a change committed is not
+    remembered, since the record it read may be the one from before the change."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.entries: dict[str, float] = {}
+        self.entries: dict[str, tuple[Any, float]] = {}
+        self.generation = 0
 
-    def hit(self, key: str) -> bool:
+    def get(self, key: str) -> Any:
         with self.lock:
-            until = self.entries.get(key)
-            if until is None:
-                return False
-            if until < time.monotonic():
+            got = self.entries.get(key)
+            if got is None:
+                return None
+            if got[1] < time.monotonic():
                 del self.entries[key]
-                return False
-            return True
+                return None
+            return got[0]
 
-    def add(self, key: str) -> None:
+    def add(self, key: str, user: Any, generation: int) -> None:
         with self.lock:
+            if generation != self.generation:
+                return
             if len(self.entries) >= CACHE_SIZE:
                 now = time.monotonic()
-                self.entries = {k: v for k, v in self.entries.items() if v >= now}
+                self.entries = {k: v for k, v in self.entries.items() if v[1] >= now}
                 if len(self.entries) >= CACHE_SIZE:
                     self.entries.clear()
-            self.entries[key] = time.monotonic() + CACHE_SECONDS
+            self.entries[key] = (user, time.monotonic() + CACHE_SECONDS)
+
+    def on_event(self, event: str, payload: Any = None) -> None:
+        """Engine listener: forget the logins of a user that changed."""
+        if event == "user_changed":
+            with self.lock:
+                self.generation += 1
+                self.entries = {k: v for k, v in self.entries.items() if v[0].id != payload}
 
 
 def _cache_for(eng: Any) -> _LoginCache:
+    """The engine's login cache, created and subscribed to its listeners on first use."""
     with _caches_lock:
         cache = _caches.get(eng)
         if cache is None:
             cache = _caches[eng] = _LoginCache()
+            eng.listeners.append(cache.on_event)
         return cache
+
+
+def _remembered(eng: Any, credentials: tuple[str, ...], check: Any) -> Any:
+    """The user `check()` finds for these credentials, remembered when found."""
+    cache = _cache_for(eng)
+    key = hashlib.sha256("\0".join(f"{len(part)}:{part}" for part in credentials)
+                         .encode("utf-8", "surrogatepass")).hexdigest()
+    user = cache.get(key)
+    if user is None:
+        generation = cache.generation
+        user = check()
+        if user is not None:
+            cache.add(key, user, generation)
+    return user
 
 
 def _unauthorized(message: str) -> RestError:
@@ -109,9 +143,12 @@ def authenticate() -> None:
                             "'Authorization: Bearer <API token>'")
     user = None
     if auth.type == "basic":
-        user = _basic(eng, auth.username or "", auth.password or "")
+        name, password = auth.username or "", auth.password or ""
+        user = _remembered(eng, ("basic", name, password),
+                           lambda: eng.check_password(name, password))  # same cost if unknown
     elif auth.type == "bearer":
-        user = eng.user_for_token(auth.token or "")
+        token = auth.token or ""
+        user = _remembered(eng, ("bearer", token), lambda: eng.user_for_token(token))
     else:
         raise _unauthorized(f"authentication scheme '{auth.type}' is not supported")
     if user is None:
@@ -120,20 +157,6 @@ def authenticate() -> None:
     from engine.identity import has_role
 
     g.rest_unrestricted = has_role(user, *ENGINE_ROLES)
-
-
-def _basic(eng: Any, user_id: str, password: str) -> Any:
-    rec = eng.get_user(user_id) if user_id else None
-    cache = _cache_for(eng)
-    if rec is not None:
-        key = hashlib.sha256("\0".join((user_id, password, rec.password_hash))
-                             .encode("utf-8")).hexdigest()
-        if cache.hit(key):
-            return rec
-    checked = eng.check_password(user_id, password)   # same cost for unknown users
-    if checked is not None and rec is not None:
-        cache.add(key)
-    return checked
 
 
 def user_id() -> str | None:

@@ -28,7 +28,6 @@ from tasklist_ui.engine_rest.common import (
 from tasklist_ui.engine_rest.dto import external_task, locked_task
 from tasklist_ui.engine_rest.errors import invalid, not_found
 from tasklist_ui.engine_rest.longpoll import poll, waiter_for
-from tasklist_ui.engine_rest.reads import token_variables
 from tasklist_ui.engine_rest.values import read_variables, typed_map
 
 MAX_ASYNC_TIMEOUT_MS = 1_800_000          # Camunda's limit
@@ -93,16 +92,19 @@ def fetch_and_lock() -> Any:
     by_name = {t.name: t for t in topics}
     eng = engine()
     locks = {t.name: t.lock_seconds for t in topics}
+    local_topics = [t.name for t in topics if t.local_only]
 
     def attempt() -> list[Any]:
-        return eng.fetch_and_lock(worker, locks, max_tasks=max_tasks, use_priority=use_priority)
+        # the variables are read in the locking transaction: one round of queries
+        return eng.fetch_and_lock_with_variables(worker, locks, max_tasks=max_tasks,
+                                                 use_priority=use_priority,
+                                                 local_topics=local_topics)
 
     interval = float(current_app.config.get("BATON_REST_POLL_INTERVAL", 0.5))
     locked = poll(eng, attempt, (wait_ms or 0) / 1000.0, interval)
     out = []
-    for task in locked:
+    for task, values in locked:
         topic = by_name[task.topic]
-        values = token_variables(eng, task.instance_id, task.token, topic.local_only)
         props = _properties(eng, task) if topic.properties else None
         out.append(locked_task(task, typed_map(values, topic.variables), props))
     return jsonify(out)

@@ -4,39 +4,20 @@ Camunda hands an external worker the variables *visible from the task's executio
 local input parameters, then the enclosing subprocesses, then the process), not just the
 process-level ones that `Engine.variables` returns; and `POST /message` tells whether a
 message went to a waiting instance or started a new one. Both are read-only looks at the
-store, kept here in one place so they can move into the facade as they are.
+store, kept here in one place so they can move into the facade as they are (the first has:
+`Engine.token_variables`, and `Engine.fetch_and_lock_with_variables` reads them while it
+locks).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.runtime.state import InstanceState
-
 
 def token_variables(engine: Any, instance_id: str, token_id: int,
                     local_only: bool = False) -> dict[str, Any]:
-    """Variables visible from a token (nearest scope wins), or {} when it is gone."""
-    with engine.store.transaction() as tx:
-        rec = tx.get_instance(instance_id)
-    if rec is None:
-        return {}
-    state = InstanceState.from_dict(rec.state)
-    token = state.tokens.get(token_id)
-    if token is None:
-        return dict(rec.variables) if not local_only else {}
-    scopes = state.scopes
-    scope = scopes.get(token.scope)
-    chain = []
-    while scope is not None:
-        chain.append(scope.vars)
-        if local_only:
-            break
-        scope = scopes.get(scope.parent) if scope.parent is not None else None
-    out: dict[str, Any] = {}
-    for layer in reversed(chain):
-        out.update(layer)
-    return out
+    """Variables visible from a token (nearest scope wins): `Engine.token_variables`."""
+    return engine.token_variables(instance_id, token_id, local_only)
 
 
 def message_waiters(engine: Any, name: str, business_key: str | None,

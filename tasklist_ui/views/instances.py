@@ -28,11 +28,11 @@ def instance_list() -> Any:
     process = request.args.get("process") or None
     business_key = (request.args.get("business_key") or "").strip() or None
     page = parse_int(request.args.get("page"), low=1) or 1
-    found = engine.instances(status=None if status == "any" else status, key=process,
-                             business_key=business_key)
-    found.sort(key=lambda i: i.started, reverse=True)
-    total = len(found)
-    items = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    filters = {"status": None if status == "any" else status, "key": process,
+               "business_key": business_key}
+    total = engine.count_instances(**filters)
+    items = engine.instances(newest_first=True, limit=PAGE_SIZE,
+                             offset=(page - 1) * PAGE_SIZE, **filters)
     pages = max(1, -(-total // PAGE_SIZE))
     return render_template("instances/list.html", items=items, total=total, page=page,
                            pages=pages, status=status, statuses=STATUSES, process=process,

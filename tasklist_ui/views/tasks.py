@@ -55,9 +55,8 @@ def task_list() -> Any:
     }
     page = engine.task_list(user_id(), view, sort=sort, page=page_no,
                             page_size=current_app.config["TASKS_PER_PAGE"], **filters)
-    pages = max(1, -(-page.total // page.page_size))
     return render_template(
-        "tasks/list.html", page=page, pages=pages, view=view, views=_views(), sort=sort,
+        "tasks/list.html", page=page, pages=page.pages, view=view, views=_views(), sort=sort,
         sorts=SORTS, processes=process_choices(), args=args, now=engine.clock(),
         filtered=any(v for v in filters.values()),
     )
