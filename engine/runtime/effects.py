@@ -15,8 +15,9 @@ from typing import Any
 
 @dataclass(slots=True)
 class History:
-    """A history event. The store keeps this very object (as `HistoryRecord`) once the
-    facade has filled in `instance_id`: one allocation per event on the hot path."""
+    """A history event (`HistoryRecord` in the stores), one object per event. The facade
+    fills in `instance_id` and hands it to the store, which keeps its fields (the in-memory
+    store as a tuple in this field order, the SQL store as JSON)."""
 
     instance_id: str | None
     type: str                  # activity_started | activity_completed | activity_cancelled | ...
