@@ -28,10 +28,10 @@ def _array(item: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": item}
 
 
-def _page(item: str) -> dict[str, Any]:
+def _page(item: str, **extra: Any) -> dict[str, Any]:
     return {"type": "object", "required": ["items", "total", "page", "pageSize"],
             "properties": {"items": _array(_ref(item)), "total": _INT, "page": _INT,
-                           "pageSize": _INT}}
+                           "pageSize": _INT, **extra}}
 
 
 def _obj(required: list[str] | None = None, **props: Any) -> dict[str, Any]:
@@ -131,7 +131,7 @@ OPERATIONS: list[tuple[str, str, str, str, list[Any], Any, str, Any]] = [
         _q("sort", {"type": "string", "enum": ["created", "-created", "due", "-due",
                                                "priority", "-priority", "name", "-name"]},
            "sort key; '-' for descending"),
-        *_PAGING], None, "200", _page("Task")),
+        *_PAGING], None, "200", _page("Task", totalCapped=_BOOL, hasMore=_BOOL)),
     ("get", "/api/tasks/{task_id}", "Task detail: form, variables, comments, actions",
      "involved users and supervisors", [_TASK_ID], None, "200", _ref("TaskDetail")),
     ("patch", "/api/tasks/{task_id}", "Change priority, due or follow-up date",
