@@ -925,7 +925,7 @@ class _Command:
                 new_id(), "connector", rec.id, self.now, token=e.token,
                 activity_id=e.activity_id, definition_id=rec.definition_id,
                 retries=policy.retries, retry_cycle=e.retry_cycle, created=self.now,
-                payload={"topic": e.topic, "variables": _jsonable(e.variables)}))
+                payload={"topic": e.topic, "variables": dict(e.variables)}))
             return
         retries = None
         self.tx.add_external(ExternalTaskRecord(
@@ -1059,6 +1059,3 @@ def _plainly_storable(value: Any) -> bool:
     kind = type(value)
     return kind in _ALWAYS_STORABLE or (kind is float and math.isfinite(value))
 
-
-def _jsonable(variables: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(variables)
