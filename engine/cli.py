@@ -32,7 +32,7 @@ def _guard(fn: Handler) -> Handler:
     @functools.wraps(fn)
     def run(args: argparse.Namespace) -> int:
         from engine.bpmn.errors import BpmnValidationError
-        from engine.service import EngineError
+        from engine.errors import EngineError
         from engine.store.codec import UnstorableValue
         from engine.store.sql import StoreError
 

@@ -28,8 +28,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from engine.errors import EngineError
 from engine.graph import FormField
-from engine.service import EngineError
 
 if TYPE_CHECKING:
     from engine.store.records import TaskRecord

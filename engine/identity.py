@@ -64,7 +64,7 @@ def has_role(user: UserRecord | None, *roles: str) -> bool:
 
 def check_name(kind: str, name: Any) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
-        from engine.service import EngineError
+        from engine.errors import EngineError
 
         raise EngineError(f"{kind} id {name!r} is not allowed: use 1-64 letters, digits, "
                           "'_', '.', '@' or '-', starting with a letter or digit")
@@ -72,7 +72,7 @@ def check_name(kind: str, name: Any) -> str:
 
 
 def _check_roles(roles: Iterable[str]) -> list[str]:
-    from engine.service import EngineError
+    from engine.errors import EngineError
 
     out = []
     for role in roles:
@@ -84,7 +84,7 @@ def _check_roles(roles: Iterable[str]) -> list[str]:
 
 
 def _check_password(password: Any) -> str:
-    from engine.service import EngineError
+    from engine.errors import EngineError
 
     if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise EngineError(f"a password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters")
@@ -100,7 +100,7 @@ def _token_digest(secret: str) -> str:
 
 
 def _require_user(c: _Command, user_id: str) -> UserRecord:
-    from engine.service import NotFound
+    from engine.errors import NotFound
 
     rec = c.tx.get_user(user_id) if isinstance(user_id, str) else None
     if rec is None:
@@ -127,7 +127,7 @@ class IdentityMixin:
                  roles: Iterable[str] = ("staff",), groups: Iterable[str] = (),
                  email: str | None = None) -> UserRecord:
         """Create a user; groups that do not exist yet are created too."""
-        from engine.service import Conflict
+        from engine.errors import Conflict
 
         check_name("user", user_id)
         role_list = _check_roles(roles)
@@ -184,7 +184,7 @@ class IdentityMixin:
             return tx.get_user(user_id)
 
     def user(self, user_id: str) -> UserRecord:
-        from engine.service import NotFound
+        from engine.errors import NotFound
 
         rec = self.get_user(user_id)
         if rec is None:
@@ -241,7 +241,7 @@ class IdentityMixin:
         """Name a deputy for a period (`start` defaults to now, `end` None means until
         cleared); tasks assigned to `user_id` while the period runs go to the deputy with a
         note saying why. `deputy=None` clears it."""
-        from engine.service import EngineError
+        from engine.errors import EngineError
 
         if start is not None and end is not None and end <= start:
             raise EngineError("the out-of-office period ends before it starts")

@@ -287,7 +287,7 @@ def _secret(engine: Engine, name: str) -> str | None:
 
 def retry_incident(engine: Engine, incident_id: str, retries: int = 1) -> None:
     """Resolve an open incident and make its job (or external task) runnable again now."""
-    from engine.service import NotFound
+    from engine.errors import NotFound
 
     def cmd(c: _Command) -> None:
         inc = c.tx.get_incident(incident_id)

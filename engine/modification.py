@@ -81,7 +81,7 @@ class ModificationMixin:
         name = _names([activity_id], "reset_to")[0]
 
         def cmd(c: _Command) -> None:
-            from engine.service import EngineError
+            from engine.errors import EngineError
 
             _rec, state, graph = c.load(instance_id)
             index = graph.index.get(name)
@@ -104,13 +104,13 @@ class ModificationMixin:
         their caller, not on their own."""
         activities = _names(start_before, "start_before")
         if not activities:
-            from engine.service import EngineError
+            from engine.errors import EngineError
 
             raise EngineError("restart needs at least one activity to start before")
         vars_ = _variables(variables)
 
         def cmd(c: _Command) -> str:
-            from engine.service import Conflict, EngineError, NotFound
+            from engine.errors import Conflict, EngineError, NotFound
 
             old = c.tx.get_instance(instance_id)
             if old is None:
@@ -147,7 +147,7 @@ def _modify(c: _Command, instance_id: str, steps: list[Instruction],
 
 
 def _names(values: Iterable[str], what: str) -> list[str]:
-    from engine.service import EngineError
+    from engine.errors import EngineError
 
     if isinstance(values, str):
         values = [values]
@@ -160,7 +160,7 @@ def _names(values: Iterable[str], what: str) -> list[str]:
 
 
 def _ids(values: Iterable[int]) -> list[int]:
-    from engine.service import EngineError
+    from engine.errors import EngineError
 
     out = []
     for v in values:
@@ -171,7 +171,8 @@ def _ids(values: Iterable[int]) -> list[int]:
 
 
 def _checked(instructions: Sequence[Instruction]) -> list[Instruction]:
-    from engine.service import EngineError, _check_variables
+    from engine.errors import EngineError
+    from engine.service import _check_variables
 
     if isinstance(instructions, str | bytes) or not isinstance(instructions, Sequence):
         raise EngineError("instructions must be a list of (kind, target) pairs")

@@ -68,7 +68,7 @@ class TaskServiceMixin(IdentityMixin):
     # ------------------------------------------------------------------ helpers
     @staticmethod
     def _task_for_change(c: _Command, task_id: str) -> TaskRecord:
-        from engine.service import NotFound
+        from engine.errors import NotFound
 
         task = c.tx.get_task(task_id) if isinstance(task_id, str) else None
         if task is None:
@@ -78,7 +78,7 @@ class TaskServiceMixin(IdentityMixin):
 
     @staticmethod
     def _who(c: _Command, user: str) -> UserRecord | None:
-        from engine.service import EngineError
+        from engine.errors import EngineError
 
         if not isinstance(user, str) or not user:
             raise EngineError("a task operation needs the id of the user doing it")
@@ -125,7 +125,7 @@ class TaskServiceMixin(IdentityMixin):
         (unassigned, for the user or their groups), "involved" (both), "all" (every open
         task: supervisors only). Filters narrow any view. The count stops at `COUNT_CAP`
         (see TaskPage) unless `exact_count`."""
-        from engine.service import EngineError, Forbidden
+        from engine.errors import EngineError, Forbidden
 
         if view not in TASK_VIEWS:
             raise EngineError(f"unknown task view '{view}': use one of {', '.join(TASK_VIEWS)}")
@@ -184,7 +184,7 @@ class TaskServiceMixin(IdentityMixin):
 
     def unclaim(self, task_id: str, user: str) -> TaskRecord:
         """Give a task back to its candidates: the assignee or a supervisor."""
-        from engine.service import Conflict
+        from engine.errors import Conflict
         from engine.tasks import check_may_manage
 
         def cmd(c: _Command) -> TaskRecord:
@@ -206,7 +206,7 @@ class TaskServiceMixin(IdentityMixin):
         """Hand a task to another user for now: the assignee (or a supervisor) stays its
         owner and may take it back; the delegate may complete it or `resolve` it (give it
         back to the owner)."""
-        from engine.service import EngineError
+        from engine.errors import EngineError
         from engine.tasks import check_may_manage
 
         def cmd(c: _Command) -> TaskRecord:
@@ -227,7 +227,7 @@ class TaskServiceMixin(IdentityMixin):
 
     def resolve(self, task_id: str, user: str) -> TaskRecord:
         """The delegate gives a delegated task back to its owner."""
-        from engine.service import Conflict, Forbidden
+        from engine.errors import Conflict, Forbidden
 
         def cmd(c: _Command) -> TaskRecord:
             task = self._task_for_change(c, task_id)
@@ -250,7 +250,7 @@ class TaskServiceMixin(IdentityMixin):
                  *, by: str) -> TaskRecord:
         """Route a task elsewhere: to a user (assigned to them), to a group (unassigned,
         that group its only candidate), or both. The assignee or a supervisor."""
-        from engine.service import EngineError, NotFound
+        from engine.errors import EngineError, NotFound
         from engine.tasks import check_may_manage
 
         if not to_user and not to_group:
@@ -280,7 +280,7 @@ class TaskServiceMixin(IdentityMixin):
 
     @staticmethod
     def _require_user(c: _Command, user_id: str) -> UserRecord:
-        from engine.service import NotFound
+        from engine.errors import NotFound
 
         rec = c.tx.get_user(user_id) if isinstance(user_id, str) else None
         if rec is None:
@@ -291,7 +291,7 @@ class TaskServiceMixin(IdentityMixin):
     def comment(self, task_id: str, user: str, text: str) -> CommentRecord:
         """Add a comment to a task (anyone involved or a supervisor). It stays with the
         instance after the task ends, and is a `task_commented` history event."""
-        from engine.service import EngineError
+        from engine.errors import EngineError
         from engine.tasks import check_may_see
 
         if not isinstance(text, str) or not text.strip():
@@ -316,7 +316,7 @@ class TaskServiceMixin(IdentityMixin):
 
     def set_priority(self, task_id: str, priority: int, by: str) -> TaskRecord:
         """Change a task's priority (0-100): the assignee or a supervisor."""
-        from engine.service import EngineError
+        from engine.errors import EngineError
 
         if isinstance(priority, bool) or not isinstance(priority, int) \
                 or not 0 <= priority <= 100:
@@ -374,7 +374,7 @@ class TaskServiceMixin(IdentityMixin):
 
 
 def _aware(when: datetime | None, what: str) -> datetime | None:
-    from engine.service import EngineError
+    from engine.errors import EngineError
 
     if when is None:
         return None

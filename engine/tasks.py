@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.identity import is_supervisor
-from engine.service import new_id
+from engine.ids import new_id
 from engine.store.records import HistoryRecord, JobRecord, TaskRecord, UserRecord
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def is_candidate(task: TaskRecord, user: str, groups: list[str]) -> bool:
 
 
 def check_may_complete(task: TaskRecord, user: str, groups: list[str]) -> None:
-    from engine.service import Forbidden
+    from engine.errors import Forbidden
 
     if task.assignee is not None:
         if task.assignee != user:
@@ -55,14 +55,14 @@ def may_see(task: TaskRecord, user: str, u: UserRecord | None) -> bool:
 
 
 def check_may_see(task: TaskRecord, user: str, u: UserRecord | None) -> None:
-    from engine.service import Forbidden
+    from engine.errors import Forbidden
 
     if not may_see(task, user, u):
         raise Forbidden(f"user '{user}' is not involved in task '{task.id}'")
 
 
 def check_may_claim(task: TaskRecord, user: str, u: UserRecord | None) -> None:
-    from engine.service import Conflict, Forbidden
+    from engine.errors import Conflict, Forbidden
 
     if task.assignee == user:
         return
@@ -75,7 +75,7 @@ def check_may_claim(task: TaskRecord, user: str, u: UserRecord | None) -> None:
 
 def check_may_manage(task: TaskRecord, user: str, u: UserRecord | None, action: str) -> None:
     """Unclaim, delegate, reassign, set priority/dates: assignee, owner or supervisor."""
-    from engine.service import Forbidden
+    from engine.errors import Forbidden
 
     if task.assignee == user or (task.owner is not None and task.owner == user):
         return

@@ -17,7 +17,8 @@ from engine.dmn import (
     spiff_updates,
 )
 from engine.dmn.unary import UnaryTestError, compile_unary_tests
-from engine.service import Engine, EngineError, NotFound
+from engine.errors import EngineError, NotFound
+from engine.service import Engine
 
 DMN13 = "https://www.omg.org/spec/DMN/20191111/MODEL/"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

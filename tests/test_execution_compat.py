@@ -15,6 +15,7 @@ import pytest
 
 from engine import Engine
 from engine.bpmn import compile_bpmn
+from engine.errors import EngineError
 from engine.expr.guards import MAX_LENGTH
 from engine.expressions import (
     ExpressionError,
@@ -23,7 +24,6 @@ from engine.expressions import (
     compile_expression,
     compile_script,
 )
-from engine.service import EngineError
 from engine.testing import ManualClock
 
 FACTS = {"instance_id": "i-1", "business_key": "order-7", "definition_id": "p:1",

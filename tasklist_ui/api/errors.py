@@ -11,8 +11,8 @@ from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
 from engine.bpmn.errors import BpmnValidationError
+from engine.errors import Conflict, EngineError, Forbidden, MessageNotCorrelated, NotFound
 from engine.forms import FormInvalid
-from engine.service import Conflict, EngineError, Forbidden, MessageNotCorrelated, NotFound
 from engine.store.codec import UnstorableValue
 from tasklist_ui.api import bp
 

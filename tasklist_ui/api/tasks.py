@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import jsonify
 
+from engine.errors import EngineError
 from engine.forms import field_json
-from engine.service import EngineError
 from engine.tasks import check_may_claim, check_may_complete, check_may_manage
 from tasklist_ui.api import bp
 from tasklist_ui.api.auth import caller, engine

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from engine.service import Conflict, Engine, EngineError, Forbidden, NotFound
+from engine.errors import Conflict, EngineError, Forbidden, NotFound
+from engine.service import Engine
 from engine.testing import ManualClock
 from tests.runtime.conftest import bpmn, flows
 from tests.store.conftest import SQL_KINDS

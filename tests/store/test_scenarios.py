@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from connectors.registry import ConnectorPolicy, Registry
-from engine.service import Engine, EngineError
+from engine.errors import EngineError
+from engine.service import Engine
 from engine.testing import ManualClock
 from tests.runtime.conftest import bpmn, flows
 from tests.store.conftest import SQL_KINDS

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from engine.service import EngineError, NotFound
+from engine.errors import EngineError, NotFound
 
 from .diagrams import one_task
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine.service import Forbidden
+from engine.errors import Forbidden
 
 from .diagrams import one_task, review_with_boundary
 

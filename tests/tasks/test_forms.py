@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.errors import Forbidden
 from engine.forms import (
     FormInvalid,
     check_pattern,
@@ -14,7 +15,6 @@ from engine.forms import (
     validate_form,
 )
 from engine.graph import FormField
-from engine.service import Forbidden
 
 from .diagrams import FORM, one_task
 

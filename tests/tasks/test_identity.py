@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.errors import Conflict, EngineError, NotFound
 from engine.identity import has_role, is_supervisor
-from engine.service import Conflict, EngineError, NotFound
 
 from .conftest import PASSWORD
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.service import Conflict, EngineError, Forbidden, NotFound
+from engine.errors import Conflict, EngineError, Forbidden, NotFound
 
 from .diagrams import one_task
 

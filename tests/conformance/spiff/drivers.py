@@ -28,7 +28,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
 
-from engine.service import EngineError
+from engine.errors import EngineError
 
 from ..harness import CORPUS, Ctx, scenario
 from ..oracle import BPMN_NS, OracleError, SpiffRun, VirtualClock, gateway_ids
