@@ -120,6 +120,10 @@ class MemoryTx:
                 self._index(table, before, key, True)
         self.undo.clear()
 
+    def new_instance(self, instance_id: str) -> None:
+        """The SQL store's hint that an instance is new: every lookup here is a dict read
+        already, so there is nothing to skip."""
+
     # ---------------------------------------------------------------- generic
     def _index(self, table: str, rec: Any, key: Any, add: bool) -> None:
         idx = self.s.by_instance.get(table)
