@@ -30,6 +30,7 @@ from engine.bpmn.parser import (
 )
 from engine.expressions import Script
 from engine.graph import IOParam
+from engine.separation import EXT_KEY as SEPARATION_KEY
 
 _SIMPLE_DELEGATE = re.compile(r"^\s*[$#]\{\s*([A-Za-z_][\w.]*)\s*\}\s*$")
 
@@ -266,6 +267,9 @@ def extra_data(element: etree._Element, ctx: Context) -> dict[str, Any]:
                 properties[prop.get("name") or ""] = prop.get("value") or text_of(prop) or ""
     if properties:
         ext["properties"] = properties
+    separate = separation_of_duties(element, properties, ctx)
+    if separate:
+        ext[SEPARATION_KEY] = separate
     headers = {h.get("key") or "": h.get("value") or ""
                for holder in extension_children(element, ZEEBE, "taskHeaders")
                for h in holder if isinstance(h.tag, str)}
@@ -298,6 +302,41 @@ def extra_data(element: etree._Element, ctx: Context) -> dict[str, Any]:
             if text_of(item):
                 ext[spiff_tag] = text_of(item)
     return ext
+
+
+# The extension property that means baton:separateFrom (Camunda 7 / zeebe modelers'
+# "Extension properties" panel, for those who cannot write Baton's own attribute). Only the
+# prefixed name: a bare "separateFrom" property may mean something else to another tool.
+SEPARATION_PROPERTY = "baton:separateFrom"
+_ID_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def separation_of_duties(element: etree._Element, properties: dict[str, str],
+                         ctx: Context) -> tuple[str, ...]:
+    """`baton:separateFrom="review_claim other_task"` on a user task: the activity ids whose
+    completer may not claim or complete this task in the same instance (see
+    engine.separation). Also read from an extension property of that name, so diagrams
+    from Camunda 7 or zeebe modelers can say it without editing the XML.
+
+    Only the list is read here; that each id names another user task of the same process is
+    checked on the linked graph (engine.bpmn.validation), where every node is known. On any
+    other element the declaration would silently guard nothing, so it is an error there.
+    """
+    texts = [text for text in (element.get(f"{{{BATON}}}separateFrom"),
+                               properties.get(SEPARATION_PROPERTY)) if text is not None]
+    if not texts:
+        return ()
+    ids = tuple(dict.fromkeys(part for text in texts for part in _ID_SEPARATORS.split(text)
+                              if part))
+    if local_name(element) != "userTask":
+        ctx.problems.add(element, "baton:separateFrom applies to user tasks only; nobody "
+                                  f"completes a {local_name(element)}, so it would guard "
+                                  "nothing")
+        return ()
+    if not ids:
+        ctx.problems.warn(element, "baton:separateFrom is empty, so the task is not separated "
+                                   "from any other")
+    return ids
 
 
 # Node/Flow/ProcessGraph field per listener event.

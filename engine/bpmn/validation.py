@@ -11,6 +11,7 @@ from lxml import etree
 from engine.bpmn.context import Context
 from engine.bpmn.parser import bpmn_child
 from engine.graph import Node, ProcessGraph
+from engine.separation import EXT_KEY as SEPARATION_KEY
 
 EVENT_GATEWAY_TARGET_EVENTS = frozenset({"message", "timer", "signal", "conditional"})
 
@@ -99,11 +100,30 @@ class _Checker:
             self.add(node, f"a {node.kind} cannot have incoming sequence flows")
         if node.kind == "endEvent" and node.outgoing:
             self.add(node, "an end event cannot have outgoing sequence flows")
+        if node.kind == "userTask" and node.ext and node.ext.get(SEPARATION_KEY):
+            self._separation(node)
         if node.event is not None and node.event.type == "compensate" and node.event.ref:
             target = self.graph.index.get(node.event.ref)
             if target is None:
                 self.add(node, f"activityRef '{node.event.ref}' does not name an activity of "
                                "this process")
+
+    def _separation(self, node: Node) -> None:
+        """baton:separateFrom must name other user tasks of this process: a typo, a service
+        task or a task of another pool would leave the four-eyes rule guarding nothing."""
+        for other_id in node.ext[SEPARATION_KEY]:
+            position = self.graph.index.get(other_id)
+            other = self.graph.nodes[position] if position is not None else None
+            if other is None:
+                self.add(node, f"baton:separateFrom names '{other_id}', which is not an "
+                               f"element of process '{self.graph.key}'; it must name user "
+                               "tasks of the same process")
+            elif other.index == node.index:
+                self.add(node, "baton:separateFrom names the task itself; it must name the "
+                               "other user tasks whose workers may not work this one")
+            elif other.kind != "userTask":
+                self.add(node, f"baton:separateFrom names {other.label}, which is not a user "
+                               "task; it must name user tasks of the same process")
 
     def _has_condition(self, flow_index: int) -> bool:
         return bpmn_child(self.flow_elements[flow_index], "conditionExpression") is not None
