@@ -12,6 +12,13 @@ On PostgreSQL a statement can also be `PREPARE`d on the server under a name of i
 several of them run as `EXECUTE`s in one multi-statement round trip without being planned
 again (see `SqlTx._send`). Statements with expanding IN parameters (lists) go through the
 normal SQLAlchemy path.
+
+Which names a database session holds is tracked per connection (`SessionStatements`), and
+that bookkeeping is never trusted past a failure: psycopg's own `rollback()` sends
+`DEALLOCATE ALL` once it has prepared statements of its own (the SQLAlchemy path), a batch
+that fails half-way has run some of its `PREPARE`s and not others, a pooler may reset the
+session. Guessing there is how "prepared statement already exists" (and "does not exist")
+used to fail commands; after any of these the next batch asks the server instead.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from engine.store.schema import UTCDateTime
 Conv = Callable[[Any], Any] | None
 
 
-_names = itertools.count(1)
+_names = itertools.count(1)      # process-wide: no two Prepared objects share a name
+SERVER_PREFIX = "baton_"
 
 
 def _dollar_dialect() -> Any:
@@ -78,12 +86,14 @@ class Prepared:
     """One statement compiled for one dialect, with its parameter and column converters."""
 
     __slots__ = ("sql", "names", "defaults", "in_conv", "out_conv", "positional", "locks",
-                 "stmt", "keys", "_server")
+                 "stmt", "keys", "server_name", "_server")
 
     def __init__(self, stmt: Any, dialect: Any, keys: tuple[str, ...] | None = None) -> None:
         # `keys`: for INSERT/UPDATE, the columns to write (bind names = column names)
         self.stmt = stmt
         self.keys = keys
+        # named now, not when first prepared: threads sharing this object agree on the name
+        self.server_name = f"{SERVER_PREFIX}{next(_names)}"
         self._server: tuple[str, str, list[str]] | None = None
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
         self.sql = str(compiled)
@@ -130,8 +140,7 @@ class Prepared:
         if self._server is None:
             compiled = self.stmt.compile(dialect=_DOLLAR,
                                          column_keys=list(self.keys) if self.keys else None)
-            self._server = (f"baton_{next(_names)}", str(compiled),
-                            list(compiled.positiontup or []))
+            self._server = (self.server_name, str(compiled), list(compiled.positiontup or []))
         return self._server
 
     def rows(self, raw: Sequence[Any]) -> list[Any]:
@@ -161,3 +170,32 @@ class FastExec:
             got = (stmt, Prepared(stmt, self.dialect, keys))
             self.cache[(id(stmt), keys)] = got
         return got[1]
+
+
+class SessionStatements:
+    """The statements `PREPARE`d on one PostgreSQL session (kept in the pool's per-connection
+    `info`). `unsure` means the bookkeeping may be wrong (see the module docstring): the
+    next batch re-reads the names from the server before deciding what to prepare."""
+
+    __slots__ = ("names", "unsure")
+
+    INFO_KEY = "baton_statements"
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.unsure = False
+
+    @classmethod
+    def of(cls, info: dict[str, Any]) -> SessionStatements:
+        """The bookkeeping of the connection whose pool `info` dict this is."""
+        got = info.get(cls.INFO_KEY)
+        if got is None:
+            got = info[cls.INFO_KEY] = cls()
+        return got
+
+    def resync(self, raw: Any) -> None:
+        """Take the names from the server (`raw`: a psycopg connection in a usable state)."""
+        rows = raw.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE %s",
+                           (SERVER_PREFIX.replace("_", r"\_") + "%",), prepare=False)
+        self.names = {r[0] for r in rows.fetchall()}
+        self.unsure = False

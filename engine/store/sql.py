@@ -44,7 +44,7 @@ from sqlalchemy import event, exc
 
 from engine.store import schema as s
 from engine.store.codec import dumps, loads
-from engine.store.fastexec import FastExec
+from engine.store.fastexec import FastExec, SessionStatements
 from engine.store.records import (
     CommentRecord,
     ConcurrentModification,
@@ -485,7 +485,8 @@ def _sqlite_setup(engine: sa.Engine) -> None:
 
 
 def _pg_setup(engine: sa.Engine) -> None:
-    """Sessions in UTC, so timestamps come back as UTC datetimes without conversion."""
+    """Sessions in UTC, so timestamps come back as UTC datetimes without conversion; a
+    connection the pool rolls back has its prepared statements re-read before next use."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
@@ -494,6 +495,11 @@ def _pg_setup(engine: sa.Engine) -> None:
         dbapi_conn.execute("SET TIME ZONE 'UTC'")
         dbapi_conn.autocommit = autocommit
 
+    @event.listens_for(engine, "reset")
+    def _reset(dbapi_conn: Any, record: Any, _state: Any) -> None:
+        if dbapi_conn.info.transaction_status != 0:     # a real ROLLBACK is coming
+            SessionStatements.of(record.info).unsure = True
+
 
 def _lower(v: Any) -> Any:
     return v.lower() if isinstance(v, str) else v
@@ -501,6 +507,11 @@ def _lower(v: Any) -> Any:
 
 def _reason(e: exc.DBAPIError) -> str:
     return str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
+
+
+# "prepared statement does not exist" / "already exists": the session's statements are not
+# what SessionStatements believed; it re-reads them, and the command is retried
+_SESSION_OUT_OF_STEP = ("26000", "42P05")
 
 
 def _is_conflict(orig: Any) -> bool:
@@ -530,6 +541,8 @@ class SqlTx:
         self._pending: list[tuple[str, Any, str | None]] = []   # queued writes (PostgreSQL)
         self._open = False                                # a transaction block is open
         self._locked: set[str] = set()                    # instances read FOR UPDATE
+        # the statements PREPAREd on this connection's session (PostgreSQL)
+        self.session = SessionStatements.of(conn.connection.info) if self.pg else None
 
     # ---------------------------------------------------------------- execution
     # PostgreSQL: the connection is in autocommit mode and the transaction block is opened
@@ -592,10 +605,11 @@ class SqlTx:
 
         pending, self._pending = self._pending, []
         raw = self.raw
-        known: set[str] | None = getattr(raw, "_baton_prepared", None)
-        if known is None:
-            known = set()
-            raw._baton_prepared = known
+        session = self.session
+        assert session is not None
+        if session.unsure:
+            session.resync(raw)
+        known = session.names
         cur = psycopg.ClientCursor(raw)
         prepare: list[str] = []
         parts: list[str] = []
@@ -626,10 +640,11 @@ class SqlTx:
         try:
             cur.execute(";\n".join(prepare + parts))
         except psycopg.Error as e:
-            if getattr(e, "sqlstate", None) == "26000":     # a prepared statement is gone
-                known.clear()
-                raise ConcurrentModification(f"database session was reset: {e}") from e
-            known.update(prepared_now)        # PREPAREs come first and outlive a rollback
+            # some of the PREPAREs may have run (they outlive the rollback), some not
+            session.unsure = True
+            if getattr(e, "sqlstate", None) in _SESSION_OUT_OF_STEP:
+                raise ConcurrentModification(
+                    f"prepared statements out of step with the database session: {e}") from e
             raise
         known.update(prepared_now)
         self._open = not committing
@@ -658,8 +673,15 @@ class SqlTx:
     def _abort(self) -> None:
         self._pending = []
         if self._open or self.raw.info.transaction_status != 0:   # not IDLE
-            self.raw.rollback()
+            self._rollback()
         self._open = False
+
+    def _rollback(self) -> None:
+        """psycopg's rollback may also drop every prepared statement of the session (see
+        fastexec.py): the next batch re-reads which of ours are left."""
+        if self.session is not None:
+            self.session.unsure = True
+        self.raw.rollback()
 
     def broken(self) -> bool:
         """The DBAPI connection is unusable (server gone, network down)."""
@@ -671,7 +693,7 @@ class SqlTx:
             return
         try:
             if self.raw.info.transaction_status != 0:
-                self.raw.rollback()
+                self._rollback()
             self.raw.autocommit = False
         except Exception:  # noqa: BLE001 - a broken connection: the pool discards it
             pass
