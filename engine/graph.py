@@ -25,21 +25,12 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 def _empty() -> Mapping[str, Any]:
     return EMPTY
 
-# Node kinds are the BPMN element local names, except that a subProcess with
-# triggeredByEvent="true" has kind "eventSubProcess" and a transaction is a "subProcess".
-EVENT_KINDS = frozenset(
-    {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
-)
-TASK_KINDS = frozenset(
-    {
-        "task", "userTask", "manualTask", "serviceTask", "sendTask", "receiveTask",
-        "scriptTask", "businessRuleTask", "callActivity", "subProcess",
-    }
-)
-GATEWAY_KINDS = frozenset(
-    {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"}
-)
-CONTAINER_KINDS = frozenset({"subProcess", "eventSubProcess"})
+
+# Node kinds: the BPMN element's local name, except that a subProcess with
+# triggeredByEvent="true" is an "eventSubProcess" and a transaction is a "subProcess". The
+# kinds and their sets (events, activities, gateways, containers...) come from the element
+# table, engine.bpmn.elements. This module does not import it: the compiler, which loading
+# that package runs, imports this one, and the import would be a cycle.
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,7 +167,7 @@ class Node:
 
     index: int
     id: str
-    kind: str
+    kind: str                                    # an ElementSpec.kind (engine.bpmn.elements)
     name: str | None = None
     line: int | None = None
     scope: int | None = None                     # enclosing subProcess/eventSubProcess; None = process

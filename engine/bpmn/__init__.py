@@ -4,10 +4,11 @@
     definitions = compile_bpmn(xml_bytes, filename="claim.bpmn")
     graph = definitions.processes["claim"]
 
-Modules: `parser` (safe XML + namespace helpers), `compiler` (the walk), `nodes` (one element's
-fields), `events`, `usertask`, `loops`, `extensions` (vendor extensions), `structure` (linking
-the graph), `validation` (graph checks), `diagram` (BPMNDI), `expr` (expression compiling),
-`errors` (Problem, BpmnValidationError).
+Modules: `elements` (the element table: every flow node's tag, kind, field readers and
+behaviour; the kind sets derive from it), `parser` (safe XML + namespace helpers), `compiler`
+(the walk), `nodes` (one element's fields), `events`, `usertask`, `loops`, `extensions`
+(vendor extensions), `structure` (linking the graph), `validation` (graph checks), `diagram`
+(BPMNDI), `expr` (expression compiling), `errors` (Problem, BpmnValidationError).
 """
 
 from engine.bpmn.compiler import compile_bpmn

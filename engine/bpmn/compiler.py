@@ -18,16 +18,18 @@ from lxml import etree
 
 from engine.bpmn.context import Context
 from engine.bpmn.diagram import compile_diagram
+from engine.bpmn.elements import (
+    CONTAINER,
+    CONTAINER_TAGS,
+    FLOW_NODE_TAGS,
+    PASSIVE_TAGS,
+    ElementSpec,
+    element_spec,
+)
 from engine.bpmn.errors import BpmnValidationError, Problem, ProblemList, local_name
 from engine.bpmn.extensions import execution_listeners
 from engine.bpmn.iospec import process_io
-from engine.bpmn.nodes import (
-    FLOW_NODE_TAGS,
-    PASSIVE_ELEMENTS,
-    UNSUPPORTED_NODES,
-    node_fields,
-    node_kind,
-)
+from engine.bpmn.nodes import node_fields
 from engine.bpmn.parser import (
     BPMN,
     CAMUNDA_LIKE,
@@ -45,8 +47,6 @@ from engine.bpmn.parser import (
 from engine.bpmn.structure import link_structure
 from engine.bpmn.validation import validate_process
 from engine.graph import Definitions, Flow, Node, ProcessGraph
-
-CONTAINER_TAGS = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 
 
 def compile_bpmn(source: bytes | str | os.PathLike, *, filename: str | None = None) -> Definitions:
@@ -216,12 +216,14 @@ class _ProcessCompiler:
                 self.flow_elements.append(child)
             elif tag == "association":
                 self.associations.append(child)
-            elif tag in UNSUPPORTED_NODES or tag not in FLOW_NODE_TAGS | PASSIVE_ELEMENTS:
-                self.problems.add(child, "Baton cannot execute this element")
-                if tag in CONTAINER_TAGS:
-                    self._walk_passive(child)
-            elif tag in FLOW_NODE_TAGS:
-                self._add_node(child, scope)
+            else:
+                spec = element_spec(tag, child.attrib)
+                if spec is not None and spec.kind is not None:
+                    self._add_node(child, spec, scope)
+                elif spec is not None or tag not in PASSIVE_TAGS:
+                    self.problems.add(child, "Baton cannot execute this element")
+                    if tag in CONTAINER_TAGS:
+                        self._walk_passive(child)
 
     def _walk_passive(self, container: etree._Element) -> None:
         """Keep associations inside an unsupported container from being lost to checks."""
@@ -229,9 +231,9 @@ class _ProcessCompiler:
             if is_bpmn(child, "association"):
                 self.associations.append(child)
 
-    def _add_node(self, element: etree._Element, scope: int | None) -> None:
+    def _add_node(self, element: etree._Element, spec: ElementSpec, scope: int | None) -> None:
         ident = element.get("id")
-        kind = node_kind(element)
+        kind = spec.kind
         if not ident:
             self.problems.add(element, "the element has no id; Baton needs one to track it")
             return
@@ -247,8 +249,8 @@ class _ProcessCompiler:
             lane = self.lanes.get(self.drafts[scope].element.get("id"))
             if lane is not None:
                 self.lanes[ident] = lane
-        draft.fields = node_fields(element, kind, lane, self.ctx)
-        if local_name(element) in CONTAINER_TAGS:
+        draft.fields = node_fields(element, spec, lane, self.ctx)
+        if CONTAINER in spec.flags:
             self._read_lanes(element)
             self._walk(element, position)
 

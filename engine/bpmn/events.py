@@ -6,6 +6,7 @@ from __future__ import annotations
 from lxml import etree
 
 from engine.bpmn.context import Context
+from engine.bpmn.elements import CATCH_KINDS, EVENT_TYPES
 from engine.bpmn.errors import local_name
 from engine.bpmn.expr import is_expression_text
 from engine.bpmn.parser import (
@@ -36,18 +37,6 @@ DEFINITION_TYPES = {
     "cancelEventDefinition": "cancel",
 }
 
-# Which event definitions Baton runs on which event element (BPMN 2.0.2, table 10.83 ff.).
-ALLOWED_TYPES = {
-    "startEvent": {"none", "message", "timer", "signal", "conditional", "error", "escalation",
-                   "compensate"},
-    "endEvent": {"none", "message", "signal", "error", "escalation", "terminate", "cancel",
-                 "compensate"},
-    "intermediateCatchEvent": {"message", "timer", "signal", "conditional", "link"},
-    "intermediateThrowEvent": {"none", "message", "signal", "escalation", "compensate", "link"},
-    "boundaryEvent": {"message", "timer", "signal", "conditional", "error", "escalation",
-                      "compensate", "cancel"},
-}
-CATCH_KINDS = frozenset({"startEvent", "intermediateCatchEvent", "boundaryEvent"})
 # What the definitions of a multiple event may be (catch: any of them fires the event, or all
 # with parallelMultiple; throw: all are thrown).
 MULTIPLE_CATCH_TYPES = frozenset({"message", "signal", "timer", "conditional"})
@@ -84,7 +73,7 @@ def compile_event_parts(event: etree._Element, kind: str,
         return EventDef(type="multiple"), _multiple_parts(event, definitions, kind, ctx)
     if not definitions:
         event_type = "none"
-        if event_type not in ALLOWED_TYPES[kind]:
+        if event_type not in EVENT_TYPES[kind]:
             ctx.problems.add(event, f"a {kind} needs an event definition (message, timer, "
                                     "signal...); Baton cannot execute this element")
         return EventDef(type="none"), ()
@@ -94,7 +83,7 @@ def compile_event_parts(event: etree._Element, kind: str,
 def _definition(event: etree._Element, definition: etree._Element, kind: str,
                 ctx: Context) -> EventDef:
     event_type = DEFINITION_TYPES[local_name(definition)]
-    if event_type not in ALLOWED_TYPES[kind]:
+    if event_type not in EVENT_TYPES[kind]:
         ctx.problems.add(event, f"a {event_type} {kind} is not a valid BPMN event; Baton cannot "
                                 "execute this element")
     builder = _BUILDERS.get(event_type)

@@ -1,19 +1,21 @@
 """Per-element compilation: the Node fields of one flow node, read from its XML element.
 
 Indexes of other nodes are not known yet at this stage (that is `structure.py`'s job); here
-each element is read on its own: its kind, event definition, implementation, user task,
-mappings, loops and vendor extras.
+each element is read on its own. Which readers run is the element table's call
+(`engine.bpmn.elements`, `ElementSpec.parse`); `READERS` holds them by name, in the order they
+run: a later reader's fields win, and problems are reported in this order.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lxml import etree
 
 from engine.bpmn.context import Context
-from engine.bpmn.errors import local_name
+from engine.bpmn.elements import THROW, ElementSpec
 from engine.bpmn.events import compile_event_parts, definitions_of
 from engine.bpmn.extensions import (
     async_flags,
@@ -28,54 +30,35 @@ from engine.bpmn.iospec import activity_io
 from engine.bpmn.loops import loop_fields
 from engine.bpmn.parser import BPMN, bpmn_child, is_true, ref, script_text, vendor_attr
 from engine.bpmn.usertask import user_task_spec
-from engine.graph import EVENT_KINDS, GATEWAY_KINDS, TASK_KINDS
-
-# Flow nodes Baton knows but cannot run.
-UNSUPPORTED_NODES = frozenset({
-    "complexGateway", "adHocSubProcess", "callChoreography", "choreographyTask",
-    "subChoreography",
-})
-# Every BPMN flow node tag (what sequence flows may connect).
-FLOW_NODE_TAGS = EVENT_KINDS | TASK_KINDS | GATEWAY_KINDS | {"transaction"} | UNSUPPORTED_NODES
-# BPMN elements that may sit inside a process or subprocess without being run.
-PASSIVE_ELEMENTS = frozenset({
-    "documentation", "extensionElements", "auditing", "monitoring", "property", "laneSet",
-    "sequenceFlow", "dataObject", "dataObjectReference", "dataStoreReference", "association",
-    "textAnnotation", "group", "ioSpecification", "ioBinding", "correlationSubscription",
-    "supports", "resourceRole", "performer", "humanPerformer", "potentialOwner",
-    "categoryValueRef", "dataInput", "dataOutput", "inputSet", "outputSet",
-    # children of a subProcess as an activity
-    "incoming", "outgoing", "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
-    "dataInputAssociation", "dataOutputAssociation",
-})
-THROWING_MESSAGE_KINDS = frozenset({"intermediateThrowEvent", "endEvent"})
 
 
-def node_kind(element: etree._Element) -> str:
-    tag = local_name(element)
-    if tag == "transaction":
-        return "subProcess"
-    if tag == "subProcess" and is_true(element.get("triggeredByEvent")):
-        return "eventSubProcess"
-    return tag
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a field reader may look at: the element, its table entry, the lane it is drawn
+    in, the file's context and the fields read so far (the live dict, for readers that
+    defer to an earlier one)."""
+
+    element: etree._Element
+    spec: ElementSpec
+    lane: str | None
+    ctx: Context
+    fields: dict[str, Any]
 
 
-def node_fields(element: etree._Element, kind: str, lane: str | None,
+Reader = Callable[[Reading], dict[str, Any]]
+
+
+def node_fields(element: etree._Element, spec: ElementSpec, lane: str | None,
                 ctx: Context) -> dict[str, Any]:
     """All the Node keyword arguments that depend on this element alone."""
     fields: dict[str, Any] = {"name": element.get("name"), "line": element.sourceline}
     ext: dict[str, Any] = extra_data(element, ctx)
-    if local_name(element) == "transaction":
-        ext["transaction"] = True
-    fields.update(async_flags(element))
-    fields.update(io_mappings(element, ctx))
-    if kind in TASK_KINDS and not fields.get("inputs") and not fields.get("outputs"):
-        fields.update(activity_io(element, ctx))  # (camunda:inputOutput wins over it)
-    fields.update(execution_listeners(element, ctx))
-    if kind in EVENT_KINDS:
-        fields.update(_event_fields(element, kind, ctx))
-    elif kind in TASK_KINDS or kind == "eventSubProcess":
-        fields.update(_activity_fields(element, kind, lane, ctx))
+    ext.update(spec.marks)
+    reading = Reading(element, spec, lane, ctx, fields)
+    wanted = spec.parse
+    for name, reader in READERS:
+        if name in COMMON_READERS or name in wanted:
+            _merge(fields, reader(reading))
     extra_ext = fields.pop("ext", None)
     if extra_ext:
         ext.update(extra_ext)
@@ -84,18 +67,25 @@ def node_fields(element: etree._Element, kind: str, lane: str | None,
     return fields
 
 
-def _event_fields(element: etree._Element, kind: str, ctx: Context) -> dict[str, Any]:
+def _io_specification(r: Reading) -> dict[str, Any]:
+    """A BPMN ioSpecification, unless camunda:inputOutput already mapped the activity."""
+    if r.fields.get("inputs") or r.fields.get("outputs"):
+        return {}
+    return activity_io(r.element, r.ctx)
+
+
+def _event_fields(r: Reading) -> dict[str, Any]:
+    element, spec, ctx = r.element, r.spec, r.ctx
+    kind = spec.kind or spec.tag
+    throws = THROW in spec.flags
     event, parts = compile_event_parts(element, kind, ctx)
     fields: dict[str, Any] = {"event": event}
     if parts:
         fields["events"] = parts
-        fields["parallel_multiple"] = kind != "intermediateThrowEvent" and kind != "endEvent" \
-            and is_true(element.get("parallelMultiple"))
-    if kind == "boundaryEvent":
-        fields["interrupting"] = is_true(element.get("cancelActivity"), True)
-    elif kind == "startEvent":
-        fields["interrupting"] = is_true(element.get("isInterrupting"), True)
-    if event.type == "message" and kind in THROWING_MESSAGE_KINDS:
+        fields["parallel_multiple"] = not throws and is_true(element.get("parallelMultiple"))
+    if spec.interrupting_attr is not None:
+        fields["interrupting"] = is_true(element.get(spec.interrupting_attr), True)
+    if event.type == "message" and throws:
         definitions = definitions_of(element, ctx)
         if definitions:
             _merge(fields, implementation(definitions[0], ctx, owner=element))
@@ -118,26 +108,6 @@ def _has_message_ref(element: etree._Element) -> bool:
     return any(child.get("messageRef") for child in element.iter(f"{{{BPMN}}}*"))
 
 
-def _activity_fields(element: etree._Element, kind: str, lane: str | None,
-                     ctx: Context) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    _merge(fields, loop_fields(element, ctx))
-    _merge(fields, spiff_scripts(element, ctx))
-    if is_true(element.get("isForCompensation")):
-        fields["is_for_compensation"] = True
-    if kind in ("serviceTask", "sendTask", "businessRuleTask"):
-        _merge(fields, implementation(element, ctx))
-    if kind in ("sendTask", "receiveTask"):
-        _merge(fields, _task_message(element, ctx))
-    if kind == "userTask":
-        fields["user_task"] = user_task_spec(element, lane, ctx)
-    elif kind == "scriptTask":
-        _merge(fields, _script_task(element, ctx))
-    elif kind == "callActivity":
-        _merge(fields, call_activity(element, ctx))
-    return fields
-
-
 def _merge(fields: dict[str, Any], more: dict[str, Any]) -> None:
     """dict.update, except that the `ext` mappings of both sides are combined."""
     ext = {**fields.get("ext", {}), **more.get("ext", {})}
@@ -146,7 +116,8 @@ def _merge(fields: dict[str, Any], more: dict[str, Any]) -> None:
         fields["ext"] = ext
 
 
-def _task_message(element: etree._Element, ctx: Context) -> dict[str, Any]:
+def _task_message(r: Reading) -> dict[str, Any]:
+    element, ctx = r.element, r.ctx
     message_id = ref(element, "messageRef")
     if message_id is None:
         return {}
@@ -157,7 +128,8 @@ def _task_message(element: etree._Element, ctx: Context) -> dict[str, Any]:
     return {"message_ref": ctx.messages[message_id]}
 
 
-def _script_task(element: etree._Element, ctx: Context) -> dict[str, Any]:
+def _script_task(r: Reading) -> dict[str, Any]:
+    element, ctx = r.element, r.ctx
     fields: dict[str, Any] = {}
     script_format = (element.get("scriptFormat") or "").strip() or None
     fields["script_format"] = script_format
@@ -181,5 +153,32 @@ def _script_task(element: etree._Element, ctx: Context) -> dict[str, Any]:
     return fields
 
 
-__all__ = ["FLOW_NODE_TAGS", "PASSIVE_ELEMENTS", "UNSUPPORTED_NODES",
-           "node_fields", "node_kind"]
+def _compensation(r: Reading) -> dict[str, Any]:
+    return {"is_for_compensation": True} if is_true(r.element.get("isForCompensation")) else {}
+
+
+def _user_task(r: Reading) -> dict[str, Any]:
+    return {"user_task": user_task_spec(r.element, r.lane, r.ctx)}
+
+
+# Every flow node gets these, whatever its table entry says.
+COMMON_READERS = frozenset({"async", "io_mappings", "listeners"})
+# Field readers by the name `ElementSpec.parse` gives them, in the order they run.
+READERS: tuple[tuple[str, Reader], ...] = (
+    ("async", lambda r: async_flags(r.element)),
+    ("io_mappings", lambda r: io_mappings(r.element, r.ctx)),
+    ("io_specification", _io_specification),
+    ("listeners", lambda r: execution_listeners(r.element, r.ctx)),
+    ("event", _event_fields),
+    ("loop", lambda r: loop_fields(r.element, r.ctx)),
+    ("spiff_scripts", lambda r: spiff_scripts(r.element, r.ctx)),
+    ("compensation", _compensation),
+    ("implementation", lambda r: implementation(r.element, r.ctx)),
+    ("message", _task_message),
+    ("user_task", _user_task),
+    ("script", _script_task),
+    ("call_activity", lambda r: call_activity(r.element, r.ctx)),
+)
+
+
+__all__ = ["COMMON_READERS", "READERS", "Reader", "Reading", "node_fields"]

@@ -14,10 +14,9 @@ from typing import Any
 from lxml import etree
 
 from engine.bpmn.context import Context
+from engine.bpmn.elements import ACTIVITY_KINDS, CONTAINER_KINDS, TRIGGERED_KINDS
 from engine.bpmn.parser import ref
-from engine.graph import TASK_KINDS
 
-ACTIVITY_KINDS = TASK_KINDS | {"eventSubProcess"}
 Draft = dict[str, Any]
 
 
@@ -92,7 +91,7 @@ def _containers(drafts: list[Draft], elements: list[etree._Element],
     for draft in drafts:
         by_scope.setdefault(draft["scope"], []).append(draft["index"])
     for draft in drafts:
-        if draft["kind"] not in ("subProcess", "eventSubProcess"):
+        if draft["kind"] not in CONTAINER_KINDS:
             continue
         children = by_scope.get(draft["index"], [])
         draft["children"] = tuple(children)
@@ -127,7 +126,7 @@ def _start_nodes(drafts: list[Draft], children: list[int]) -> tuple[int, ...]:
 
 
 def _implicit_start(draft: Draft) -> bool:
-    if draft["incoming"] or draft["kind"] in ("boundaryEvent", "eventSubProcess"):
+    if draft["incoming"] or draft["kind"] in TRIGGERED_KINDS:
         return False
     if draft.get("is_for_compensation"):
         return False

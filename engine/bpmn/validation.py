@@ -9,6 +9,7 @@ from __future__ import annotations
 from lxml import etree
 
 from engine.bpmn.context import Context
+from engine.bpmn.elements import TRIGGERED_KINDS
 from engine.bpmn.parser import bpmn_child
 from engine.graph import Node, ProcessGraph
 from engine.separation import EXT_KEY as SEPARATION_KEY
@@ -54,8 +55,7 @@ class _Checker:
         nodes = self.graph.nodes
         if any(nodes[i].kind == "startEvent" for i in children):
             return True
-        return any(not nodes[i].incoming and nodes[i].kind not in ("boundaryEvent",
-                                                                   "eventSubProcess")
+        return any(not nodes[i].incoming and nodes[i].kind not in TRIGGERED_KINDS
                    and not nodes[i].is_for_compensation for i in children)
 
     def _subprocess_starts(self, node: Node) -> None:

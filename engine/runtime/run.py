@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from engine.bpmn.elements import JOIN_KINDS
 from engine.expressions import Expression, ExpressionError, Outcome, Script
 from engine.graph import EventDef, Flow, Node, ProcessGraph
 from engine.runtime import effects as fx
@@ -29,7 +30,6 @@ from engine.runtime.state import (
 )
 from engine.timers import TimerError, parse_timer
 
-JOIN_KINDS = ("parallelGateway", "inclusiveGateway")
 LOCAL_SCOPES = ("local", "io")   # an activity's own scope: input mappings, ioSpecification
 # scopes that do not complete when their last token ends (their holder decides)
 NOT_COMPLETED_BY_TOKENS = frozenset({"mi", "inner", "local", "io"})

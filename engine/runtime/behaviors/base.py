@@ -2,6 +2,10 @@
 
 `enter` runs when a token arrives at the node; `resume` when a wait state is triggered
 (task completed, async job ran). Cancelling is uniform and lives in `Run.cancel`.
+
+Which class runs which node kind is the element table's call (`engine.bpmn.elements`, by
+class name): every subclass registers itself in `BEHAVIOR_CLASSES` when its module is
+imported, so adding an element needs no list kept here besides the class itself.
 """
 
 from __future__ import annotations
@@ -15,9 +19,18 @@ if TYPE_CHECKING:
     from engine.runtime.run import Run
     from engine.runtime.state import Token
 
+# class name -> class, for every Behavior subclass defined so far
+BEHAVIOR_CLASSES: dict[str, type[Behavior]] = {}
+
 
 class Behavior:
-    kind = ""
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__name__
+        if BEHAVIOR_CLASSES.get(name, cls) is not cls:
+            raise TypeError(f"two behaviour classes are named {name}; the element table "
+                            "names behaviours by class name, so they must differ")
+        BEHAVIOR_CLASSES[name] = cls
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         run.leave(token)

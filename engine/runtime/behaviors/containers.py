@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class SubProcess(Behavior):
-    kind = "subProcess"
+    """An embedded subprocess (a transaction too): opens its scope, starts its start events."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         scope = run.enter_scope(token, node)
@@ -27,8 +27,6 @@ class SubProcess(Behavior):
 
 class EventSubProcess(Behavior):
     """Never entered by a sequence flow: started by `Run.trigger_event_subprocess`."""
-
-    kind = "eventSubProcess"
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         raise RuntimeFailure(f"{node.label}: an event subprocess cannot be entered by a flow",

@@ -78,15 +78,15 @@ class _ExternalThrow(Behavior):
 
 
 class StartEvent(Behavior):
-    kind = "startEvent"
+    """A start event: its token moves on (what started it was the trigger's business)."""
 
 
 class BoundaryEvent(Behavior):
-    kind = "boundaryEvent"
+    """A boundary event that fired: its token moves on (`fire_subscription` made it)."""
 
 
 class EndEvent(_ExternalThrow):
-    kind = "endEvent"
+    """Ends its token, throwing what its event definition says."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         ev = node.event
@@ -128,7 +128,7 @@ class EndEvent(_ExternalThrow):
 
 
 class IntermediateThrowEvent(_ExternalThrow):
-    kind = "intermediateThrowEvent"
+    """Throws a message, signal, escalation, link or compensation; moves on."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         ev = node.event
@@ -173,7 +173,7 @@ def _link_target(run: Run, node: Node) -> int:
 
 
 class IntermediateCatchEvent(Behavior):
-    kind = "intermediateCatchEvent"
+    """Waits for its message, signal, timer or condition (a link catch moves on)."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         ev = node.event

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 class ExclusiveGateway(Behavior):
-    kind = "exclusiveGateway"
+    """Takes the first outgoing flow whose condition holds, else the default flow."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         run.history("activity_completed", node, token)
@@ -64,7 +64,7 @@ class _Joining(Behavior):
 
 
 class ParallelGateway(_Joining):
-    kind = "parallelGateway"
+    """Joins a token from every incoming flow, then splits to every outgoing flow."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         if self.arrive(run, token, node):
@@ -93,7 +93,7 @@ class ParallelGateway(_Joining):
 
 
 class InclusiveGateway(_Joining):
-    kind = "inclusiveGateway"
+    """Splits to every flow whose condition holds; joins as BPMN 2.0.2 13.3.5 says."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         if self.arrive(run, token, node):
@@ -148,7 +148,7 @@ class InclusiveGateway(_Joining):
 
 
 class EventBasedGateway(Behavior):
-    kind = "eventBasedGateway"
+    """Waits for the first event among the catch events and receive tasks it leads to."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         run.wait(token, "eventgw")

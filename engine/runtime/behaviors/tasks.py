@@ -20,11 +20,9 @@ if TYPE_CHECKING:
 class Task(Behavior):
     """`task` and `manualTask`: nothing for the engine to do (Camunda 7 semantics)."""
 
-    kind = "task"
-
 
 class ManualTask(Task):
-    kind = "manualTask"
+    """`manualTask`: done outside the engine, so nothing to do here (as `task`)."""
 
 
 class WaitingTask(Behavior):
@@ -63,7 +61,7 @@ def _when(value: Any, now: datetime, what: str, node: Node) -> datetime | None:
 
 
 class UserTask(WaitingTask):
-    kind = "userTask"
+    """Creates a task for people to work and waits until it is completed."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         spec = node.user_task
@@ -135,8 +133,6 @@ class UserTask(WaitingTask):
 class ServiceTask(WaitingTask):
     """serviceTask, sendTask, businessRuleTask: call a connector or wait for a worker."""
 
-    kind = "serviceTask"
-
     def enter(self, run: Run, token: Token, node: Node) -> None:
         if node.kind == "sendTask" and node.message_ref and node.topic is None:
             name = node.message_ref
@@ -175,15 +171,13 @@ class ServiceTask(WaitingTask):
 
 
 class SendTask(ServiceTask):
-    kind = "sendTask"
+    """`sendTask`: sends its message, or is carried out like a service task."""
 
 
 class BusinessRuleTask(ServiceTask):
     """With a decision reference (camunda:decisionRef, spiffworkflow:calledDecisionId,
     zeebe:calledDecision) and no worker to call, evaluate the DMN decision and go on;
     otherwise (camunda:type="external", a connector, an expression) a service task."""
-
-    kind = "businessRuleTask"
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         ref = node.ext.get("decision_ref") if node.ext else None
@@ -213,7 +207,7 @@ class BusinessRuleTask(ServiceTask):
 
 
 class ReceiveTask(WaitingTask):
-    kind = "receiveTask"
+    """Waits for its message."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         run.wait(token, "receive")
@@ -222,7 +216,7 @@ class ReceiveTask(WaitingTask):
 
 
 class ScriptTask(Behavior):
-    kind = "scriptTask"
+    """Runs its script (or JUEL/FEEL expression) in the sandbox, then moves on."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         if node.script is not None:
@@ -235,7 +229,7 @@ class ScriptTask(Behavior):
 
 
 class CallActivity(WaitingTask):
-    kind = "callActivity"
+    """Starts the called process and waits for it to end."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         key = node.called_element
