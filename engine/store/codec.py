@@ -8,12 +8,21 @@ the same Python type when read.
 
 Decoding is the hot path (every command loads an instance), so the object hook that looks
 for tags runs only when the text contains a tag at all.
+
+Reading never fails on depth. Before values were checked at the command boundary, a
+variable nested hundreds of levels deep could be stored; `json.loads` raises RecursionError
+on such text (and the engine's own copies of a value do, a few hundred levels sooner), so
+that instance could no longer be opened, listed or even cancelled. Containers nested
+deeper than `MAX_READ_DEPTH` are therefore read as a placeholder,
+``{"__unreadable__": "nested deeper than 64 levels", "json": "<their original text>"}``:
+the row reads, the reason shows, and writing it back keeps the original text.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -55,6 +64,8 @@ def _untag(d: dict[str, Any]) -> Any:
     if kind is None or len(d) != 2:
         return d
     v = d["v"]
+    if isinstance(v, dict):     # no tag holds a dict: this one was cut (too deep to read)
+        return d
     if kind == "datetime":
         return datetime.fromisoformat(v)
     if kind == "date":
@@ -78,11 +89,92 @@ def dumps(value: Any) -> str:
         return _encoder.encode(value)
     except ValueError as e:  # NaN / infinity
         raise UnstorableValue(f"cannot store {e}") from e
+    except RecursionError as e:
+        raise UnstorableValue("cannot store a value nested this deeply") from e
 
 
 def loads(text: str | None) -> Any:
+    """The stored value; containers deeper than MAX_READ_DEPTH come back as placeholders
+    (`is_unreadable`), so this never raises RecursionError."""
     if text is None:
         return None
-    if _TAG_MARK in text:
-        return json.loads(text, object_hook=_untag)
-    return json.loads(text)
+    hook = _untag if _TAG_MARK in text else None
+    try:
+        value = json.loads(text, object_hook=hook)
+    except RecursionError:
+        return json.loads(cut_deep(text), object_hook=hook)
+    # a value can only be too deep if the text opens that many containers (cheap to count)
+    if text.count("[") + text.count("{") > MAX_READ_DEPTH and too_deep(text):
+        return json.loads(cut_deep(text), object_hook=hook)
+    return value
+
+
+# ------------------------------------------------------------------ values too deep to read
+MAX_READ_DEPTH = 64
+"""How deep a stored document may nest containers when read (the document itself is depth
+1). A container at this depth that holds containers is read as a placeholder, which itself
+holds none: so the placeholder reads back as it is. About twice the command boundary's
+limit on variables (engine.limits.MAX_DEPTH) plus the few levels of the state around them,
+so nothing the engine accepts today is ever cut; shallow enough for recursive code
+downstream (copies, templates) to walk."""
+
+UNREADABLE = "__unreadable__"
+
+# a JSON string (brackets inside it are text, not structure)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+# ... or one bracket
+_SCAN = re.compile(_STRING.pattern + r"|[\[\]{}]")
+# what JSON has outside strings but brackets
+_NOT_BRACKETS = str.maketrans("", "", "0123456789,:.-+ \n\r\tabcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_PAIR = re.compile(r"\[\]|\{\}")
+
+
+def unreadable(original: str) -> dict[str, str]:
+    """The placeholder for a container too deep to read; `original` is its JSON text."""
+    return {UNREADABLE: f"nested deeper than {MAX_READ_DEPTH} levels", "json": original}
+
+
+def is_unreadable(value: Any) -> bool:
+    return isinstance(value, dict) and UNREADABLE in value and len(value) == 2
+
+
+def cut_deep(text: str, limit: int = MAX_READ_DEPTH) -> str:
+    """`text` with every container at depth `limit` that holds containers replaced by the
+    placeholder keeping its text. Scans the text without recursion (one regex walk): it
+    must work on exactly the documents the JSON decoder cannot take."""
+    out: list[str] = []
+    depth = 0
+    last = 0            # end of the text already copied to `out`
+    start = 0           # where the container at depth `limit` began
+    deeper = False      # ... and whether it holds a container
+    for m in _SCAN.finditer(text):
+        ch = m.group()
+        if ch[0] == '"':
+            continue
+        if ch in "[{":
+            depth += 1
+            if depth == limit:
+                start, deeper = m.start(), False
+            elif depth > limit:
+                deeper = True
+        else:
+            if depth == limit and deeper:
+                out.append(text[last:start])
+                out.append(dumps(unreadable(text[start:m.end()])))
+                last = m.end()
+            depth -= 1
+    out.append(text[last:])
+    return "".join(out)
+
+
+def too_deep(text: str, limit: int = MAX_READ_DEPTH) -> bool:
+    """Whether valid JSON `text` nests containers deeper than `limit`. Works on the text
+    in C-speed passes (cheaper than walking the decoded value in Python): strings removed,
+    then only brackets kept, then one level of innermost pairs peeled per pass."""
+    brackets = _STRING.sub("", text).translate(_NOT_BRACKETS)
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = _PAIR.sub("", brackets)
+    return bool(brackets)
