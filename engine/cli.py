@@ -320,13 +320,9 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         filters["candidate_groups"] = list(args.group)
     if args.unassigned:
         filters["unassigned"] = True
-    if args.user:
-        with engine.store.transaction() as tx:
-            get_user = getattr(tx, "get_user", None)
-            u = get_user(args.user) if get_user else None
-        filters["involving"] = (args.user, list(u.groups) if u else [])
     try:
-        tasks = engine.tasks(sort=args.sort, limit=args.limit, **filters)
+        tasks = engine.tasks(sort=args.sort, limit=args.limit, user=args.user or None,
+                             **filters)
     except ValueError as e:
         raise UsageError(str(e)) from e
     if args.json:

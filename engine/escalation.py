@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 from engine.store.records import HistoryRecord, JobRecord, TaskRecord
 
 if TYPE_CHECKING:
+    from engine.commands.context import CommandContext
     from engine.graph import EscalationPolicy
-    from engine.service import _Command
 
 
-def fire_task_job(c: _Command, job: JobRecord) -> None:
+def fire_task_job(c: CommandContext, job: JobRecord) -> None:
     task = c.tx.get_task(job.payload.get("task_id", ""))
     if task is None:
         return
@@ -53,7 +53,7 @@ def fire_task_job(c: _Command, job: JobRecord) -> None:
     escalate(c, task, pol, i)
 
 
-def escalate(c: _Command, task: TaskRecord, pol: EscalationPolicy, index: int) -> list[str]:
+def escalate(c: CommandContext, task: TaskRecord, pol: EscalationPolicy, index: int) -> list[str]:
     """Apply one policy's actions to the task; record and return what changed."""
     from engine.tasks import route_to_deputy
 
@@ -87,7 +87,7 @@ def escalate(c: _Command, task: TaskRecord, pol: EscalationPolicy, index: int) -
     return changes
 
 
-def _timeout(c: _Command, job: JobRecord, task: TaskRecord,
+def _timeout(c: CommandContext, job: JobRecord, task: TaskRecord,
              listeners: tuple[tuple[str, str, str], ...]) -> None:
     listener = job.payload.get("listener")
     fired = int(job.payload.get("fired", 0)) + 1
@@ -112,7 +112,7 @@ def _timeout(c: _Command, job: JobRecord, task: TaskRecord,
             _schedule(c, task, "timeout", nxt, {"listener": listener, "fired": fired})
 
 
-def _schedule(c: _Command, task: TaskRecord, kind: str, due: object,
+def _schedule(c: CommandContext, task: TaskRecord, kind: str, due: object,
               payload: dict[str, object]) -> None:
     c.tx.add_job(JobRecord(uuid.uuid4().hex, kind, task.instance_id, due,  # type: ignore[arg-type]
                            token=task.token, activity_id=task.activity_id,
@@ -120,10 +120,10 @@ def _schedule(c: _Command, task: TaskRecord, kind: str, due: object,
                            payload={"task_id": task.id, **payload}))
 
 
-def rearm_overdue(c: _Command, task: TaskRecord) -> None:
+def rearm_overdue(c: CommandContext, task: TaskRecord) -> None:
     """After a due date changed: move pending "overdue" escalation checks to the new due
     date (and re-create one whose check already passed while the task had no due date)."""
-    graph = c.engine.graph(task.definition_id)
+    graph = c.graph(task.definition_id)
     spec = graph.node(task.activity_id).user_task
     if spec is None:
         return

@@ -37,7 +37,8 @@ from engine.store.records import IncidentRecord, JobRecord
 
 if TYPE_CHECKING:
     from connectors.registry import Registration
-    from engine.service import Engine, _Command
+    from engine.commands.context import CommandContext
+    from engine.engine import Engine
 
 log = logging.getLogger("baton.jobs")
 LEASE = timedelta(minutes=5)
@@ -104,7 +105,7 @@ class JobExecutor:
 
     def release(self, jobs: list[JobRecord]) -> None:
         """Give back leased jobs this executor will not run (a worker shutting down)."""
-        def cmd(c: _Command) -> None:
+        def cmd(c: CommandContext) -> None:
             for job in jobs:
                 cur = self._owns(c, job)
                 if cur is not None:
@@ -113,7 +114,7 @@ class JobExecutor:
                     c.tx.update_job(cur)
 
         if jobs:
-            self.engine._execute(cmd)
+            self.engine.run(cmd)
 
     def run_due(self, limit: int = 10_000, batch: int = 100) -> int:
         """Run due jobs (and the due jobs they create) until none is left or `limit` ran."""
@@ -133,20 +134,20 @@ class JobExecutor:
         try:
             if job.kind == "connector":
                 return self._connector(job)
-            self.engine._execute(lambda c: self._run_in_tx(c, job))
+            self.engine.run(lambda c: self._run_in_tx(c, job))
             return True
         except Exception as e:  # noqa: BLE001 - every failure becomes a retry or an incident
             self.fail(job, e)
             return False
 
-    def _owns(self, c: _Command, job: JobRecord) -> JobRecord | None:
+    def _owns(self, c: CommandContext, job: JobRecord) -> JobRecord | None:
         """The job as stored now, if this executor still holds its lease."""
         cur = c.tx.get_job(job.id)
         if cur is None or cur.lock_owner != self.owner:
             return None
         return cur
 
-    def _run_in_tx(self, c: _Command, job: JobRecord) -> None:
+    def _run_in_tx(self, c: CommandContext, job: JobRecord) -> None:
         cur = self._owns(c, job)
         if cur is None:
             log.info("job %s (%s): lease lost or job gone; skipped", job.id, job.kind)
@@ -166,7 +167,7 @@ class JobExecutor:
         else:
             raise ValueError(f"unknown job kind '{kind}'")
 
-    def _start_timer(self, c: _Command, job: JobRecord) -> None:
+    def _start_timer(self, c: CommandContext, job: JobRecord) -> None:
         defrec = c.tx.get_definition(job.definition_id)
         if defrec is None:
             return
@@ -223,10 +224,10 @@ class JobExecutor:
             return False
         else:
             trigger = tr.Complete(job.token, dict(result or {}))  # type: ignore[arg-type]
-        engine._execute(lambda c: self._finish_connector(c, job, trigger))
+        engine.run(lambda c: self._finish_connector(c, job, trigger))
         return True
 
-    def _finish_connector(self, c: _Command, job: JobRecord, trigger: Any) -> None:
+    def _finish_connector(self, c: CommandContext, job: JobRecord, trigger: Any) -> None:
         if self._owns(c, job) is None:
             log.warning("job %s: lease lost before its result was committed; dropped (the "
                         "new owner calls again with the same idempotency key)", job.id)
@@ -237,7 +238,7 @@ class JobExecutor:
     # ---------------------------------------------------------------- failures
     def postpone(self, job: JobRecord, seconds: float, reason: str) -> None:
         """Try again later without counting an attempt (e.g. an open circuit breaker)."""
-        def cmd(c: _Command) -> None:
+        def cmd(c: CommandContext) -> None:
             cur = self._owns(c, job)
             if cur is None:
                 return
@@ -247,7 +248,7 @@ class JobExecutor:
             cur.last_error = reason
             c.tx.update_job(cur)
 
-        self.engine._execute(cmd)
+        self.engine.run(cmd)
 
     def fail(self, job: JobRecord, error: BaseException,
              reg: Registration | None = None) -> None:
@@ -258,7 +259,7 @@ class JobExecutor:
         message = f"{type(error).__name__}: {error}"
         log.warning("job %s (%s at %s) failed: %s", job.id, job.kind, job.activity_id, message)
 
-        def cmd(c: _Command) -> None:
+        def cmd(c: CommandContext) -> None:
             cur = self._owns(c, job)
             if cur is None:
                 return
@@ -277,38 +278,9 @@ class JobExecutor:
                 cur.due = backoff(cur, c.now, reg)
             c.tx.update_job(cur)
 
-        engine._execute(cmd)
+        engine.run(cmd)
 
 
 def _secret(engine: Engine, name: str) -> str | None:
     with engine.store.transaction() as tx:
         return tx.get_secret(name)
-
-
-def retry_incident(engine: Engine, incident_id: str, retries: int = 1) -> None:
-    """Resolve an open incident and make its job (or external task) runnable again now."""
-    from engine.errors import NotFound
-
-    def cmd(c: _Command) -> None:
-        inc = c.tx.get_incident(incident_id)
-        if inc is None or inc.resolved is not None:
-            raise NotFound(f"open incident '{incident_id}' not found")
-        inc.resolved = c.now
-        c.tx.update_incident(inc)
-        if inc.job_id:
-            job = c.tx.get_job(inc.job_id)
-            if job is not None:
-                job.retries = max(1, retries)
-                job.suspended = False
-                job.due = c.now
-                job.lock_owner = None
-                job.lock_expires = None
-                c.tx.update_job(job)
-        if inc.external_task_id:
-            ext = c.tx.get_external(inc.external_task_id)
-            if ext is not None:
-                ext.retries = max(1, retries)
-                ext.due = None
-                c.tx.update_external(ext)
-
-    engine._execute(cmd)

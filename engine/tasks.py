@@ -16,14 +16,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.identity import is_supervisor
+from engine.errors import Conflict, Forbidden
 from engine.ids import new_id
+from engine.policy import Actor, allows, audience
 from engine.store.records import HistoryRecord, JobRecord, TaskRecord, UserRecord
 
 if TYPE_CHECKING:
+    from engine.commands.context import CommandContext
     from engine.graph import ProcessGraph
     from engine.runtime.effects import UserTaskCreated
-    from engine.service import _Command
     from engine.store.records import InstanceRecord
 
 MAX_DEPUTY_HOPS = 5
@@ -33,76 +34,61 @@ def is_candidate(task: TaskRecord, user: str, groups: list[str]) -> bool:
     return user in task.candidate_users or bool(set(groups) & set(task.candidate_groups))
 
 
-def check_may_complete(task: TaskRecord, user: str, groups: list[str]) -> None:
-    from engine.errors import Forbidden
+def actor_of(user: str, u: UserRecord | None) -> Actor:
+    return Actor(user, u)
 
-    if task.assignee is not None:
-        if task.assignee != user:
-            raise Forbidden(f"task '{task.id}' is assigned to '{task.assignee}', not to '{user}'")
+
+def check_may_complete(task: TaskRecord, actor: Actor | None) -> None:
+    """Policy row ("task", "complete"): the assignee, or a candidate while unassigned."""
+    if allows(actor, "task", "complete", task):
         return
-    if not is_candidate(task, user, groups):
-        raise Forbidden(f"user '{user}' is not a candidate for task '{task.id}'")
+    assert actor is not None
+    if task.assignee is not None:
+        raise Forbidden(f"task '{task.id}' is assigned to '{task.assignee}', not to "
+                        f"'{actor.id}'")
+    raise Forbidden(f"user '{actor.id}' is not a candidate for task '{task.id}': it is for "
+                    + audience(task))
 
 
-def _groups(u: UserRecord | None) -> list[str]:
-    return list(u.groups) if u is not None else []
+def may_see(task: TaskRecord, actor: Actor | None) -> bool:
+    """Policy row ("task", "read"): involved in the task or a supervisor."""
+    return allows(actor, "task", "read", task)
 
 
-def may_see(task: TaskRecord, user: str, u: UserRecord | None) -> bool:
-    """Involved in the task (assignee, owner, candidate) or a supervisor."""
-    return (task.assignee == user or task.owner == user
-            or is_candidate(task, user, _groups(u)) or is_supervisor(u))
+def check_may_see(task: TaskRecord, actor: Actor | None) -> None:
+    if not may_see(task, actor):
+        assert actor is not None
+        raise Forbidden(f"user '{actor.id}' is not involved in task '{task.id}'")
 
 
-def check_may_see(task: TaskRecord, user: str, u: UserRecord | None) -> None:
-    from engine.errors import Forbidden
-
-    if not may_see(task, user, u):
-        raise Forbidden(f"user '{user}' is not involved in task '{task.id}'")
-
-
-def check_may_claim(task: TaskRecord, user: str, u: UserRecord | None) -> None:
-    from engine.errors import Conflict, Forbidden
-
-    if task.assignee == user:
+def check_may_claim(task: TaskRecord, actor: Actor | None) -> None:
+    """Policy row ("task", "claim"); a task held by someone else is a Conflict."""
+    if actor is not None and task.assignee == actor.id:
         return
     if task.assignee is not None:
         raise Conflict(f"task '{task.id}' is already claimed by '{task.assignee}'")
-    if not (is_candidate(task, user, _groups(u)) or is_supervisor(u)):
-        raise Forbidden(f"user '{user}' is not a candidate for task '{task.id}': it is for "
-                        + _audience(task))
+    if not allows(actor, "task", "claim", task):
+        assert actor is not None
+        raise Forbidden(f"user '{actor.id}' is not a candidate for task '{task.id}': it is "
+                        f"for {audience(task)}")
 
 
-def check_may_manage(task: TaskRecord, user: str, u: UserRecord | None, action: str) -> None:
-    """Unclaim, delegate, reassign, set priority/dates: assignee, owner or supervisor."""
-    from engine.errors import Forbidden
-
-    if task.assignee == user or (task.owner is not None and task.owner == user):
+def check_may_manage(task: TaskRecord, actor: Actor | None, action: str) -> None:
+    """Policy row ("task", "manage"): unclaim, delegate, reassign, set priority/dates."""
+    if allows(actor, "task", "manage", task):
         return
-    if is_supervisor(u):
-        return
+    assert actor is not None
     holder = f"assigned to '{task.assignee}'" if task.assignee else "not assigned to you"
-    raise Forbidden(f"user '{user}' may not {action} task '{task.id}': it is {holder} "
+    raise Forbidden(f"user '{actor.id}' may not {action} task '{task.id}': it is {holder} "
                     "(only its assignee or a supervisor may)")
 
 
-def _audience(task: TaskRecord) -> str:
-    parts = []
-    if task.candidate_groups:
-        parts.append("groups " + ", ".join(task.candidate_groups))
-    if task.candidate_users:
-        parts.append("users " + ", ".join(task.candidate_users))
-    return " and ".join(parts) if parts else "no candidates (ask a supervisor)"
-
-
-def route_to_deputy(c: _Command, assignee: str) -> tuple[str, str | None]:
+def route_to_deputy(c: CommandContext, assignee: str) -> tuple[str, str | None]:
     """The user who should get a task meant for `assignee` now, and the note saying why.
 
     Follows a chain of deputies who are away themselves (at most MAX_DEPUTY_HOPS; a loop
     leaves the task with the last user before the loop)."""
-    get_user = getattr(c.tx, "get_user", None)
-    if get_user is None:
-        return assignee, None
+    get_user = c.tx.get_user
     current, seen = assignee, {assignee}
     chain = []
     for _ in range(MAX_DEPUTY_HOPS):
@@ -121,12 +107,11 @@ def _slug(text: str) -> str:
     return "-".join(text.lower().replace("_", " ").replace("-", " ").split())
 
 
-def lane_group(c: _Command, lane: str) -> str:
+def lane_group(c: CommandContext, lane: str) -> str:
     """The group a lane stands for: a group whose id or display name is the lane's name,
     compared ignoring case and spaces/dashes/underscores ("Claims Adjusters" finds group
     "claims-adjusters"); the lane's name itself when no group matches."""
-    groups_of = getattr(c.tx, "groups", None)
-    known: dict[str, str] = groups_of() if groups_of else {}
+    known: dict[str, str] = c.tx.groups()
     if lane in known:
         return lane
     wanted = _slug(lane)
@@ -136,7 +121,7 @@ def lane_group(c: _Command, lane: str) -> str:
     return lane
 
 
-def create_task(c: _Command, rec: InstanceRecord, graph: ProcessGraph, e: UserTaskCreated,
+def create_task(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph, e: UserTaskCreated,
                 hist: list[HistoryRecord]) -> TaskRecord:
     """Store a new user task, routing it to a deputy when its assignee is away."""
     assignee = e.assignee
@@ -183,3 +168,23 @@ def _away(u: Any, now: datetime) -> bool:
     if u.away_from is not None and now < u.away_from:
         return False
     return not (u.away_until is not None and now >= u.away_until)
+
+
+def task_actions(task: TaskRecord, actor: Actor) -> dict[str, bool]:
+    """What the actor may do with the task now, by the policy table (the buttons a page
+    shows; the commands check again when they run)."""
+    def ok(check: Any, *args: Any) -> bool:
+        try:
+            check(*args)
+        except (Forbidden, Conflict):
+            return False
+        return True
+
+    return {
+        "claim": task.assignee is None and ok(check_may_claim, task, actor),
+        "unclaim": task.assignee is not None and ok(check_may_manage, task, actor, "unclaim"),
+        "complete": ok(check_may_complete, task, actor),
+        "delegate": ok(check_may_manage, task, actor, "delegate"),
+        "manage": ok(check_may_manage, task, actor, "manage"),
+        "comment": may_see(task, actor),
+    }

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -126,16 +125,7 @@ def open_engine(url: str) -> Engine:
 def _persistent_secret(engine: Engine) -> str:
     """Sessions must survive a restart of `baton serve`, so the signing key is kept in the
     database's secrets table (created once) rather than regenerated per process."""
-    store = engine.store
-    try:
-        with store.transaction() as tx:
-            value = tx.get_secret(SECRET_NAME)
-            if not value:
-                value = secrets.token_hex(32)
-                tx.set_secret(SECRET_NAME, value)
-            return value
-    except AttributeError:
-        return secrets.token_hex(32)
+    return engine.persistent_secret(SECRET_NAME)
 
 
 def _register_apis(app: Flask) -> None:

@@ -111,8 +111,11 @@ def current_user_id() -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: a login link must not be able to send the user elsewhere."""
-    if not target:
+    """Only same-site paths: a login link must not be able to send the user elsewhere.
+    Control characters (a CR/LF would end the Location header: Werkzeug refuses it with a
+    500) and backslashes (browsers read "/\\evil.example" as "//evil.example") make the
+    target unsafe; the login then goes to the home page."""
+    if not target or len(target) > 2000 or not target.isprintable() or "\\" in target:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

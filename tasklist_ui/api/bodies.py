@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import request
 
+from engine.errors import EngineError
+from engine.limits import INT64_MAX, INT64_MIN, parse_datetime, parse_int
 from tasklist_ui.api.errors import bad_request
 from tasklist_ui.strict_json import strict_json
 
@@ -66,14 +68,15 @@ def text(body: Mapping[str, Any], name: str, *, required: bool = False,
     return value
 
 
-def whole(body: Mapping[str, Any], name: str) -> int | None:
+def whole(body: Mapping[str, Any], name: str, low: int = INT64_MIN,
+          high: int = INT64_MAX) -> int | None:
     value = body.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise bad_request(f"field '{name}' must be a whole number, not {_kind(value)}")
-    if not -(2 ** 63) <= value < 2 ** 63:
-        raise bad_request(f"field '{name}' is out of range")
+    if not low <= value <= high:
+        raise bad_request(f"field '{name}' must be a whole number from {low} to {high}")
     return value
 
 
@@ -94,18 +97,17 @@ def mapping(body: Mapping[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def when(value: Any, name: str) -> datetime | None:
-    """An ISO 8601 date-time (a date alone means its midnight; no zone means UTC)."""
+    """An ISO 8601 date-time (a date alone means its midnight; no zone means UTC), in the
+    years engine.limits allows (a year-9999 date with an offset overflows in UTC)."""
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or len(value) > 40:
+    if not isinstance(value, str):
         raise bad_request(f"'{name}' must be an ISO 8601 date-time such as "
                           "2026-01-31T17:00:00Z")
     try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise bad_request(f"'{name}' must be an ISO 8601 date-time such as "
-                          f"2026-01-31T17:00:00Z, not {value!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+        return parse_datetime(value, name)
+    except EngineError as e:
+        raise bad_request(str(e)) from None
 
 
 def arg_int(name: str, default: int, low: int, high: int) -> int:
@@ -113,10 +115,10 @@ def arg_int(name: str, default: int, low: int, high: int) -> int:
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(f"query parameter '{name}' must be a whole number, not {raw!r}") \
-            from None
+        value = parse_int(raw, name, INT64_MIN, INT64_MAX)
+    except EngineError:
+        raise bad_request(f"query parameter '{name}' must be a whole number, "
+                          f"not {raw[:40]!r}") from None
     if not low <= value <= high:
         raise bad_request(f"query parameter '{name}' must be from {low} to {high}")
     return value

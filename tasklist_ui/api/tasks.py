@@ -3,14 +3,12 @@ operations on a task. The engine decides who may do what (see `engine.tasks`).""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import jsonify
 
-from engine.errors import EngineError
 from engine.forms import field_json
-from engine.tasks import check_may_claim, check_may_complete, check_may_manage
+from engine.limits import MAX_PAGE_NUMBER, TASK_PRIORITY_MAX, TASK_PRIORITY_MIN
 from tasklist_ui.api import bp
 from tasklist_ui.api.auth import caller, engine
 from tasklist_ui.api.bodies import (
@@ -51,7 +49,7 @@ def list_tasks() -> Any:
         priority_min=arg_int("priorityMin", 0, -1_000_000, 1_000_000) if priority else None,
         business_key=arg_text("businessKey"),
         sort=arg_text("sort") or "created",
-        page=arg_int("page", 1, 1, 1_000_000),
+        page=arg_int("page", 1, 1, MAX_PAGE_NUMBER),
         page_size=arg_int("pageSize", PAGE_SIZE, 1, MAX_PAGE_SIZE),
     )
     return jsonify({"items": [_task(t) for t in page.items], "total": page.total,
@@ -59,43 +57,27 @@ def list_tasks() -> Any:
                     "page": page.page, "pageSize": page.page_size})
 
 
-def _allowed(check: Callable[..., None], *args: Any) -> bool:
-    try:
-        check(*args)
-    except EngineError:
-        return False
-    return True
-
-
 @bp.get("/tasks/<task_id>")
 def task_detail(task_id: str) -> Any:
     """The task with its form (fields and initial values), the instance's variables, its
     comments, and what the caller may do with it."""
     eng, who = engine(), caller()
-    task = eng.task_for(task_id, who.id)
-    form = eng.task_form(task_id)
+    task = eng.task(task_id, user=who.id)
+    form = eng.task_form(task_id, user=who.id)
     out = _task(task)
     out["form"] = {"formKey": form.form_key,
                    "fields": [field_json(f, form.values.get(f.id)) for f in form.fields]}
-    out["variables"] = jsonable(eng.variables(task.instance_id))
-    out["comments"] = [comment_json(c) for c in eng.comments(task_id=task_id)]
-    rec = who.record
-    out["actions"] = {
-        "claim": task.assignee is None and _allowed(check_may_claim, task, who.id, rec),
-        "unclaim": task.assignee is not None
-        and _allowed(check_may_manage, task, who.id, rec, "unclaim"),
-        "complete": _allowed(check_may_complete, task, who.id, list(rec.groups)),
-        "delegate": _allowed(check_may_manage, task, who.id, rec, "delegate"),
-        "comment": True,
-    }
+    out["variables"] = jsonable(eng.task_variables(task_id, user=who.id))
+    out["comments"] = [comment_json(c) for c in eng.comments(task_id=task_id, user=who.id)]
+    actions = eng.task_actions(task_id, who.id)
+    out["actions"] = {k: actions[k] for k in ("claim", "unclaim", "complete", "delegate",
+                                              "comment")}
     return jsonify(out)
 
 
 @bp.get("/tasks/<task_id>/form")
 def task_form(task_id: str) -> Any:
-    eng = engine()
-    eng.task_for(task_id, caller().id)
-    form = eng.task_form(task_id)
+    form = engine().task_form(task_id, user=caller().id)
     return jsonify({"formKey": form.form_key,
                     "fields": [field_json(f, form.values.get(f.id)) for f in form.fields]})
 
@@ -144,17 +126,15 @@ def update(task_id: str) -> Any:
     if not body:
         raise bad_request("nothing to change: give priority, due or followUp")
     eng, by = engine(), caller().id
-    priority = whole(body, "priority")
+    # every field is read and bounded before the first change: nothing is half-applied
+    priority = whole(body, "priority", TASK_PRIORITY_MIN, TASK_PRIORITY_MAX)
     due = when(body.get("due"), "due")
     follow_up = when(body.get("followUp"), "followUp")
-    task = eng.task(task_id)
-    if "priority" in body:
-        task = eng.set_priority(task_id, priority, by)
-    if "due" in body:
-        task = eng.set_due(task_id, due, by)
-    if "followUp" in body:
-        task = eng.set_follow_up(task_id, follow_up, by)
-    return jsonify(_task(task))
+    changes = {name: value for name, key, value in (("priority", "priority", priority),
+                                                    ("due", "due", due),
+                                                    ("follow_up", "followUp", follow_up))
+               if key in body}
+    return jsonify(_task(eng.update_task(task_id, changes, by=by)))
 
 
 @bp.post("/tasks/<task_id>/complete")
@@ -168,9 +148,9 @@ def complete(task_id: str) -> Any:
     if form is not None and variables is not None:
         raise bad_request("give either 'form' or 'variables', not both")
     eng, who = engine(), caller()
-    task = eng.task(task_id)
+    task = eng.task(task_id, user=who.id)
     values = form if form is not None else (variables or {})
-    if eng.task_form(task_id).fields:
+    if eng.task_form(task_id, user=who.id).fields:
         stored = eng.submit_form(task_id, who.id, values)
     else:
         eng.complete_task(task_id, values, user=who.id)
@@ -181,8 +161,8 @@ def complete(task_id: str) -> Any:
 
 @bp.get("/tasks/<task_id>/comments")
 def list_comments(task_id: str) -> Any:
-    engine().task_for(task_id, caller().id)
-    return jsonify([comment_json(c) for c in engine().comments(task_id=task_id)])
+    return jsonify([comment_json(c)
+                    for c in engine().comments(task_id=task_id, user=caller().id)])
 
 
 @bp.post("/tasks/<task_id>/comments")

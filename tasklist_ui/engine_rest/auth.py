@@ -4,9 +4,8 @@ Every engine-rest request must authenticate (Camunda ships its REST API open by 
 Baton does not). `app.config["BATON_REST_AUTH"] = False` turns the check off for a
 development server on localhost; requests then act as an administrator.
 
-What a user may do (roles from `engine.identity`):
-- analyst (or admin): everything engine-wide - external-task workers, deployments, starting
-  instances, messages, jobs, incidents, instance variables. Give worker accounts this role.
+What a user may do is the engine's policy table (engine/policy.py, printed in SECURITY.md):
+this door only names the user on every engine call. Give worker accounts the role analyst.
 - any authenticated user: the task endpoints, where the engine's task rules decide
   (claim only as a candidate, complete only one's own task; supervisors may do more).
 
@@ -34,7 +33,7 @@ from tasklist_ui.engine_rest.errors import RestError
 
 CACHE_SECONDS = 60.0
 CACHE_SIZE = 1024
-ENGINE_ROLES = ("analyst",)
+
 
 _caches: weakref.WeakKeyDictionary[Any, _LoginCache] = weakref.WeakKeyDictionary()
 _caches_lock = threading.Lock()
@@ -134,7 +133,6 @@ def authenticate() -> None:
     refuse_cross_site()
     if not current_app.config.get("BATON_REST_AUTH", True):
         g.rest_user = None
-        g.rest_unrestricted = True
         return
     eng = engine()
     auth = request.authorization
@@ -154,23 +152,8 @@ def authenticate() -> None:
     if user is None:
         raise _unauthorized("wrong user name, password or API token")
     g.rest_user = user
-    from engine.identity import has_role
-
-    g.rest_unrestricted = has_role(user, *ENGINE_ROLES)
 
 
 def user_id() -> str | None:
     rec = getattr(g, "rest_user", None)
     return rec.id if rec is not None else None
-
-
-def unrestricted() -> bool:
-    """True for analysts and admins (and when authentication is off)."""
-    return bool(getattr(g, "rest_unrestricted", False))
-
-
-def require_engine_role() -> None:
-    if not unrestricted():
-        raise RestError(403, "AuthorizationException",
-                        f"user '{user_id()}' may not use this endpoint: it needs the "
-                        f"role {' or '.join(ENGINE_ROLES)} (or admin)")

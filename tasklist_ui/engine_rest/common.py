@@ -7,11 +7,13 @@ from typing import Any, TypeVar
 
 from flask import Response, current_app, request
 
+from engine.errors import EngineError
+from engine.limits import INT64_MAX, INT64_MIN, MAX_OFFSET, MAX_PAGE, parse_int
 from tasklist_ui.engine_rest.errors import invalid
 from tasklist_ui.strict_json import strict_json
 
 T = TypeVar("T")
-MAX_RESULTS = 10_000
+MAX_RESULTS = MAX_PAGE
 
 
 def engine() -> Any:
@@ -71,10 +73,12 @@ def field_int(data: dict[str, Any], name: str, default: int | None = None,
         if required:
             raise invalid(f"'{name}' is required")
         return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or (
-            isinstance(value, float) and not value.is_integer()):
-        raise invalid(f"'{name}' must be an integer, not {value!r}")
-    value = int(value)
+    if isinstance(value, str) or not isinstance(value, int | float):
+        raise invalid(f"'{name}' must be an integer, not {type(value).__name__}")
+    try:   # bounded to 64 bits: what Camunda's Java long and the SQL columns hold
+        value = parse_int(value, name, INT64_MIN, INT64_MAX)
+    except EngineError as e:
+        raise invalid(str(e)) from None
     if minimum is not None and value < minimum:
         raise invalid(f"'{name}' must be at least {minimum}, not {value}")
     if maximum is not None and value > maximum:
@@ -98,18 +102,23 @@ def arg_bool(name: str) -> bool | None:
     raise invalid(f"Cannot set query parameter '{name}' to value '{value}': not true or false")
 
 
-def arg_int(name: str, minimum: int = 0) -> int | None:
+def arg_int(name: str, minimum: int = 0, maximum: int = MAX_OFFSET) -> int | None:
+    """An integer query parameter; by default 0..2^31-1, Camunda's Java int, so that
+    `firstResult=10**30` is a 400 as on Camunda rather than an overflow in SQL."""
     value = arg(name)
     if value is None:
         return None
     try:
-        n = int(value)
-    except ValueError:
-        raise invalid(f"Cannot set query parameter '{name}' to value '{value}'") from None
-    if n < minimum:
-        raise invalid(f"Cannot set query parameter '{name}' to value '{value}': "
-                      f"must be at least {minimum}")
-    return n
+        return parse_int(value, name, minimum, maximum)
+    except EngineError as e:
+        raise invalid(f"Cannot set query parameter '{name}' to value '{value[:40]}': {e}") \
+            from None
+
+
+def arg_max_results() -> int | None:
+    """`maxResults`, capped at MAX_RESULTS rows (clients send 2^31-1 to mean "all")."""
+    limit = arg_int("maxResults")
+    return None if limit is None else min(limit, MAX_RESULTS)
 
 
 def arg_list(name: str) -> list[str] | None:
@@ -145,8 +154,8 @@ def page(rows: Sequence[T], sort_keys: dict[str, Callable[[T], Any]] | None = No
         key = keys[sort_by]
         out.sort(key=lambda r: _none_last(key(r)), reverse=order == "desc")
     first = arg_int("firstResult") or 0
-    limit = arg_int("maxResults")
-    end = None if limit is None else first + min(limit, MAX_RESULTS)
+    limit = arg_max_results()
+    end = None if limit is None else first + limit
     return out[first:end]
 
 

@@ -11,8 +11,10 @@ from typing import Any
 
 from flask import Response, current_app, jsonify
 
+from engine.errors import EngineError
+from engine.limits import MAX_LOCK_MS, MAX_RETRIES, parse_float
 from tasklist_ui.engine_rest import bp
-from tasklist_ui.engine_rest.auth import require_engine_role
+from tasklist_ui.engine_rest.auth import user_id
 from tasklist_ui.engine_rest.common import (
     arg,
     arg_bool,
@@ -51,10 +53,16 @@ class _Topic:
             raise invalid(f"{where}.topicName is required (a non-empty string)")
         self.name = name
         lock = raw.get("lockDuration")
-        if isinstance(lock, bool) or not isinstance(lock, int | float) or lock <= 0:
+        if isinstance(lock, bool) or not isinstance(lock, int | float):
             raise invalid(f"{where}.lockDuration is required: milliseconds > 0, "
-                          f"not {lock!r}")
-        self.lock_seconds = float(lock) / 1000.0
+                          f"not {type(lock).__name__}")
+        try:   # at most a year: a lock of 1e16 ms would overflow the expiry date
+            lock_ms = parse_float(lock, f"{where}.lockDuration", 0, MAX_LOCK_MS)
+        except EngineError as e:
+            raise invalid(str(e)) from None
+        if lock_ms <= 0:
+            raise invalid(f"{where}.lockDuration is required: milliseconds > 0, not {lock!r}")
+        self.lock_seconds = lock_ms / 1000.0
         names = raw.get("variables")
         if names is not None and (not isinstance(names, list)
                                   or not all(isinstance(n, str) for n in names)):
@@ -73,7 +81,7 @@ class _Topic:
 
 @bp.post("/external-task/fetchAndLock")
 def fetch_and_lock() -> Any:
-    require_engine_role()
+    engine().authorize(user_id(), "external_task", "work")
     data = body(required=True)
     worker = field_str(data, "workerId", required=True, max_len=255)
     max_tasks = field_int(data, "maxTasks", default=1, minimum=0, maximum=MAX_TASKS)
@@ -87,8 +95,6 @@ def fetch_and_lock() -> Any:
     if not isinstance(raw_topics, list):
         raise invalid("'topics' must be a list of {topicName, lockDuration}")
     topics = [_Topic(t, i) for i, t in enumerate(raw_topics)]
-    if not topics or not max_tasks:
-        return jsonify([])
     by_name = {t.name: t for t in topics}
     eng = engine()
     locks = {t.name: t.lock_seconds for t in topics}
@@ -98,10 +104,11 @@ def fetch_and_lock() -> Any:
         # the variables are read in the locking transaction: one round of queries
         return eng.fetch_and_lock_with_variables(worker, locks, max_tasks=max_tasks,
                                                  use_priority=use_priority,
-                                                 local_topics=local_topics)
+                                                 local_topics=local_topics, user=user_id())
 
     interval = float(current_app.config.get("BATON_REST_POLL_INTERVAL", 0.5))
-    locked = poll(eng, attempt, (wait_ms or 0) / 1000.0, interval)
+    wait = (wait_ms or 0) / 1000.0 if topics and max_tasks else 0.0
+    locked = poll(eng, attempt, wait, interval)
     out = []
     for task, values in locked:
         topic = by_name[task.topic]
@@ -133,28 +140,28 @@ def _properties(eng: Any, task: Any) -> dict[str, str]:
 
 @bp.post("/external-task/<task_id>/complete")
 def complete_external(task_id: str) -> Response:
-    require_engine_role()
+    engine().authorize(user_id(), "external_task", "work")
     data = body()
     worker = field_str(data, "workerId", required=True, max_len=255)
     engine().complete_external(task_id, read_variables(data.get("variables")), worker_id=worker,
                                local_variables=read_variables(data.get("localVariables"),
-                                                              "localVariables"))
+                                                              "localVariables"), user=user_id())
     return no_content()
 
 
 @bp.post("/external-task/<task_id>/failure")
 def failure(task_id: str) -> Response:
-    require_engine_role()
+    engine().authorize(user_id(), "external_task", "work")
     data = body()
     worker = field_str(data, "workerId", required=True, max_len=255)
     message = field_str(data, "errorMessage", max_len=1_000_000) or ""
     details = field_str(data, "errorDetails", max_len=10_000_000)
-    retries = field_int(data, "retries", default=0, minimum=0)
-    timeout_ms = field_int(data, "retryTimeout", default=0, minimum=0)
+    retries = field_int(data, "retries", default=0, minimum=0, maximum=MAX_RETRIES)
+    timeout_ms = field_int(data, "retryTimeout", default=0, minimum=0, maximum=MAX_LOCK_MS)
     eng = engine()
     eng.fail_external(task_id, message[:MAX_ERROR_MESSAGE], retries=retries,
                       retry_timeout=(timeout_ms or 0) / 1000.0, worker_id=worker,
-                      details=details[:MAX_ERROR_DETAILS] if details else None)
+                      details=details[:MAX_ERROR_DETAILS] if details else None, user=user_id())
     if retries and not timeout_ms:
         waiter_for(eng).on_event("external_task_unlocked")
     return no_content()
@@ -162,45 +169,46 @@ def failure(task_id: str) -> Response:
 
 @bp.post("/external-task/<task_id>/bpmnError")
 def bpmn_error(task_id: str) -> Response:
-    require_engine_role()
+    engine().authorize(user_id(), "external_task", "work")
     data = body()
     worker = field_str(data, "workerId", required=True, max_len=255)
     code = field_str(data, "errorCode", required=True, max_len=255)
     message = field_str(data, "errorMessage", max_len=MAX_ERROR_MESSAGE)
     engine().throw_bpmn_error(task_id, code, message, read_variables(data.get("variables")),
-                              worker_id=worker)
+                              worker_id=worker, user=user_id())
     return no_content()
 
 
 @bp.post("/external-task/<task_id>/extendLock")
 def extend_lock(task_id: str) -> Response:
-    require_engine_role()
+    engine().authorize(user_id(), "external_task", "work")
     data = body()
     worker = field_str(data, "workerId", required=True, max_len=255)
-    duration = field_int(data, "newDuration", required=True, minimum=1)
-    engine().extend_lock(task_id, (duration or 0) / 1000.0, worker)
+    duration = field_int(data, "newDuration", required=True, minimum=1, maximum=MAX_LOCK_MS)
+    engine().extend_lock(task_id, (duration or 0) / 1000.0, worker, user=user_id())
     return no_content()
 
 
 @bp.post("/external-task/<task_id>/unlock")
 def unlock(task_id: str) -> Response:
-    require_engine_role()
+    engine().authorize(user_id(), "external_task", "work")
     eng = engine()
-    eng.unlock_external(task_id)
+    eng.unlock_external(task_id, user=user_id())
     waiter_for(eng).on_event("external_task_unlocked")   # fetchable again: wake pollers
     return no_content()
 
 
 @bp.put("/external-task/<task_id>/retries")
 def set_retries(task_id: str) -> Response:
-    require_engine_role()
-    retries = field_int(body(required=True), "retries", required=True, minimum=0)
-    engine().set_external_retries(task_id, retries)
+    engine().authorize(user_id(), "external_task", "retries")
+    retries = field_int(body(required=True), "retries", required=True, minimum=0,
+                        maximum=MAX_RETRIES)
+    engine().set_external_retries(task_id, retries, user=user_id())
     return no_content()
 
 
 def _get(task_id: str) -> Any:
-    got = engine().external_tasks(id=task_id)
+    got = engine().external_tasks(id=task_id, user=user_id())
     if not got:
         raise not_found(f"External task with id {task_id} does not exist")
     return got[0]
@@ -208,13 +216,11 @@ def _get(task_id: str) -> Any:
 
 @bp.get("/external-task/<task_id>")
 def get_external_task(task_id: str) -> Any:
-    require_engine_role()
     return jsonify(external_task(_get(task_id)))
 
 
 @bp.get("/external-task/<task_id>/errorDetails")
 def error_details(task_id: str) -> Response:
-    require_engine_role()
     task = _get(task_id)
     return Response(task.error_details or "", mimetype="text/plain")
 
@@ -229,7 +235,7 @@ def _query() -> list[Any]:
                         ("businessKey", "business_key")):
         if arg(param) is not None:
             filters[attr] = arg(param)
-    rows = engine().external_tasks(arg("topicName"), **filters)
+    rows = engine().external_tasks(arg("topicName"), **filters, user=user_id())
     if arg_bool("locked"):
         rows = [r for r in rows if r.worker_id is not None]
     if arg_bool("notLocked"):
@@ -243,7 +249,6 @@ def _query() -> list[Any]:
 
 @bp.get("/external-task")
 def external_tasks() -> Any:
-    require_engine_role()
     rows = page(_query(), {"id": lambda r: r.id, "createTime": lambda r: r.created,
                            "priority": lambda r: r.priority,
                            "processInstanceId": lambda r: r.instance_id})
@@ -252,6 +257,5 @@ def external_tasks() -> Any:
 
 @bp.get("/external-task/count")
 def external_tasks_count() -> Any:
-    require_engine_role()
     return jsonify(count(_query()))
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Response, jsonify
 
+from engine.limits import MAX_RETRIES
 from tasklist_ui.engine_rest import bp
-from tasklist_ui.engine_rest.auth import require_engine_role
+from tasklist_ui.engine_rest.auth import user_id
 from tasklist_ui.engine_rest.common import (
     arg,
     arg_bool,
@@ -22,7 +23,6 @@ from tasklist_ui.engine_rest.common import (
 )
 from tasklist_ui.engine_rest.dto import incident, job
 from tasklist_ui.engine_rest.errors import not_found
-from tasklist_ui.engine_rest.reads import set_job_retries
 
 
 def _key_of(definition_id: str | None) -> str | None:
@@ -32,7 +32,6 @@ def _key_of(definition_id: str | None) -> str | None:
 
 
 def _jobs() -> list[Any]:
-    require_engine_role()
     check_args(("jobId", "jobIds", "processInstanceId", "processDefinitionId",
                 "processDefinitionKey", "activityId", "failedActivityId", "withRetriesLeft",
                 "noRetriesLeft", "executable", "timers", "messages", "withException",
@@ -40,7 +39,7 @@ def _jobs() -> list[Any]:
     filters = {k: v for k, v in (("id", arg("jobId")), ("instance_id", arg("processInstanceId")),
                                  ("definition_id", arg("processDefinitionId")),
                                  ("activity_id", arg("activityId"))) if v is not None}
-    rows = engine().jobs(**filters)
+    rows = engine().jobs(**filters, user=user_id())
     eng_now = engine().clock()
     tests = {
         "jobIds": lambda j, v: j.id in v.split(","),
@@ -89,8 +88,7 @@ def jobs_count() -> Any:
 
 @bp.get("/job/<job_id>")
 def get_job(job_id: str) -> Any:
-    require_engine_role()
-    got = engine().jobs(id=job_id)
+    got = engine().jobs(id=job_id, user=user_id())
     if not got:
         raise not_found(f"Job with id {job_id} does not exist")
     return jsonify(job(got[0], _key_of(got[0].definition_id)))
@@ -98,11 +96,12 @@ def get_job(job_id: str) -> Any:
 
 @bp.put("/job/<job_id>/retries")
 def put_job_retries(job_id: str) -> Response:
-    require_engine_role()
-    retries = field_int(body(required=True), "retries", required=True, minimum=0)
-    if not engine().jobs(id=job_id):
+    engine().authorize(user_id(), "job", "manage")
+    retries = field_int(body(required=True), "retries", required=True, minimum=0,
+                        maximum=MAX_RETRIES)
+    if not engine().jobs(id=job_id, user=user_id()):
         raise not_found(f"Job with id {job_id} does not exist")
-    set_job_retries(engine(), job_id, retries or 0)
+    engine().set_job_retries(job_id, retries or 0, user=user_id())
     return no_content()
 
 
@@ -110,14 +109,13 @@ def put_job_retries(job_id: str) -> Response:
 
 
 def _incidents() -> list[Any]:
-    require_engine_role()
     check_args(("incidentId", "incidentType", "processInstanceId", "activityId",
                 "failedActivityId", "configuration", "processDefinitionId"))
     filters = {k: v for k, v in (("id", arg("incidentId")), ("type", arg("incidentType")),
                                  ("instance_id", arg("processInstanceId")),
                                  ("activity_id", arg("activityId") or arg("failedActivityId")))
                if v is not None}
-    rows = engine().incidents(**filters)
+    rows = engine().incidents(**filters, user=user_id())
     conf = arg("configuration")
     if conf is not None:
         rows = [i for i in rows if conf in (i.job_id, i.external_task_id)]
@@ -128,7 +126,7 @@ def _definition_of(i: Any) -> str | None:
     if i.instance_id is None:
         return None
     try:
-        return engine().instance(i.instance_id).definition_id
+        return engine().instance(i.instance_id, user=user_id()).definition_id
     except Exception:  # noqa: BLE001 - the instance may be gone; the incident still shows
         return None
 
@@ -151,8 +149,7 @@ def incidents_count() -> Any:
 
 @bp.get("/incident/<incident_id>")
 def get_incident(incident_id: str) -> Any:
-    require_engine_role()
-    got = engine().incidents(id=incident_id)
+    got = engine().incidents(id=incident_id, user=user_id())
     if not got:
         raise not_found(f"Incident with id {incident_id} does not exist")
     return jsonify(incident(got[0], _definition_of(got[0])))

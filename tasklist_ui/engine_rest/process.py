@@ -8,8 +8,9 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from engine import NotFound
+from engine.limits import MAX_NUMBER_TEXT
 from tasklist_ui.engine_rest import bp
-from tasklist_ui.engine_rest.auth import require_engine_role
+from tasklist_ui.engine_rest.auth import user_id
 from tasklist_ui.engine_rest.common import (
     arg,
     arg_bool,
@@ -25,7 +26,6 @@ from tasklist_ui.engine_rest.common import (
 )
 from tasklist_ui.engine_rest.dto import definition, instance
 from tasklist_ui.engine_rest.errors import RestError, invalid, not_found
-from tasklist_ui.engine_rest.reads import message_waiters
 from tasklist_ui.engine_rest.values import (
     format_date,
     raw_bytes,
@@ -51,11 +51,10 @@ def _like(pattern: str, value: str | None) -> bool:
 
 
 def _definitions() -> list[Any]:
-    require_engine_role()
     check_args(("key", "keyLike", "keysIn", "name", "nameLike", "latestVersion", "version",
                 "deploymentId", "processDefinitionId", "processDefinitionIdIn",
                 "versionTagLike", "versionTag", "resourceName", "resourceNameLike"))
-    rows = engine().definitions(arg("key"))
+    rows = engine().definitions(arg("key"), user=user_id())
     if arg_bool("latestVersion"):
         latest: dict[str, Any] = {}
         for d in rows:
@@ -100,18 +99,16 @@ def definitions_count() -> Any:
 
 
 def _by_key(key: str) -> Any:
-    require_engine_role()
     try:
-        return engine().definition(key)
+        return engine().definition(key, user=user_id())
     except NotFound:
         raise not_found(f"No matching process definition with key: {key} and no "
                         "tenant-id") from None
 
 
 def _by_id(definition_id: str) -> Any:
-    require_engine_role()
     try:
-        return engine().definition_by_id(definition_id)
+        return engine().definition_by_id(definition_id, user=user_id())
     except NotFound:
         raise not_found(f"No matching definition with id {definition_id}") from None
 
@@ -141,7 +138,6 @@ def xml_by_id(definition_id: str) -> Any:
 
 
 def _start(key: str, version: int | None) -> Any:
-    require_engine_role()
     data = body()
     if data.get("startInstructions"):
         raise invalid("startInstructions are not supported by Baton: instances start at "
@@ -149,8 +145,8 @@ def _start(key: str, version: int | None) -> Any:
     business_key = field_str(data, "businessKey", max_len=255)
     variables = read_variables(data.get("variables"))
     eng = engine()
-    iid = eng.start(key, variables, business_key=business_key, version=version)
-    view = eng.instance(iid)
+    iid = eng.start(key, variables, business_key=business_key, version=version, user=user_id())
+    view = eng.instance(iid)      # the starter sees what they started
     out = instance(view)
     if data.get("withVariablesInReturn"):
         out["variables"] = typed_map(view.variables)
@@ -174,7 +170,7 @@ def start_by_id(definition_id: str) -> Any:
 
 @bp.post("/deployment/create")
 def deploy() -> Any:
-    require_engine_role()
+    engine().authorize(user_id(), "definition", "deploy")
     if request.content_length is not None and request.content_length > MAX_DEPLOYMENT_BYTES:
         raise RestError(413, "InvalidRequestException",
                         f"the deployment is larger than {MAX_DEPLOYMENT_BYTES} bytes")
@@ -197,7 +193,7 @@ def deploy() -> Any:
             raise invalid(f"'{filename}': Baton deploys BPMN files (.bpmn, .bpmn20.xml, "
                           ".xml) only")
         sources.append((filename, f.read()))
-    deployed = eng.deploy(*sources, name=name)
+    deployed = eng.deploy(*sources, name=name, user=user_id())
     dep_id = deployed[0].deployment_id if deployed else None
     new = {d.id: definition(_by_id(d.id)) for d in deployed if d.new}
     return jsonify({
@@ -268,7 +264,6 @@ def _matches(variables: dict[str, Any], filters: list[tuple[str, str, Any]]) -> 
 
 
 def _instances() -> list[Any]:
-    require_engine_role()
     check_args(("processDefinitionKey", "processDefinitionId", "businessKey",
                 "businessKeyLike", "processInstanceIds", "superProcessInstance", "variables",
                 "active", "processDefinitionKeyIn"))
@@ -277,7 +272,7 @@ def _instances() -> list[Any]:
     rows = engine().instances(status="running", key=arg("processDefinitionKey"),
                               definition_id=arg("processDefinitionId"),
                               business_key=arg("businessKey"),
-                              parent_id=arg("superProcessInstance"))
+                              parent_id=arg("superProcessInstance"), user=user_id())
     if arg("processDefinitionKeyIn"):
         keys = set(arg_list("processDefinitionKeyIn") or [])
         rows = [r for r in rows if r.key in keys]
@@ -307,9 +302,8 @@ def instances_count() -> Any:
 
 
 def _running(instance_id: str) -> Any:
-    require_engine_role()
     try:
-        view = engine().instance(instance_id)
+        view = engine().instance(instance_id, user=user_id())
     except NotFound:
         view = None
     if view is None or view.status != "running":
@@ -325,7 +319,7 @@ def get_instance(instance_id: str) -> Any:
 @bp.delete("/process-instance/<instance_id>")
 def cancel_instance(instance_id: str) -> Response:
     _running(instance_id)
-    engine().cancel(instance_id, "deleted through the REST API")
+    engine().cancel(instance_id, "deleted through the REST API", user=user_id())
     return no_content()
 
 
@@ -356,7 +350,7 @@ def get_variable_data(instance_id: str, name: str) -> Response:
 def put_variable(instance_id: str, name: str) -> Response:
     _running(instance_id)
     value = read_value(body(required=True), name)
-    engine().set_variables(instance_id, {name: value})
+    engine().set_variables(instance_id, {name: value}, user=user_id())
     return no_content()
 
 
@@ -368,7 +362,7 @@ def modify_variables(instance_id: str) -> Response:
         raise invalid("deletions: Baton does not delete process variables; set them to null")
     modifications = read_variables(data.get("modifications"), "modifications")
     if modifications:
-        engine().set_variables(instance_id, modifications)
+        engine().set_variables(instance_id, modifications, user=user_id())
     return no_content()
 
 
@@ -411,7 +405,7 @@ def modify_instance(instance_id: str) -> Response:
             raise invalid(f"{where}.type must be one of cancel, "
                           f"{', '.join(_START_TYPES)}; not {kind!r}")
     reason = field_str(data, "annotation", max_len=4000)
-    engine().apply_modification(instance_id, steps, reason=reason)
+    engine().apply_modification(instance_id, steps, reason=reason, user=user_id())
     return no_content()
 
 
@@ -423,7 +417,8 @@ def _cancel_step(item: dict[str, Any], where: str) -> tuple[str, Any]:
         ref = field_str(item, key, max_len=255)
         if ref:
             token = ref.rsplit(":", 1)[-1]
-            if not token.isdigit():
+            # ASCII digits only: "²".isdigit() holds, yet int() refuses it
+            if not (token.isascii() and token.isdigit()) or len(token) > MAX_NUMBER_TEXT:
                 raise invalid(f"{where}.{key} {ref!r} is not an activity instance of this "
                               "instance (expected '<activityId>:<number>')")
             return ("cancel_token", int(token))
@@ -435,7 +430,6 @@ def _cancel_step(item: dict[str, Any], where: str) -> tuple[str, Any]:
 
 @bp.post("/message")
 def correlate() -> Any:
-    require_engine_role()
     data = body(required=True)
     name = field_str(data, "messageName", required=True, max_len=255)
     business_key = field_str(data, "businessKey", max_len=255)
@@ -450,9 +444,9 @@ def correlate() -> Any:
     correlate_all = bool(data.get("all", False))
     variables = read_variables(data.get("processVariables"), "processVariables")
     eng = engine()
-    waiting = message_waiters(eng, name or "", business_key, instance_id)
+    waiting = eng.message_waits(name or "", business_key, instance_id, user=user_id())
     got = eng.correlate_message(name, business_key=business_key, variables=variables,
-                                instance_id=instance_id, all=correlate_all)
+                                instance_id=instance_id, all=correlate_all, user=user_id())
     if not data.get("resultEnabled"):
         return no_content()
     with_vars = bool(data.get("variablesInResultEnabled"))

@@ -22,6 +22,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from engine.errors import EngineError
+from engine.limits import check_datetime
 from tasklist_ui.engine_rest.errors import invalid
 from tasklist_ui.strict_json import strict_json
 
@@ -45,13 +47,14 @@ def format_date(value: datetime | None) -> str | None:
 
 
 def parse_date(text: Any, where: str) -> datetime:
-    """Camunda's format or ISO 8601; a missing offset means UTC."""
+    """Camunda's format or ISO 8601; a missing offset means UTC. Years are bounded (see
+    engine.limits.parse_datetime): a date whose UTC form overflows would fail later."""
     if not isinstance(text, str):
         raise invalid(f"{where}: a date must be a string like 2026-01-01T09:30:00.000+0100, "
                       f"not {type(text).__name__}")
     m = _CAMUNDA_DATE.match(text.strip())
     if m is None:
-        raise invalid(f"{where}: {text!r} is not a date like 2026-01-01T09:30:00.000+0100")
+        raise invalid(f"{where}: {text!r:.80} is not a date like 2026-01-01T09:30:00.000+0100")
     y, mo, d, h, mi, s, frac, zone = m.groups()
     iso = f"{y}-{mo}-{d}T{h}:{mi}:{s}"
     if frac:
@@ -63,7 +66,10 @@ def parse_date(text: Any, where: str) -> datetime:
         out = datetime.fromisoformat(iso)
     except ValueError as e:
         raise invalid(f"{where}: {text!r} is not a valid date ({e})") from None
-    return out if out.tzinfo is not None else out.replace(tzinfo=UTC)
+    try:
+        return check_datetime(out if out.tzinfo is not None else out.replace(tzinfo=UTC), where)
+    except EngineError as e:
+        raise invalid(str(e)) from None
 
 
 # --------------------------------------------------------------------------- reading

@@ -13,6 +13,9 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from engine import Engine, NotFound
+from engine.errors import EngineError
+from engine.limits import INT64_MAX, INT64_MIN, MAX_YEAR, MIN_YEAR
+from engine.limits import parse_int as parse_bounded_int
 from tasklist_ui.app import get_engine
 from tasklist_ui.diagram_state import instance_diagram_state
 from tasklist_ui.svg import DiagramState, render_svg
@@ -72,26 +75,27 @@ def instance_svg(engine: Engine, definition_id: str, tokens: Iterable[dict[str, 
 
 def parse_day(text: str | None) -> datetime | None:
     """A YYYY-MM-DD "due by" filter value as midnight UTC after that day, so the day itself
-    is included; None for empty or malformed input."""
-    if not text:
+    is included; None for empty, malformed or out-of-range input (9999-12-31 has no day
+    after it: the years are those engine.limits allows)."""
+    if not text or len(text) > 40:
         return None
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
         return None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        return None
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
 def parse_int(text: str | None, low: int | None = None, high: int | None = None) -> int | None:
+    """A whole number from a query string within low..high (64-bit when not given); None
+    for empty, malformed or out-of-range input, which a filter then ignores."""
     if text is None or not text.strip():
         return None
     try:
-        value = int(text.strip())
-    except ValueError:
+        return parse_bounded_int(text, "number", INT64_MIN if low is None else low,
+                                 INT64_MAX if high is None else high)
+    except EngineError:
         return None
-    if low is not None and value < low:
-        return None
-    if high is not None and value > high:
-        return None
-    return value
 

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from engine import EngineError
 from tasklist_ui.app import get_engine
 from tasklist_ui.auth import role_required
+from tasklist_ui.views.common import user_id
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
@@ -17,7 +18,7 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 @role_required("analyst")
 def incident_list() -> Any:
     show_all = request.args.get("all") == "1"
-    incidents = get_engine().incidents(open_only=not show_all)
+    incidents = get_engine().incidents(open_only=not show_all, user=user_id())
     incidents.sort(key=lambda i: i.created, reverse=True)
     return render_template("incidents/list.html", incidents=incidents, show_all=show_all)
 
@@ -26,12 +27,13 @@ def incident_list() -> Any:
 @role_required("admin")
 def retry(incident_id: str) -> Any:
     try:
-        get_engine().retry_incident(incident_id)
+        get_engine().retry_incident(incident_id, user=user_id())
     except EngineError as e:
         flash(str(e), "error")
     else:
         flash("Retrying: the job runs again on the next worker pass.", "success")
     target = request.form.get("back") or ""
-    if target.startswith("/instances/") and "//" not in target:
+    if target.startswith("/instances/") and "//" not in target and "\\" not in target \
+            and target.isprintable():       # a CR/LF would break the Location header
         return redirect(target, code=303)
     return redirect(url_for("incidents.incident_list"), code=303)

@@ -8,9 +8,10 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from engine import EngineError, NotFound
+from engine.limits import MAX_PAGE_NUMBER
 from tasklist_ui.app import get_engine
 from tasklist_ui.auth import role_required
-from tasklist_ui.views.common import instance_svg, parse_int, process_choices
+from tasklist_ui.views.common import instance_svg, parse_int, process_choices, user_id
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
 
@@ -27,12 +28,12 @@ def instance_list() -> Any:
         status = "running"
     process = request.args.get("process") or None
     business_key = (request.args.get("business_key") or "").strip() or None
-    page = parse_int(request.args.get("page"), low=1) or 1
+    page = parse_int(request.args.get("page"), low=1, high=MAX_PAGE_NUMBER) or 1
     filters = {"status": None if status == "any" else status, "key": process,
                "business_key": business_key}
-    total = engine.count_instances(**filters)
+    total = engine.count_instances(**filters, user=user_id())
     items = engine.instances(newest_first=True, limit=PAGE_SIZE,
-                             offset=(page - 1) * PAGE_SIZE, **filters)
+                             offset=(page - 1) * PAGE_SIZE, **filters, user=user_id())
     pages = max(1, -(-total // PAGE_SIZE))
     return render_template("instances/list.html", items=items, total=total, page=page,
                            pages=pages, status=status, statuses=STATUSES, process=process,
@@ -44,20 +45,20 @@ def instance_list() -> Any:
 def instance_page(instance_id: str) -> Any:
     engine = get_engine()
     try:
-        instance = engine.instance(instance_id)
+        instance = engine.instance(instance_id, user=user_id())
     except NotFound:
         abort(404, description=f"No process instance '{instance_id}'.")
-    history = engine.history(instance_id)
+    history = engine.history(instance_id, user=user_id())
     svg = instance_svg(engine, instance.definition_id, instance.tokens, history,
                        title=f"Diagram of instance {instance_id}")
     tasks = engine.tasks(instance_id=instance_id)
-    incidents = engine.incidents(open_only=False, instance_id=instance_id)
-    comments = engine.comments(instance_id=instance_id)
+    incidents = engine.incidents(open_only=False, instance_id=instance_id, user=user_id())
+    comments = engine.comments(instance_id=instance_id, user=user_id())
     try:
         definition = engine.definition_by_id(instance.definition_id)
     except NotFound:
         definition = None
-    children = engine.instances(parent_id=instance_id)
+    children = engine.instances(parent_id=instance_id, user=user_id())
     return render_template("instances/detail.html", instance=instance, history=history,
                            svg=svg, tasks=tasks, incidents=incidents, comments=comments,
                            definition=definition, children=children)
@@ -67,7 +68,7 @@ def instance_page(instance_id: str) -> Any:
 @role_required("admin")
 def cancel(instance_id: str) -> Any:
     try:
-        get_engine().cancel(instance_id, reason="cancelled in the tasklist")
+        get_engine().cancel(instance_id, reason="cancelled in the tasklist", user=user_id())
     except EngineError as e:
         flash(str(e), "error")
     else:

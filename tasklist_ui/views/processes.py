@@ -49,7 +49,7 @@ class UploadForm(FlaskForm):
 @login_required
 def process_list() -> Any:
     by_key: dict[str, list[DefinitionRecord]] = {}
-    for rec in get_engine().definitions():
+    for rec in get_engine().definitions(user=user_id()):
         by_key.setdefault(rec.key, []).append(rec)
     processes = sorted(((versions[-1], len(versions)) for versions in by_key.values()),
                        key=lambda item: (item[0].name or item[0].key).lower())
@@ -69,7 +69,7 @@ def upload() -> Any:
         data = storage.read()
         engine = get_engine()
         try:
-            deployed = engine.deploy((filename, data), name=filename)
+            deployed = engine.deploy((filename, data), name=filename, user=user_id())
         except BpmnValidationError as e:
             problems = e.problems
         except EngineError as e:
@@ -96,14 +96,14 @@ def upload() -> Any:
 @login_required
 def process_page(key: str) -> Any:
     engine = get_engine()
-    versions = engine.definitions(key)
+    versions = engine.definitions(key, user=user_id())
     if not versions:
         abort(404, description=f"No process with key '{key}' is deployed.")
     wanted = request.args.get("version", type=int)
     current = next((v for v in versions if v.version == wanted), versions[-1])
     svg = definition_svg(engine, current.id, title=f"Diagram of {current.name or current.key} "
                                                    f"version {current.version}")
-    compiled = engine.compiled(current.id)
+    compiled = engine.compiled(current.id, user=user_id())
     graph = compiled.processes.get(current.key)
     documentation = graph.ext.get("documentation") if graph is not None else None
     return render_template("processes/detail.html", key=key, versions=list(reversed(versions)),
@@ -116,7 +116,7 @@ def process_page(key: str) -> Any:
 def diagram_svg(key: str, version: int) -> Any:
     engine = get_engine()
     try:
-        rec = engine.definition(key, version)
+        rec = engine.definition(key, version, user=user_id())
     except NotFound:
         abort(404)
     svg = definition_svg(engine, rec.id, title=f"{rec.name or rec.key} version {rec.version}")
@@ -134,7 +134,7 @@ def diagram_svg(key: str, version: int) -> Any:
 @role_required("analyst")
 def source(key: str, version: int) -> Any:
     try:
-        rec = get_engine().definition(key, version)
+        rec = get_engine().definition(key, version, user=user_id())
     except NotFound:
         abort(404)
     name = secure_filename(rec.resource or f"{key}.bpmn") or f"{key}.bpmn"
@@ -147,7 +147,7 @@ def source(key: str, version: int) -> Any:
 def start(key: str) -> Any:
     engine = get_engine()
     try:
-        rec = engine.definition(key)
+        rec = engine.definition(key, user=user_id())
     except NotFound:
         abort(404, description=f"No process with key '{key}' is deployed.")
     fields = start_form_fields(rec)
@@ -161,7 +161,7 @@ def start(key: str) -> Any:
         values, errors = validate_form(fields, posted)
         if not errors:
             try:
-                instance_id = engine.start(key, values, business_key=business_key or None)
+                instance_id = engine.start(key, values, business_key=business_key or None, user=user_id())
             except EngineError as e:
                 flash(str(e), "error")
             else:

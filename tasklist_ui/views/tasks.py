@@ -6,6 +6,7 @@ as an EngineError whose status (403, 404, 409) the page keeps.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,6 +14,7 @@ from flask_login import current_user, login_required
 
 from engine import Conflict, EngineError, Forbidden, NotFound
 from engine.forms import FormInvalid
+from engine.limits import MAX_PAGE_NUMBER
 from engine.store.records import TaskRecord
 from tasklist_ui.app import get_engine
 from tasklist_ui.form_render import field_views, resolve_form_template
@@ -45,7 +47,7 @@ def task_list() -> Any:
     sort = args.get("sort", "created")
     if sort not in dict(SORTS) and sort not in ("-due", "priority", "-name"):
         sort = "created"
-    page_no = parse_int(args.get("page"), low=1) or 1
+    page_no = parse_int(args.get("page"), low=1, high=MAX_PAGE_NUMBER) or 1
     filters = {
         "process": args.get("process") or None,
         "name_like": (args.get("name") or "").strip()[:100] or None,
@@ -76,7 +78,7 @@ def task_page(task_id: str) -> Any:
 def _visible_task(task_id: str) -> TaskRecord:
     engine = get_engine()
     try:
-        return engine.task_for(task_id, user_id())
+        return engine.task(task_id, user=user_id())
     except NotFound:
         abort(404, description="This task is no longer open: it was completed, cancelled "
                                "or moved on by a timer.")
@@ -86,34 +88,45 @@ def _render_task(task: TaskRecord, posted: dict[str, str] | None = None,
                  errors: dict[str, str] | None = None, status: int = 200) -> Any:
     engine = get_engine()
     me = user_id()
-    form = engine.task_form(task.id)
+    form = engine.task_form(task.id, user=me)
     fields = field_views(form.fields, form.values, posted, errors)
     template = resolve_form_template(current_app.jinja_env, form.form_key)
-    instance = engine.instance(task.instance_id)
-    history = engine.history(task.instance_id)
-    comments = engine.comments(instance_id=task.instance_id)
+    # what the task's token sees, and this task's comments: the policy lets whoever may
+    # see the task see these; the instance's whole history only to instance readers
+    variables = engine.task_variables(task.id, user=me)
+    comments = engine.comments(task_id=task.id, user=me)
+    # the diagram marks where the instance stands and the path it took: element ids only,
+    # no data, so it is drawn for everyone who may see the task
+    tokens = engine.instance(task.instance_id).tokens
+    path = engine.history(task.instance_id)
+    try:        # the listed history: the instance's for its readers, else this task's own
+        history = engine.history(task.instance_id, user=me)
+    except Forbidden:
+        history = [h for h in path if (h.detail or {}).get("task_id") == task.id
+                   or (h.activity_id == task.activity_id and h.kind == "userTask")]
     process_name = task.process_name or task.definition_key
-    svg = instance_svg(engine, task.definition_id, instance.tokens, history,
+    svg = instance_svg(engine, task.definition_id, tokens, path,
                        highlight=[task.activity_id], title=f"Diagram of {process_name}")
-    supervisor = current_user.is_supervisor
-    groups = set(current_user.groups)
-    candidate = me in task.candidate_users or bool(groups & set(task.candidate_groups))
+    actions = engine.task_actions(task.id, me)
     may = {
-        "claim": task.assignee is None and (candidate or supervisor),
-        "unclaim": task.assignee is not None and (task.assignee == me or supervisor),
-        "delegate": task.assignee == me or task.owner == me or supervisor,
+        "claim": actions["claim"],
+        "unclaim": actions["unclaim"],
+        "delegate": actions["delegate"],
         "resolve": task.delegation == "pending" and task.assignee == me,
-        "complete": task.assignee == me,
-        "comment": True,
+        "complete": actions["complete"] and task.assignee == me,
+        "comment": actions["comment"],
     }
     form_values = {k: v for k, v in form.values.items()}
     return render_template(
-        "tasks/detail.html", task=task, instance=instance, fields=fields,
+        "tasks/detail.html", task=task, fields=fields,
+        # form templates read `instance.variables`: what the task's token sees
+        instance=SimpleNamespace(id=task.instance_id, business_key=task.business_key,
+                                 variables=variables),
         form_template=template, form_values=form_values, errors=errors or {},
         history=list(reversed(history))[:HISTORY_SHOWN], history_total=len(history),
         comments=comments, svg=svg, may=may, users=_colleagues(me),
         overdue=task.due is not None and task.due < engine.clock(),
-        variables=_key_variables(instance.variables, {f.id for f in form.fields}),
+        variables=_key_variables(variables, {f.id for f in form.fields}),
     ), status
 
 

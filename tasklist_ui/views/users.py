@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from engine import EngineError
+from engine.limits import parse_datetime
 from tasklist_ui.app import get_engine
 from tasklist_ui.auth import role_required
 from tasklist_ui.views.common import user_id
@@ -37,14 +38,11 @@ def settings() -> Any:
 
 
 def _parse_local(text: str | None) -> datetime | None:
-    """A datetime-local input ("2026-01-05T09:00") read as UTC, the engine's only zone."""
+    """A datetime-local input ("2026-01-05T09:00") read as UTC, the engine's only zone, in
+    the years engine.limits allows (an EngineError, flashed, otherwise)."""
     if not text or not text.strip():
         return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"'{text}' is not a date and time (YYYY-MM-DD HH:MM)") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return parse_datetime(text, "date and time (YYYY-MM-DD HH:MM)")
 
 
 @bp.get("/admin/users")

@@ -69,7 +69,7 @@ def test_incidents_listed_for_inspectors(as_user, incident):
 
 def test_analyst_cannot_retry_incidents_but_admin_can(as_user, engine, incident):
     r = as_user("ana").post(f"/api/incidents/{incident.id}/retry")
-    assert r.status_code == 403 and "only admins" in r.get_json()["error"]["message"]
+    assert r.status_code == 403 and "role admin" in r.get_json()["error"]["message"]
     assert engine.incidents() != []
     r = as_user("ada").post(f"/api/incidents/{incident.id}/retry", json={"retries": 2})
     assert r.status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine import task_service
+from engine.services import tasks as task_service
 
 from .diagrams import CLAIM
 

@@ -18,7 +18,7 @@ from engine import Engine
 from engine.testing import ManualClock
 from tasklist_ui.engine_rest import bp
 
-WORKER = ("worker", "worker-password")        # role analyst: may use every endpoint
+WORKER = ("worker", "worker-password")        # role admin: may use every endpoint
 CLERK = ("clerk", "clerk-password")           # role staff, group clerks
 OTHER = ("other", "other-password")           # role staff, group clerks
 
@@ -45,7 +45,7 @@ def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def engine() -> Engine:
     eng = Engine()
-    eng.add_user(WORKER[0], "Worker", WORKER[1], roles=["analyst"])
+    eng.add_user(WORKER[0], "Worker", WORKER[1], roles=["admin"])
     eng.add_user(CLERK[0], "Clerk", CLERK[1], roles=["staff"], groups=["clerks"])
     eng.add_user(OTHER[0], "Other", OTHER[1], roles=["staff"], groups=["clerks"])
     return eng
@@ -54,7 +54,7 @@ def engine() -> Engine:
 @pytest.fixture
 def manual_engine() -> Engine:
     eng = Engine(clock=ManualClock())
-    eng.add_user(WORKER[0], "Worker", WORKER[1], roles=["analyst"])
+    eng.add_user(WORKER[0], "Worker", WORKER[1], roles=["admin"])
     return eng
 
 

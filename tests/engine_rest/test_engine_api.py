@@ -178,7 +178,7 @@ def flaky_engine() -> tuple[Engine, dict[str, bool]]:
     reg = Registry()
     reg.register("flaky", flaky, ConnectorPolicy(timeout=None, retries=1))
     eng = Engine(clock=ManualClock(), connectors=reg)
-    eng.add_user(WORKER[0], "Worker", WORKER[1], roles=["analyst"])
+    eng.add_user(WORKER[0], "Worker", WORKER[1], roles=["admin"])
     return eng, state
 
 
@@ -230,7 +230,7 @@ def test_task_claim_unclaim_complete(app, engine: Engine, shipping: str) -> None
     assert status == 403
     assert clerk.post(f"/task/{tid}/claim", {"userId": "clerk"})[0] == 204
     status, err = other.post(f"/task/{tid}/claim", {"userId": "other"})
-    assert status == 500 and err["type"] == "TaskAlreadyClaimedException"
+    assert status == 409 and err["type"] == "TaskAlreadyClaimedException"
     status, err = other.post(f"/task/{tid}/complete", {})
     assert status == 403 and err["type"] == "AuthorizationException"
     assert clerk.get("/task?assignee=clerk")[1][0]["id"] == tid

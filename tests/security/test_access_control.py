@@ -38,15 +38,17 @@ REQUIRED_ROLE: dict[str, str] = {
     "api.resolve": ANY_USER, "api.complete": ANY_USER, "api.list_comments": ANY_USER,
     "api.add_comment": ANY_USER, "api.list_definitions": ANY_USER,
     "api.get_definition": ANY_USER, "api.definition_xml": ANY_USER,
-    "api.deploy": "analyst", "api.start": "analyst", "api.correlate_message": "analyst",
+    "api.deploy": "analyst", "api.start": ANY_USER, "api.correlate_message": "analyst",
     "api.broadcast_signal": "analyst", "api.list_instances": "analyst",
     "api.get_instance": "analyst", "api.instance_history": "analyst",
     "api.list_incidents": "analyst", "api.cancel_instance": "admin",
     "api.modify_instance": "admin", "api.retry_incident": "admin",
 }
-# engine-rest: the task endpoints are for everyone (the engine checks the task), the rest
-# needs the engine role (analyst).
+# engine-rest: the task endpoints are for everyone (the engine checks the task), and so is
+# starting an instance (the policy's ("instance", "start") row: staff and analysts, as on
+# the web's start forms); the rest needs the role analyst or admin.
 REST_ANY_USER = {"engine_rest._engines", "engine_rest.tasks", "engine_rest.tasks_count",
+                 "engine_rest.start_by_key", "engine_rest.start_by_id",
                  "engine_rest.get_task", "engine_rest.task_variables",
                  "engine_rest.claim_task", "engine_rest.unclaim_task",
                  "engine_rest.complete_user_task"}

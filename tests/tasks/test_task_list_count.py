@@ -1,4 +1,4 @@
-"""The task list counts its matches only so far (engine.task_service.COUNT_CAP, or the end
+"""The task list counts its matches only so far (engine.services.tasks.COUNT_CAP, or the end
 of the page shown when that is further) and says when it stopped: with 100,000 open tasks,
 counting them all would cost more than the page. Claims, unclaims and new priorities move
 the tasks between the views at once (the SQL store keeps copies of those columns on the
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import task_service
+from engine.services import tasks as task_service
 
 from .diagrams import one_task
 

@@ -1,4 +1,4 @@
-"""The task list page when counting stopped at the cap (engine.task_service.COUNT_CAP):
+"""The task list page when counting stopped at the cap (engine.services.tasks.COUNT_CAP):
 it says "More than N tasks" and still offers the next page; the instance list pages in
 the database, newest first."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from lxml import html
 
-from engine import task_service
+from engine.services import tasks as task_service
 
 
 def doc(response) -> html.HtmlElement:  # noqa: ANN001

@@ -1,0 +1,182 @@
+"""The one path every operation takes: a command object run by the `CommandExecutor`
+through a chain of interceptors.
+
+Why a chain: what every command needs — a transaction retried on an optimistic conflict,
+the acting user resolved and checked against the policy table, the engine's script
+functions in scope, listeners told once the transaction committed — is written once
+here, not in each command and never in a door (Camunda 7's CommandInterceptor chain:
+log, transaction context, command context). Order, outermost first:
+
+  ScriptFunctionsInterceptor -> RetryInterceptor -> TransactionInterceptor
+      -> AuthorizationInterceptor -> command.execute(ctx)
+
+A command's `execute` runs inside the transaction with a `CommandContext`: it loads and
+locks what it touches first, re-reads what it acts on inside that lock, asks the policy
+(`ctx.authorize`), validates, runs the pure runtime and applies its effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+
+from engine.commands.context import CommandContext
+from engine.errors import Conflict, EngineError
+from engine.policy import Actor, authorize
+from engine.script_functions import ENGINE_FUNCTIONS
+from engine.store.records import ConcurrentModification
+
+if TYPE_CHECKING:
+    from connectors.registry import Registry
+    from engine.definitions import DefinitionCache
+    from engine.store.protocol import Store
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 8
+
+
+class Command(Protocol[T]):
+    """One operation's inputs. `permission` is the (resource, action) policy row checked for
+    every actor before the command runs (None: the command checks against what it loads);
+    `writes` False marks a query (no instance is written, nothing retried)."""
+
+    permission: ClassVar[tuple[str, str] | None]
+    writes: ClassVar[bool]
+
+    def execute(self, ctx: CommandContext) -> T: ...
+
+
+class BaseCommand:
+    """Defaults for commands: checked against what they load, and writing."""
+
+    __slots__ = ()
+    permission: ClassVar[tuple[str, str] | None] = None
+    writes: ClassVar[bool] = True
+
+
+@dataclass(slots=True)
+class CommandEnvironment:
+    """What commands share across transactions: the store, the clock, compiled
+    definitions, connectors, script functions and the listeners told after commits."""
+
+    store: Store
+    clock: Callable[[], datetime]
+    definitions: DefinitionCache
+    connectors: Registry
+    script_functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    listeners: list[Callable[[str, Any], None]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Invocation:
+    """A command on its way through the chain."""
+
+    command: Any
+    env: CommandEnvironment
+    ctx: CommandContext | None = None
+
+
+Next = Callable[[Invocation], Any]
+
+
+class Interceptor(Protocol):
+    def __call__(self, inv: Invocation, proceed: Next) -> Any: ...
+
+
+def script_functions_interceptor(inv: Invocation, proceed: Next) -> Any:
+    """What this engine's scripts may call, for the duration of the command."""
+    functions = inv.env.script_functions
+    if not functions:
+        return proceed(inv)
+    token = ENGINE_FUNCTIONS.set(functions)
+    try:
+        return proceed(inv)
+    finally:
+        ENGINE_FUNCTIONS.reset(token)
+
+
+def retry_interceptor(inv: Invocation, proceed: Next) -> Any:
+    """Run the command again on the new state when a concurrent command changed an instance
+    it wrote (optimistic revision check); give up with Conflict after MAX_ATTEMPTS."""
+    last: Exception | None = None
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return proceed(inv)
+        except ConcurrentModification as e:
+            last = e
+    raise Conflict(f"instance '{last}' kept changing under this command; try again")
+
+
+def transaction_interceptor(inv: Invocation, proceed: Next) -> Any:
+    """One transaction per command; listeners hear of its changes once it committed."""
+    env = inv.env
+    with env.store.transaction() as tx:
+        user = getattr(inv.command, "user", None)
+        actor = None
+        if user is not None:
+            if not isinstance(user, str) or not user:
+                raise EngineError("the acting user must be a user id")
+            actor = Actor(user, tx.get_user(user))
+        ctx = inv.ctx = CommandContext(env, tx, actor)
+        result = proceed(inv)
+        if inv.command.writes:
+            ctx.finish()
+    for event in ctx.notifications:
+        for listener in env.listeners:
+            listener(*event)
+    return result
+
+
+def authorization_interceptor(inv: Invocation, proceed: Next) -> Any:
+    """Check the command's fixed permission row (its resource-level rows the command checks
+    itself, once it has loaded the resource)."""
+    permission = type(inv.command).permission
+    if permission is not None:
+        assert inv.ctx is not None
+        authorize(inv.ctx.actor, *permission)
+    return proceed(inv)
+
+
+DEFAULT_CHAIN: tuple[Interceptor, ...] = (
+    script_functions_interceptor, retry_interceptor, transaction_interceptor,
+    authorization_interceptor,
+)
+
+
+class CommandExecutor:
+    """Runs commands through the interceptor chain."""
+
+    def __init__(self, env: CommandEnvironment,
+                 interceptors: Sequence[Interceptor] = DEFAULT_CHAIN) -> None:
+        self.env = env
+        self.interceptors = tuple(interceptors)
+
+    def execute(self, command: Command[T]) -> T:
+        def run(inv: Invocation, i: int = 0) -> Any:
+            if i == len(self.interceptors):
+                assert inv.ctx is not None
+                return inv.command.execute(inv.ctx)
+            return self.interceptors[i](inv, lambda nxt: run(nxt, i + 1))
+
+        return run(Invocation(command, self.env))
+
+    def run(self, fn: Callable[[CommandContext], T], user: str | None = None) -> T:
+        """Execute a function as a command (the job executor's internal steps)."""
+        return self.execute(FunctionCommand(fn, user))
+
+
+@dataclass(slots=True)
+class FunctionCommand(BaseCommand):
+    """An engine-internal step written as a function of the context."""
+
+    fn: Callable[[CommandContext], Any]
+    user: str | None = None
+
+    def execute(self, ctx: CommandContext) -> Any:
+        return self.fn(ctx)
+
+
+def variables_of(variables: Mapping[str, Any] | None) -> dict[str, Any]:
+    return dict(variables or {})
