@@ -22,7 +22,7 @@ from engine.definitions import DefinitionCache
 from engine.dmn import DecisionResult
 from engine.graph import Definitions, ProcessGraph
 from engine.ids import new_id
-from engine.script_functions import checked_functions
+from engine.script_functions import checked_functions, script_functions
 from engine.services.external import ExternalTaskService
 from engine.services.identity import IdentityService
 from engine.services.jobs import JobService
@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from engine.store.protocol import Store
 
 __all__ = ["Engine", "InstanceView", "ProcessDefinition", "TaskPage"]
+
+if default_registry.discover not in script_functions.discovery_hooks:
+    script_functions.discovery_hooks.append(default_registry.discover)
 
 
 class Engine:

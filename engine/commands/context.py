@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from engine.graph import ProcessGraph
     from engine.store.protocol import StoreTransaction
 
-PARENT_CANCELLED = "parent cancelled"
 MAX_CALL_DEPTH = 50
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from engine.commands.context import PARENT_CANCELLED, CommandContext
 from engine.errors import EngineError
 from engine.ids import new_id
 from engine.runtime import effects as fx
@@ -18,10 +17,13 @@ from engine.runtime import triggers as tr
 from engine.store.records import ExternalTaskRecord, JobRecord, SubscriptionRecord
 
 if TYPE_CHECKING:
+    from engine.commands.context import CommandContext
     from engine.graph import ProcessGraph
     from engine.store.records import InstanceRecord
 
-Handler = Callable[[CommandContext, "InstanceRecord", "ProcessGraph", Any, list], None]
+Handler = Callable[["CommandContext", "InstanceRecord", "ProcessGraph", Any, list], None]
+# why a called instance ends when its caller cancels it: it must not cancel the caller back
+PARENT_CANCELLED = "parent cancelled"
 
 
 def history(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph, e: fx.History,

@@ -37,9 +37,9 @@ from engine.expr.guards import (
     guarded_sub,
     percent_format_problem,
 )
+from engine.expr.host import CALL_HELPER, HOST_GLOBALS
 from engine.expr.names import CTX, FUEL, VALUE, VARS, internal
 from engine.expr.work import COMPARISON_HELPERS, WORK_GLOBALS, guarded_floordiv
-from engine.script_functions import CALL_HELPER, HOST_GLOBALS
 
 _FOLDERS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Mult: guarded_mul, ast.Pow: guarded_pow, ast.LShift: guarded_lshift,

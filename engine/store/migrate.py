@@ -17,6 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from engine.store.errors import StoreError
 from engine.store.schema import VERSION_TABLE
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -60,8 +61,6 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> str | None:
 
 def check_current(engine: sa.Engine) -> None:
     """Refuse a database whose schema is not the one this code expects."""
-    from engine.store.sql import StoreError
-
     current = current_revision(engine)
     head = head_revision()
     if current != head:

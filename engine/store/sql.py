@@ -44,7 +44,9 @@ from sqlalchemy import event, exc
 
 from engine.store import schema as s
 from engine.store.codec import dumps, loads
+from engine.store.errors import StoreError
 from engine.store.fastexec import FastExec, SessionStatements
+from engine.store.predicates import And
 from engine.store.records import (
     CommentRecord,
     ConcurrentModification,
@@ -59,11 +61,27 @@ from engine.store.records import (
     TaskRecord,
     UserRecord,
 )
-from engine.store.task_sql import check_task_query, count_query, page_query, task_order, task_where
-
-
-class StoreError(Exception):
-    """The database cannot be used as asked (unreachable, schema too old, bad URL)."""
+from engine.store.rules import (
+    COMMENT_ORDER,
+    EXTERNAL_FETCHABLE,
+    EXTERNAL_ORDER,
+    EXTERNAL_PRIORITY_ORDER,
+    INCIDENT_OPEN,
+    INCIDENT_ORDER,
+    INSTANCE_NEWEST,
+    INSTANCE_ORDER,
+    JOB_ACQUIRABLE,
+    JOB_LEASED,
+    JOB_ORDER,
+    SUBSCRIPTION_ORDER,
+    check_task_query,
+    clone,
+    equality_filter,
+    external_filter,
+    instance_filter,
+)
+from engine.store.sql_predicates import order_by, where
+from engine.store.task_sql import count_query, page_query, task_order, task_where
 
 
 def normalize_url(url: str) -> str:
@@ -799,29 +817,25 @@ class SqlTx:
 
     def find_instances(self, *, newest_first: bool = False, limit: int | None = None,
                        offset: int = 0, **filters: Any) -> list[InstanceRecord]:
-        used = _instance_filters(filters)
+        pred, params = instance_filter(filters)
         paged = limit is not None or offset > 0
 
         def build() -> Any:
-            q = sa.select(*_cols(_I, F_INSTANCE)).where(*[_I.c[k] == B(k) for k in used])
-            if newest_first:
-                q = q.order_by(_I.c.started.desc(), _I.c.id.desc())
-            else:
-                q = q.order_by(_I.c.started, _I.c.id)
+            q = (sa.select(*_cols(_I, F_INSTANCE)).where(*where(pred, _I))
+                 .order_by(*order_by(_I, INSTANCE_NEWEST if newest_first else INSTANCE_ORDER)))
             return q.limit(B("limit")).offset(B("offset")) if paged else q
 
-        stmt = _shape_stmt(("instances", used, newest_first, paged), build)
-        params = {k: filters[k] for k in used}
+        stmt = _shape_stmt(("instances", pred, newest_first, paged), build)
         if paged:
             params["limit"] = -1 if limit is None and not self.pg else limit
             params["offset"] = offset
         return [_instance(r) for r in self._q(stmt, params)]
 
     def count_instances(self, **filters: Any) -> int:
-        used = _instance_filters(filters)
-        stmt = _shape_stmt(("count_instances", used), lambda: sa.select(sa.func.count())
-                           .select_from(_I).where(*[_I.c[k] == B(k) for k in used]))
-        return int(self._q(stmt, {k: filters[k] for k in used})[0][0])
+        pred, params = instance_filter(filters)
+        stmt = _shape_stmt(("count_instances", pred), lambda: sa.select(sa.func.count())
+                           .select_from(_I).where(*where(pred, _I)))
+        return int(self._q(stmt, params)[0][0])
 
     def child_instances(self, parent_id: str, token: int | None = None) -> list[InstanceRecord]:
         def build() -> Any:
@@ -840,7 +854,7 @@ class SqlTx:
         self._rev[("tasks", rec.id)] = rev
         self._tasks[rec.id] = rec
         self._cands[rec.id] = _candidate_rows(rec)
-        return _copy_task(rec)
+        return clone(rec)
 
     def add_task(self, rec: TaskRecord) -> None:
         values = _task_values(rec)
@@ -848,7 +862,7 @@ class SqlTx:
         self._w(INS["tasks"], values, K_TASK)
         self._insert_candidates(rec)
         self._added("tasks", rec.instance_id, rec.id)
-        self._seen_task(_copy_task(rec), 0)
+        self._seen_task(clone(rec), 0)
 
     def _insert_candidates(self, rec: TaskRecord) -> None:
         copies = _copies(rec)
@@ -881,7 +895,7 @@ class SqlTx:
             self._tasks.pop(rec.id, None)
             self._cands.pop(rec.id, None)
         else:
-            self._seen_task(_copy_task(rec), rev)
+            self._seen_task(clone(rec), rev)
 
     def delete_task(self, task_id: str) -> None:
         self._w(DEL_TASK, {"id": task_id})    # candidates go by ON DELETE CASCADE
@@ -893,7 +907,7 @@ class SqlTx:
     def task_by_token(self, instance_id: str, token: int) -> TaskRecord | None:
         for rec in self._tasks.values():
             if rec.instance_id == instance_id and rec.token == token:
-                return _copy_task(rec)
+                return clone(rec)
         if self._probe("tasks", instance_id):
             return None
         rows = self._q(SEL_TASK_TOKEN, {"iid": instance_id, "token": token})
@@ -959,7 +973,7 @@ class SqlTx:
 
     def find_jobs(self, **filters: Any) -> list[JobRecord]:
         iid = filters.get("instance_id")
-        stmt, params = _equal_stmt(_J, K_JOB, filters, (_J.c.due, _J.c.id))
+        stmt, params = _equal_stmt(_J, K_JOB, JobRecord, filters, JOB_ORDER)
         if iid is not None and self._probe("jobs", iid):
             return []
         out = []
@@ -1001,7 +1015,7 @@ class SqlTx:
                 j2 = _J.alias("j2")
                 taken = {r[0] for r in self._sa(
                     sa.select(j2.c.instance_id).where(
-                        j2.c.instance_id.in_(B("ids", expanding=True)), _locked(j2, B("now"))),
+                        j2.c.instance_id.in_(B("ids", expanding=True)), *where(JOB_LEASED, j2)),
                     {"ids": sorted(mine), "now": now})}
             picked = [j for j in picked if j.instance_id is None
                       or (j.instance_id in mine and j.instance_id not in taken)]
@@ -1050,28 +1064,14 @@ class SqlTx:
         return rec
 
     def find_external(self, **filters: Any) -> list[ExternalTaskRecord]:
-        used = tuple(sorted((k, bool(v) if k == "locked" else None)
-                            for k, v in filters.items() if v is not None))
-        for k, _ in used:
-            if k != "locked" and (k not in _X.c or k == "revision"):
-                raise ValueError(f"unknown external task filter '{k}'")
+        pred, params = external_filter(filters)
         iid = filters.get("instance_id")
         if iid is not None and self._probe("external_tasks", iid):
             return []
-
-        def build() -> Any:
-            q = sa.select(*_cols(_X, K_EXT))
-            for k, flag in used:
-                if k == "locked":
-                    locked = sa.and_(_X.c.worker_id.is_not(None), _X.c.worker_id != "")
-                    q = q.where(locked if flag else sa.not_(locked))
-                else:
-                    q = q.where(_X.c[k] == B(k))
-            return q.order_by(_X.c.priority.desc(), _X.c.created, _X.c.id)
-
-        stmt = _shape_stmt(("external", used), build)
+        stmt = _shape_stmt(("external", pred), lambda: sa.select(*_cols(_X, K_EXT))
+                           .where(*where(pred, _X)).order_by(*order_by(_X, EXTERNAL_PRIORITY_ORDER)))
         out = []
-        for row in self._q(stmt, {k: filters[k] for k, _ in used if k != "locked"}):
+        for row in self._q(stmt, params):
             rec, rev = _split_rev(ExternalTaskRecord, row)
             self._rev[("external_tasks", rec.id)] = rev
             out.append(rec)
@@ -1082,17 +1082,9 @@ class SqlTx:
                       use_priority: bool = False) -> list[ExternalTaskRecord]:
         if limit <= 0 or not lock_until:
             return []
-        q = sa.select(*_cols(_X, K_EXT)).where(
-            _X.c.topic.in_(B("topics", expanding=True)),
-            sa.or_(_X.c.worker_id.is_(None), _X.c.lock_expires.is_(None),
-                   _X.c.lock_expires <= B("now")),
-            sa.or_(_X.c.retries.is_(None), _X.c.retries > 0),
-            sa.or_(_X.c.due.is_(None), _X.c.due <= B("now")),
-        )
-        order = [_X.c.created, _X.c.id]
-        if use_priority:
-            order.insert(0, _X.c.priority.desc())
-        q = q.order_by(*order).limit(limit)
+        q = (sa.select(*_cols(_X, K_EXT)).where(*where(EXTERNAL_FETCHABLE, _X))
+             .order_by(*order_by(_X, EXTERNAL_PRIORITY_ORDER if use_priority else EXTERNAL_ORDER))
+             .limit(limit))
         if self.pg:
             q = q.with_for_update(skip_locked=True)
         out = []
@@ -1116,7 +1108,7 @@ class SqlTx:
         self._deleted("subscriptions", sub_id)
 
     def find_subscriptions(self, **filters: Any) -> list[SubscriptionRecord]:
-        stmt, params = _equal_stmt(_SUB, F_SUB, filters, (_SUB.c.created, _SUB.c.id))
+        stmt, params = _equal_stmt(_SUB, F_SUB, SubscriptionRecord, filters, SUBSCRIPTION_ORDER)
         iid = filters.get("instance_id")
         if iid is not None and self._probe("subscriptions", iid):
             return []
@@ -1141,8 +1133,8 @@ class SqlTx:
                              UPD_INC_GUARDED)
 
     def find_incidents(self, *, open_only: bool = True, **filters: Any) -> list[IncidentRecord]:
-        stmt, params = _equal_stmt(_INC, K_INC, filters, (_INC.c.created, _INC.c.id),
-                                   open_only=open_only)
+        stmt, params = _equal_stmt(_INC, K_INC, IncidentRecord, filters, INCIDENT_ORDER,
+                                   INCIDENT_OPEN if open_only else None)
         out = []
         for row in self._q(stmt, params):
             rec, rev = _split_rev(IncidentRecord, row)
@@ -1187,7 +1179,7 @@ class SqlTx:
                 q = q.where(c.instance_id == B("iid"))
             if shape[1]:
                 q = q.where(c.task_id == B("tid"))
-            return q.order_by(c.time, c.id)
+            return q.order_by(*order_by(s.comments, COMMENT_ORDER))
 
         stmt = _shape_stmt(("comments", shape), build)
         params = {k: v for k, v in (("iid", instance_id), ("tid", task_id)) if v is not None}
@@ -1245,15 +1237,6 @@ class SqlTx:
         self._sa(stmt, write=True)
 
 
-def _instance_filters(filters: dict[str, Any]) -> tuple[str, ...]:
-    used = tuple(sorted(k for k, v in filters.items() if v is not None))
-    for k in used:
-        if k not in ("status", "key", "business_key", "parent_id", "definition_id", "id",
-                     "version"):
-            raise ValueError(f"unknown instance filter '{k}'")
-    return used
-
-
 def _copies(rec: TaskRecord) -> dict[str, Any]:
     return {"unassigned": rec.assignee is None, "created": rec.created, "due": rec.due,
             "priority": rec.priority}
@@ -1264,52 +1247,29 @@ def _candidate_rows(rec: TaskRecord) -> tuple[list[str], list[str], dict[str, An
     return list(rec.candidate_users), list(rec.candidate_groups), _copies(rec)
 
 
-def _copy_task(rec: TaskRecord) -> TaskRecord:
-    c = TaskRecord(*[getattr(rec, f) for f in F_TASK])
-    c.candidate_users = list(rec.candidate_users)
-    c.candidate_groups = list(rec.candidate_groups)
-    return c
-
-
-def _locked(t: Any, now: Any) -> Any:
-    """A live lease (the memory store's `lock_owner and lock_expires and expires > now`)."""
-    return sa.and_(t.c.lock_owner.is_not(None), t.c.lock_owner != "",
-                   t.c.lock_expires.is_not(None), t.c.lock_expires > now)
-
-
 def _acquire_stmt(exclusive: bool, pg: bool) -> Any:
-    now = B("now", type_=s.UTCDateTime())
-    q = sa.select(*_cols(_J, K_JOB)).where(
-        _J.c.due <= now, _J.c.suspended == sa.false(), _J.c.retries > 0,
-        sa.or_(_J.c.lock_owner.is_(None), _J.c.lock_owner == "", _J.c.lock_expires.is_(None),
-               _J.c.lock_expires <= now))
+    """JOB_ACQUIRABLE; if exclusive, of instances with no JOB_LEASED job."""
+    binds: dict[str, Any] = {}      # one `now` for the query and its subquery
+    q = sa.select(*_cols(_J, K_JOB)).where(*where(JOB_ACQUIRABLE, _J, binds=binds))
     if exclusive:
         j2 = _J.alias("j2")
         busy = sa.select(sa.literal(1)).where(j2.c.instance_id == _J.c.instance_id,
-                                              _locked(j2, now))
+                                              *where(JOB_LEASED, j2, binds=binds))
         q = q.where(sa.or_(_J.c.instance_id.is_(None), ~busy.exists()))
-    q = q.order_by(_J.c.due, _J.c.id).limit(B("n"))
+    q = q.order_by(*order_by(_J, JOB_ORDER)).limit(B("n"))
     if pg:
         q = q.with_for_update(skip_locked=True, of=_J)
     return q
 
 
-def _equal_stmt(table: sa.Table, names: tuple[str, ...], filters: dict[str, Any],
-                order: tuple[Any, ...], open_only: bool | None = None) -> tuple[Any, dict]:
-    """SELECT with equality on record fields, None meaning IS NULL (`getattr(r, k) == v`)."""
-    shape = tuple(sorted((k, v is None) for k, v in filters.items()))
-    for k, _ in shape:
-        if k not in names or k == "revision" or k == "payload":
-            raise ValueError(f"unknown {table.name} filter '{k}'")
-
-    def build() -> Any:
-        q = sa.select(*_cols(table, names))
-        for k, is_null in shape:
-            q = q.where(table.c[k].is_(None) if is_null else table.c[k] == B(k))
-        if open_only:
-            q = q.where(table.c.resolved.is_(None))
-        return q.order_by(*order)
-
-    stmt = _shape_stmt((table.name, shape, open_only), build)
-    return stmt, {k: filters[k] for k, is_null in shape if not is_null}
-
+def _equal_stmt(table: sa.Table, names: tuple[str, ...], record: type,
+                filters: dict[str, Any], order: tuple[str, ...],
+                also: Any = None) -> tuple[Any, dict]:
+    """SELECT `names` where `rules.equality_filter` holds (and `also`), one statement per
+    filter shape."""
+    pred, params = equality_filter(record, filters, table.name, not_filterable=("payload",))
+    if also is not None:
+        pred = And(*pred.parts, also)
+    stmt = _shape_stmt((table.name, pred), lambda: sa.select(*_cols(table, names))
+                       .where(*where(pred, table)).order_by(*order_by(table, order)))
+    return stmt, params

@@ -1,0 +1,1 @@
+"""Commands: one object per operation, run by the CommandExecutor (see executor.py)."""
