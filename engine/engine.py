@@ -353,7 +353,7 @@ class Engine:
 
     def complete_task(
         self, task_id: str, variables: Mapping[str, Any] | None = None, user: str | None = None
-    ) -> None:
+    ) -> dict[str, Any]:
         return self.task_service.complete_task(task_id, variables, user)
 
     def submit_form(self, task_id: str, user: str, raw_form: Mapping[str, Any]) -> dict[str, Any]:

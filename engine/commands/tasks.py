@@ -292,17 +292,16 @@ class CompleteTask(BaseCommand):
 def checked_against_form(c: CommandContext, task: TaskRecord, fields: list[Any],
                          given: dict[str, Any]) -> dict[str, Any]:
     known = {f.id for f in fields}
+    extra: dict[str, str] = {}
     if c.actor is not None:
-        extra = sorted(k for k in given if k not in known)
-        if extra:
-            raise FormInvalid({k: f"is not a field of the form of task '{task.id}'"
-                               for k in extra})
+        extra = {k: f"is not a field of the form of task '{task.id}'"
+                 for k in sorted(given) if k not in known}
     _rec, state, _graph = c.load(task.instance_id)
     initial = initial_values(fields, state.variables)
     raw = {f.id: given[f.id] if f.id in given else initial.get(f.id) for f in fields
            if f.id in given or initial.get(f.id) is not None or f.required}
     parsed, errors = validate_form([f for f in fields if f.id in raw], raw, None)
-    errors = {k: v for k, v in errors.items()}
+    errors = {**errors, **extra}
     for f in fields:
         if f.readonly and f.id in given and c.actor is not None:
             errors[f.id] = "is read-only"

@@ -217,10 +217,12 @@ class TaskService(Service):
         return self.update_task(task_id, {"follow_up": follow_up}, by=by)
 
     def complete_task(self, task_id: str, variables: Mapping[str, Any] | None = None,
-                      user: str | None = None) -> None:
+                      user: str | None = None) -> dict[str, Any]:
         """Complete a user task. With `user`, only its assignee (or, when unassigned, a
-        candidate) may complete it; a task with a form takes only values its form accepts."""
-        self.executor.execute(cmd.CompleteTask(task_id, checked_variables(variables), user))
+        candidate) may complete it; a task with a form takes only values its form accepts.
+        Returns the variables stored (typed as the form types them)."""
+        return self.executor.execute(cmd.CompleteTask(task_id, checked_variables(variables),
+                                                      user))
 
     def submit_form(self, task_id: str, user: str, raw_form: Mapping[str, Any]) -> dict[str, Any]:
         """Complete a task with its form (see engine.commands.tasks.SubmitForm); returns
