@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from engine import limits
 from engine.errors import Conflict, EngineError, MessageNotCorrelated, NotFound
 from engine.ids import new_id
 from engine.limits import check_instance_size
@@ -43,6 +44,27 @@ def facts(rec: InstanceRecord) -> dict[str, Any]:
     execution.processBusinessKey, execution.processDefinitionId)."""
     return {"instance_id": rec.id, "business_key": rec.business_key,
             "definition_id": rec.definition_id}
+
+
+SMALL_TEXT = 1024
+
+
+def plainly_small(variables: dict[str, Any]) -> bool:
+    """Few flat variables of short text, numbers, booleans and None: far below any size
+    limit, so the instance need not be encoded to measure it (most commands' case)."""
+    if len(variables) > 64 or limits.MAX_INSTANCE_BYTES < 64 * (4 * SMALL_TEXT + 256):
+        return False
+    for v in variables.values():
+        kind = type(v)
+        if kind is str:
+            if len(v) > SMALL_TEXT:
+                return False
+        elif kind not in SCALARS:
+            return False
+    return True
+
+
+SCALARS = frozenset({int, float, bool, type(None)})
 
 
 class CommandContext:
@@ -180,7 +202,8 @@ class CommandContext:
             rec.state = state.to_dict()
             rec.status = state.status
             rec.variables = state.variables
-            if self.outside_variables and state.variables:
+            if self.outside_variables and state.variables \
+                    and not plainly_small(state.variables):
                 check_instance_size(len(dumps(state.variables).encode("utf-8")), iid)
             if iid in self.new:
                 self.tx.add_instance(rec)

@@ -146,25 +146,36 @@ DEFAULT_CHAIN: tuple[Interceptor, ...] = (
 
 
 class CommandExecutor:
-    """Runs commands through the interceptor chain."""
+    """Runs commands through the interceptor chain (composed once: a command costs one call
+    per interceptor, no per-command closures)."""
 
     def __init__(self, env: CommandEnvironment,
                  interceptors: Sequence[Interceptor] = DEFAULT_CHAIN) -> None:
         self.env = env
         self.interceptors = tuple(interceptors)
+        call: Next = run_command
+        for interceptor in reversed(self.interceptors):
+            call = chained(interceptor, call)
+        self.call = call
 
     def execute(self, command: Command[T]) -> T:
-        def run(inv: Invocation, i: int = 0) -> Any:
-            if i == len(self.interceptors):
-                assert inv.ctx is not None
-                return inv.command.execute(inv.ctx)
-            return self.interceptors[i](inv, lambda nxt: run(nxt, i + 1))
-
-        return run(Invocation(command, self.env))
+        return self.call(Invocation(command, self.env))
 
     def run(self, fn: Callable[[CommandContext], T], user: str | None = None) -> T:
         """Execute a function as a command (the job executor's internal steps)."""
         return self.execute(FunctionCommand(fn, user))
+
+
+def run_command(inv: Invocation) -> Any:
+    assert inv.ctx is not None
+    return inv.command.execute(inv.ctx)
+
+
+def chained(interceptor: Interceptor, proceed: Next) -> Next:
+    def call(inv: Invocation) -> Any:
+        return interceptor(inv, proceed)
+
+    return call
 
 
 @dataclass(slots=True)
