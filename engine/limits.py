@@ -22,7 +22,11 @@ from decimal import Decimal
 from typing import Any
 
 from engine.errors import EngineError
-from engine.store.codec import TAG
+
+# The key the store codec (engine/store/codec.py) marks tagged values with. Spelled here
+# rather than imported so that this module depends on nothing but engine.errors: the
+# stores call check_instance_size, and an import back into engine.store would be a circle.
+CODEC_TAG = "__baton__"
 
 # ------------------------------------------------------------------------- configuration
 
@@ -66,7 +70,6 @@ PRIORITY_MIN, PRIORITY_MAX = -(2 ** 31), 2 ** 31 - 1   # job / external task pri
 MIN_YEAR, MAX_YEAR = 1900, 9000
 MAX_NUMBER_TEXT = 40           # characters of a number or date given as text
 
-_PLAIN = frozenset({str, int, bool, float, type(None)})
 _LEAVES = (datetime, date, time, timedelta, Decimal, bytes, bytearray)
 
 
@@ -81,7 +84,8 @@ def check_variables(variables: Mapping[str, Any] | None, *, where: str = "variab
     JSONB cannot hold U+0000) or lone surrogates (not UTF-8); dict keys that are not
     strings or that spell the codec's tag (they would be read back as something else);
     sets holding containers (unhashable when read back); types no store encodes; more than
-    MAX_INSTANCE_BYTES of encoded data in all.
+    MAX_INSTANCE_BYTES of encoded data in all (estimated from below: the exact size of the
+    whole instance is checked where it is encoded, by check_instance_size).
 
     The common case - a flat mapping of short strings, numbers, booleans and None - is
     one loop with no function call per value: every command calls this."""
@@ -170,7 +174,9 @@ def _check_nested(items: list[tuple[str, Any]], where: str, size: int) -> int:
     """Walk the non-plain variables with an explicit stack; return the size estimate.
 
     The estimate only grows, and by at least one byte per value visited, so the walk stops
-    after MAX_INSTANCE_BYTES values even when one list is shared a million times over."""
+    after MAX_INSTANCE_BYTES values even when one list is shared a million times over.
+    Plain entries (str, int, float, bool, None) are checked inline, without a call or a
+    path object: a path is made only for a container pushed or a value refused."""
     limit = MAX_INSTANCE_BYTES
     stack: list[tuple[Any, int, _Path]] = []
     for name, value in items:
@@ -179,35 +185,54 @@ def _check_nested(items: list[tuple[str, Any]], where: str, size: int) -> int:
             container, depth, path = stack.pop()
             if size > limit:
                 raise EngineError(_too_large(where, size))
+            if len(container) > MAX_ENTRIES:
+                raise EngineError(f"{path}: {len(container)} entries, more than {MAX_ENTRIES}")
             if isinstance(container, dict):
-                if len(container) > MAX_ENTRIES:
-                    raise EngineError(f"{path}: {len(container)} entries, more than "
-                                      f"{MAX_ENTRIES}")
-                for key, item in container.items():
-                    if type(key) is not str:
-                        raise EngineError(f"{path}: key {key!r:.40} is not a string; "
-                                          "dictionary keys must be strings")
-                    if key == TAG or "\x00" in key or not (key.isascii() or _is_utf8(key)):
-                        raise EngineError(f"{path}: key {key!r:.40} cannot be stored")
-                    size = _leaf_or_push(item, _Path(path, key), depth + 1, stack,
-                                         size + len(key) + 4)
+                size += _check_keys(container, path)
+                entries: Any = container.items()
+            elif isinstance(container, set | frozenset):
+                for item in container:
+                    if isinstance(item, tuple | frozenset):
+                        raise EngineError(f"{path}: a set may hold only plain values "
+                                          f"(not {type(item).__name__})")
+                entries = (("<set item>", item) for item in container)
             else:
-                if len(container) > MAX_ENTRIES:
-                    raise EngineError(f"{path}: {len(container)} entries, more than "
-                                      f"{MAX_ENTRIES}")
-                if isinstance(container, set | frozenset):
-                    for item in container:
-                        if isinstance(item, tuple | frozenset):
-                            raise EngineError(f"{path}: a set may hold only plain values "
-                                              f"(not {type(item).__name__})")
-                        size = _leaf_or_push(item, _Path(path, "<set item>"), depth + 1,
-                                             stack, size + 1)
+                entries = enumerate(container)
+            for key, item in entries:
+                kind = type(item)
+                if kind is str:
+                    if "\x00" in item or not (item.isascii() or _is_utf8(item)):
+                        raise EngineError(_bad_text(str(_Path(path, key)), item))
+                    size += len(item) + 3
+                elif kind is int:
+                    if not INT64_MIN <= item <= INT64_MAX:
+                        raise EngineError(_bad_int(str(_Path(path, key))))
+                    size += 2
+                elif kind is float:
+                    if not math.isfinite(item):
+                        raise EngineError(_bad_float(str(_Path(path, key)), item))
+                    size += 2
+                elif kind is bool or item is None:
+                    size += 5
                 else:
-                    for index, item in enumerate(container):
-                        size = _leaf_or_push(item, _Path(path, index), depth + 1, stack,
-                                             size + 1)
+                    size = _leaf_or_push(item, _Path(path, key), depth + 1, stack, size + 1)
     if size > limit:
         raise EngineError(_too_large(where, size))
+    return size
+
+
+def _check_keys(container: dict[Any, Any], path: _Path) -> int:
+    """Dict keys must be text the stores keep, and must not spell the codec's tag (the
+    dict would be read back as a date, bytes or a set - or fail to be read at all).
+    Returns their share of the encoded size."""
+    size = 0
+    for key in container:
+        if type(key) is not str:
+            raise EngineError(f"{path}: key {key!r:.40} is not a string; "
+                              "dictionary keys must be strings")
+        if key == CODEC_TAG or "\x00" in key or not (key.isascii() or _is_utf8(key)):
+            raise EngineError(f"{path}: key {key!r:.40} cannot be stored")
+        size += len(key) + 3
     return size
 
 
@@ -238,7 +263,7 @@ def _leaf_or_push(value: Any, path: _Path, depth: int,
         if isinstance(value, Decimal) and not value.is_finite():
             raise EngineError(f"{path}: the decimal {value} is not a finite number")
         if isinstance(value, bytes | bytearray):
-            return size + len(value) * 4 // 3 + 30
+            return size + len(value) * 4 // 3 + 26
         return size + 30
     raise EngineError(f"{path}: a value of type {type(value).__name__} cannot be stored; use "
                       "strings, numbers, booleans, None, lists, dicts, dates, datetimes or "

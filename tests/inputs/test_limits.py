@@ -134,6 +134,12 @@ def test_size_limit_follows_the_setting(monkeypatch: pytest.MonkeyPatch) -> None
         check_variables({"l": ["x" * 100] * 30})
 
 
+def test_the_codec_tag_is_the_codec_s() -> None:
+    from engine.store.codec import TAG
+
+    assert limits.CODEC_TAG == TAG
+
+
 def test_instance_size() -> None:
     check_instance_size(limits.MAX_INSTANCE_BYTES, "i1")
     with pytest.raises(EngineError, match=r"'i1' would hold .*\(BATON_MAX_INSTANCE_BYTES\)"):

@@ -20,7 +20,7 @@ from tests.inputs.conftest import USER, new_app, new_engine
 
 schemathesis = pytest.importorskip("schemathesis")
 
-EXAMPLES = 5           # per operation and generation mode
+EXAMPLES = 10          # per operation, generation mode and kind of path ids
 BOUNDED = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
                    phases=[Phase.explicit, Phase.generate],
                    suppress_health_check=list(HealthCheck))
