@@ -46,9 +46,28 @@ def throw_message_or_signal(run: Run, token: Token, node: Node,
 
 
 def throw_all(run: Run, token: Token, node: Node) -> None:
-    """A throwing multiple event throws each of its messages and signals."""
+    """A throwing multiple event throws each of its messages and signals (until one of
+    them interrupts the thrower itself)."""
     for ev in node.events:
+        if not thrower_alive(run, token):
+            return
         throw_message_or_signal(run, token, node, ev)
+
+
+def thrower_alive(run: Run, token: Token) -> bool:
+    """False when what the token just threw interrupted it: a signal caught by an
+    interrupting boundary event of an enclosing subprocess, or by an interrupting event
+    subprocess of its scope, cancels the very token that is still throwing."""
+    return run.state.tokens.get(token.id) is token
+
+
+def leave_after_throw(run: Run, token: Token, node: Node) -> None:
+    """Move on after throwing, unless the throw interrupted the thrower: then the event
+    has done its work (it threw) and ends there, its scope already cancelled."""
+    if thrower_alive(run, token):
+        run.leave(token)
+    else:
+        run.history("activity_completed", node, token)
 
 
 def start_external_worker(run: Run, token: Token, node: Node) -> bool:
@@ -115,14 +134,14 @@ class EndEvent(_ExternalThrow):
             if etype == "message" and start_external_worker(run, token, node):
                 return
             throw_message_or_signal(run, token, node)
-            run.leave(token)
+            leave_after_throw(run, token, node)
         elif etype == "compensate":
             from engine.runtime.compensation import compensate
 
             compensate(run, token, node)
         elif etype == "multiple":
             throw_all(run, token, node)
-            run.leave(token)
+            leave_after_throw(run, token, node)
         else:
             raise RuntimeFailure(f"{node.label}: '{etype}' end events are not supported", node.id)
 
@@ -139,7 +158,7 @@ class IntermediateThrowEvent(_ExternalThrow):
             if etype == "message" and start_external_worker(run, token, node):
                 return
             throw_message_or_signal(run, token, node)
-            run.leave(token)
+            leave_after_throw(run, token, node)
         elif etype == "escalation":
             if not run.throw("escalation", ev.ref, None, token, node, self_boundaries=False):
                 if token.id in run.state.tokens:
@@ -157,7 +176,7 @@ class IntermediateThrowEvent(_ExternalThrow):
             compensate(run, token, node)
         elif etype == "multiple":
             throw_all(run, token, node)
-            run.leave(token)
+            leave_after_throw(run, token, node)
         else:
             raise RuntimeFailure(f"{node.label}: '{etype}' throw events are not supported", node.id)
 
