@@ -21,6 +21,7 @@ from engine.runtime.errors import RuntimeFailure, UnhandledBpmnError
 from engine.runtime.state import (
     ACTIVE,
     ARRIVED,
+    LOCAL_SCOPES,
     READY,
     WAITING,
     InstanceState,
@@ -30,7 +31,6 @@ from engine.runtime.state import (
 )
 from engine.timers import TimerError, parse_timer
 
-LOCAL_SCOPES = ("local", "io")   # an activity's own scope: input mappings, ioSpecification
 # scopes that do not complete when their last token ends (their holder decides)
 NOT_COMPLETED_BY_TOKENS = frozenset({"mi", "inner", "local", "io"})
 GIVEN = "given"  # process scope data: names of the variables a called instance started with

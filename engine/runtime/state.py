@@ -19,6 +19,9 @@ WAITING = "waiting"      # held at a wait state (user/receive/external task, cat
 ARRIVED = "arrived"      # waiting at a joining gateway for its siblings
 ACTIVE = "active"        # holds a scope open (subprocess, multi-instance body, call activity)
 _STATES = {s: s for s in (READY, WAITING, ARRIVED, ACTIVE)}
+# scope kinds that belong to one activity instance: its input parameters ("local") or its
+# ioSpecification's isolated data ("io"); held by the activity's token, gone when it is
+LOCAL_SCOPES = ("local", "io")
 
 
 class Token:

@@ -9,7 +9,12 @@ from engine.runtime import effects as fx
 from engine.runtime.behaviors.base import Behavior
 from engine.runtime.behaviors.events import throw_message_or_signal
 from engine.runtime.errors import RuntimeFailure
+from engine.runtime.fingerprint import changed, fingerprints
+from engine.runtime.state import LOCAL_SCOPES, Scope
 from engine.timers import TimerError, add_duration, parse_datetime, parse_timer
+
+# the activity scope's data: fingerprints of the variables handed to the called instance
+GIVEN_TO_CHILD = "given"
 
 if TYPE_CHECKING:
     from engine.graph import Node
@@ -229,7 +234,17 @@ class ScriptTask(Behavior):
 
 
 class CallActivity(WaitingTask):
-    """Starts the called process and waits for it to end."""
+    """Starts the called process and waits for it to end.
+
+    Without camunda:in/out mappings the child gets a copy of every variable the activity
+    sees (as SpiffWorkflow and Zeebe do) and hands back only what it changed: variables it
+    created or gave another value, and deletions of those it was given. A variable the
+    caller changed meanwhile (a parallel branch, a non-interrupting event) keeps the
+    caller's value unless the child changed it too: copying everything back would silently
+    undo the caller's update. The fingerprints of what was handed over wait in the
+    activity's own scope until the child ends. With mappings, Camunda 7's rules apply
+    exactly: `camunda:out variables="all"` copies every variable of the child back.
+    """
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         key = node.called_element
@@ -241,6 +256,7 @@ class CallActivity(WaitingTask):
         variables: dict[str, Any] = {}
         if not node.call_in and not node.call_out:
             variables = dict(view)           # Spiff and Zeebe: the child sees a copy of all
+            own_scope(run, token, node).data = {GIVEN_TO_CHILD: fingerprints(variables)}
         for p in node.call_in:
             if p.all_variables:
                 variables.update(view)
@@ -267,7 +283,7 @@ class CallActivity(WaitingTask):
                local: bool = False) -> None:
         token.wait = None
         if not node.call_in and not node.call_out:
-            run.set_vars(token.scope, variables)
+            run.set_vars(token.scope, _changed_by_child(run, token, variables))
         else:
             from collections import ChainMap
 
@@ -278,6 +294,27 @@ class CallActivity(WaitingTask):
                 else:
                     run.set_var(token.scope, p.name, run.param_value(p, child, node))
         run.leave(token)
+
+
+def own_scope(run: Run, token: Token, node: Node) -> Scope:
+    """The activity's own scope (its input parameters or ioSpecification), opened empty when
+    it has none: bookkeeping kept there ends with the activity, however it ends."""
+    scope = run.state.scopes[token.scope]
+    if scope.kind in LOCAL_SCOPES and scope.token == token.id:
+        return scope
+    sid = run.state.new_id()
+    scope = Scope(sid, "local", node.index, token.scope, token.id)
+    run.state.scopes[sid] = scope
+    token.scope = sid
+    return scope
+
+
+def _changed_by_child(run: Run, token: Token, variables: dict[str, Any]) -> dict[str, Any]:
+    data = run.state.scopes[token.scope].data
+    given = data.get(GIVEN_TO_CHILD) if data else None
+    if given is None:  # a call started before Baton kept fingerprints: all of them
+        return variables
+    return changed(given, variables)
 
 
 __all__ = [
