@@ -78,6 +78,7 @@ def instance_history(instance_id: str) -> Any:
 @bp.post("/instances/<instance_id>/cancel")
 def cancel_instance(instance_id: str) -> Any:
     """Body (optional): {"reason": "..."}. Admins only."""
+    engine().authorize(caller().id, "instance", "cancel")    # refused before the body is read
     reason = text(json_body(required=False), "reason", max_len=500) or "cancelled"
     eng = engine()
     eng.cancel(instance_id, reason, user=caller().id)
@@ -128,6 +129,7 @@ def list_incidents() -> Any:
 @bp.post("/incidents/<incident_id>/retry")
 def retry_incident(incident_id: str) -> Any:
     """Body (optional): {"retries": n (1-10)}. Admins only."""
+    engine().authorize(caller().id, "incident", "resolve")   # refused before the body is read
     retries = whole(json_body(required=False), "retries")
     if retries is not None and not 1 <= retries <= 10:
         raise bad_request("field 'retries' must be from 1 to 10")

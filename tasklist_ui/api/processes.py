@@ -67,6 +67,7 @@ def definition_xml(definition_id: str) -> Any:
 @bp.post("/processes/<key>/start")
 def start(key: str) -> Any:
     """Body (optional): {"variables": {...}, "businessKey": "...", "version": n}."""
+    engine().authorize(caller().id, "instance", "start")     # refused before the body is read
     body = json_body(required=False)
     variables = mapping(body, "variables") or {}
     business_key = text(body, "businessKey", max_len=255)

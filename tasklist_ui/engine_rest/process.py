@@ -138,6 +138,7 @@ def xml_by_id(definition_id: str) -> Any:
 
 
 def _start(key: str, version: int | None) -> Any:
+    engine().authorize(user_id(), "instance", "start")   # refused before the body is read
     data = body()
     if data.get("startInstructions"):
         raise invalid("startInstructions are not supported by Baton: instances start at "
@@ -348,6 +349,7 @@ def get_variable_data(instance_id: str, name: str) -> Response:
 
 @bp.put("/process-instance/<instance_id>/variables/<name>")
 def put_variable(instance_id: str, name: str) -> Response:
+    engine().authorize(user_id(), "instance", "variables")   # refused before the body is read
     _running(instance_id)
     value = read_value(body(required=True), name)
     engine().set_variables(instance_id, {name: value}, user=user_id())
@@ -356,6 +358,7 @@ def put_variable(instance_id: str, name: str) -> Response:
 
 @bp.post("/process-instance/<instance_id>/variables")
 def modify_variables(instance_id: str) -> Response:
+    engine().authorize(user_id(), "instance", "variables")   # refused before the body is read
     _running(instance_id)
     data = body(required=True)
     if data.get("deletions"):
@@ -376,6 +379,7 @@ def modify_instance(instance_id: str) -> Response:
     """Camunda's process instance modification: the instructions run in order, in one
     transaction (engine/modification.py). An activity instance id is Baton's
     `<activityId>:<token>` (what task and job answers carry)."""
+    engine().authorize(user_id(), "instance", "modify")      # refused before the body is read
     _running(instance_id)
     data = body(required=True)
     for flag in ("skipCustomListeners", "skipIoMappings"):
@@ -430,6 +434,7 @@ def _cancel_step(item: dict[str, Any], where: str) -> tuple[str, Any]:
 
 @bp.post("/message")
 def correlate() -> Any:
+    engine().authorize(user_id(), "message", "correlate")    # refused before the body is read
     data = body(required=True)
     name = field_str(data, "messageName", required=True, max_len=255)
     business_key = field_str(data, "businessKey", max_len=255)
