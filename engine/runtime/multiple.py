@@ -37,10 +37,8 @@ def subscribe_parts(run: Run, node: Node, owner: Token | None, sid: int,
         if skip is not None and (ev.type, ev.ref) == skip:
             skip = None
             continue
-        run.subscribe(node, owner, sid, part=i)
+        run.subscribe(node, owner, sid, part=i)  # (a condition already true fires soon)
         made += 1
-        if ev.type == "conditional":
-            run.vars_changed = True  # a condition already true fires in the wake-up loop
     return made
 
 

