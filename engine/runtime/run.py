@@ -184,12 +184,23 @@ class Run:
         if len(outgoing) == 1 and flows[outgoing[0]].condition is None:
             self.move(token, flows[outgoing[0]])
             return
-        chosen = [
-            flows[i] for i in outgoing
-            if i != node.default_flow and (flows[i].condition is None or self.test(flows[i], token))
-        ]
-        if not chosen and node.default_flow is not None:
-            chosen = [flows[node.default_flow]]
+        # BPMN 2.0.2 (10.3.1 `default`, 13.2.1): every unconditional flow and every flow
+        # whose condition holds gets a token; the default flow gets one when no condition
+        # of the other flows holds, whatever the unconditional flows do (Camunda 7 takes
+        # it only when no other flow is taken at all; see the README's semantics notes)
+        chosen: list[Flow] = []
+        condition_held = False
+        for i in outgoing:
+            if i == node.default_flow:
+                continue
+            flow = flows[i]
+            if flow.condition is None:
+                chosen.append(flow)
+            elif self.test(flow, token):
+                chosen.append(flow)
+                condition_held = True
+        if node.default_flow is not None and not condition_held:
+            chosen.append(flows[node.default_flow])
         if not chosen:
             raise RuntimeFailure(
                 f"{node.label}: no outgoing sequence flow can be taken (all conditions are "
