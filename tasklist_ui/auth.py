@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -86,24 +84,6 @@ def load_user(session_id: str) -> WebUser | None:
     if record is None or not hmac.compare_digest(fingerprint, _fingerprint(record)):
         return None
     return WebUser(record)
-
-
-def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Allow a view to users holding one of `roles` (admin always); others get 403."""
-
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if not current_user.has_role(*roles):
-                abort(403, description="This page is for "
-                      + " or ".join(f"{r}s" for r in roles) + " only.")
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def current_user_id() -> str:

@@ -24,7 +24,7 @@ def init_app(app: Flask) -> None:
     def globals_() -> dict[str, Any]:
         from tasklist_ui.app import get_engine
 
-        return {"now": get_engine().clock(), "current_user": current_user}
+        return {"now": get_engine().clock(), "current_user": current_user, "allowed": allowed}
 
 
 def format_dt(value: datetime | date | None, empty: str = "") -> str:
@@ -97,3 +97,13 @@ def url_with(**changes: Any) -> str:
         else:
             args[key] = value
     return url_for(request.endpoint or "tasks.task_list", **(request.view_args or {}), **args)
+
+
+def allowed(resource: str, action: str) -> bool:
+    """For templates: whether the policy lets the logged-in user do `action` on `resource`
+    at all (which links and buttons to show; the engine still decides when it is used)."""
+    from engine.policy import Actor, allows
+
+    if not getattr(current_user, "is_authenticated", False):
+        return False
+    return allows(Actor(current_user.id, current_user.record), resource, action)

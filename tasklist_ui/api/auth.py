@@ -54,11 +54,6 @@ class Caller:
     def is_supervisor(self) -> bool:
         return is_supervisor(self.record)
 
-    @property
-    def may_inspect(self) -> bool:
-        """Instances, their history and incidents: analysts, supervisors, admins."""
-        return self.has_role("analyst") or self.is_supervisor
-
 
 def engine() -> Any:
     """The app's engine: `extensions["baton"]` is the Engine or an object holding it."""
@@ -98,20 +93,3 @@ def _authenticate() -> None:
 
 def caller() -> Caller:
     return g.api_caller
-
-
-def require(*roles: str) -> Caller:
-    """The caller, if they hold one of `roles` (admin holds all); else 403."""
-    who = caller()
-    if not who.has_role(*roles):
-        raise ApiError(403, "forbidden", f"this needs the role {' or '.join(roles)} "
-                                         f"(user '{who.id}' has {', '.join(who.record.roles) or 'none'})")
-    return who
-
-
-def require_inspector() -> Caller:
-    who = caller()
-    if not who.may_inspect:
-        raise ApiError(403, "forbidden", "instances and incidents are for analysts, "
-                                         "supervisors and admins")
-    return who
