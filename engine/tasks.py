@@ -61,6 +61,20 @@ def check_may_see(task: TaskRecord, actor: Actor | None) -> None:
         raise Forbidden(f"user '{actor.id}' is not involved in task '{task.id}'")
 
 
+def check_may_comment(task: TaskRecord, actor: Actor | None) -> None:
+    """Policy row ("task", "comment")."""
+    if not allows(actor, "task", "comment", task):
+        assert actor is not None
+        raise Forbidden(f"user '{actor.id}' is not involved in task '{task.id}'")
+
+
+def check_may_resolve(task: TaskRecord, actor: Actor | None) -> None:
+    """Policy row ("task", "resolve"): the delegate (its assignee now) or a supervisor."""
+    if not allows(actor, "task", "resolve", task):
+        assert actor is not None
+        raise Forbidden(f"only the delegate '{task.assignee}' may resolve task '{task.id}'")
+
+
 def check_may_claim(task: TaskRecord, actor: Actor | None) -> None:
     """Policy row ("task", "claim"); a task held by someone else is a Conflict."""
     if actor is not None and task.assignee == actor.id:
@@ -186,5 +200,5 @@ def task_actions(task: TaskRecord, actor: Actor) -> dict[str, bool]:
         "complete": ok(check_may_complete, task, actor),
         "delegate": ok(check_may_manage, task, actor, "delegate"),
         "manage": ok(check_may_manage, task, actor, "manage"),
-        "comment": may_see(task, actor),
+        "comment": allows(actor, "task", "comment", task),
     }

@@ -19,12 +19,18 @@ from typing import Any, ClassVar
 
 from engine.commands.context import CommandContext
 from engine.commands.executor import BaseCommand
-from engine.errors import Conflict, EngineError, Forbidden, NotFound
+from engine.errors import Conflict, EngineError, NotFound
 from engine.forms import FormInvalid, form_fields, initial_values, validate_form
-from engine.identity import is_supervisor
 from engine.runtime import triggers as tr
 from engine.store.records import CommentRecord, HistoryRecord, TaskRecord, UserRecord
-from engine.tasks import check_may_claim, check_may_complete, check_may_manage, check_may_see
+from engine.tasks import (
+    check_may_claim,
+    check_may_comment,
+    check_may_complete,
+    check_may_manage,
+    check_may_resolve,
+    check_may_see,
+)
 
 MAX_COMMENT = 4000
 
@@ -139,9 +145,7 @@ class Resolve(BaseCommand):
         task = c.locked_task(self.task_id)
         if task.delegation != "pending" or task.owner is None:
             raise Conflict(f"task '{task.id}' is not delegated")
-        if task.assignee != user and not is_supervisor(c.actor.record if c.actor else None):
-            raise Forbidden(f"only the delegate '{task.assignee}' may resolve task "
-                            f"'{task.id}'")
+        check_may_resolve(task, c.actor)
         previous = task.assignee
         task.assignee = task.owner
         task.delegation = "resolved"
@@ -241,7 +245,7 @@ class Comment(BaseCommand):
         user = acting(c, self.user)
         text = checked_comment(self.text)
         task = c.locked_task(self.task_id)
-        check_may_see(task, c.actor)
+        check_may_comment(task, c.actor)
         rec = CommentRecord(uuid.uuid4().hex, task.instance_id, task.id, user, text, c.now)
         c.tx.add_comment(rec)
         record(c, task, "task_commented", user, comment_id=rec.id,

@@ -16,7 +16,6 @@ from engine.commands.context import CommandContext
 from engine.commands.instances import checked_variables
 from engine.errors import EngineError, Forbidden
 from engine.forms import form_fields, initial_values
-from engine.identity import is_supervisor
 from engine.policy import allows
 from engine.services.base import Service
 from engine.store.records import CommentRecord, TaskRecord
@@ -150,7 +149,7 @@ class TaskService(Service):
                 filters["claimable_by"] = (actor.id, actor.groups)
             elif view == "involved":
                 filters["involving"] = (actor.id, actor.groups)
-            elif not is_supervisor(actor.record):
+            elif not allows(actor, "task", "list-all"):
                 raise Forbidden(f"user '{actor.id}' may not see all open tasks "
                                 "(supervisors only)")
             offset = (page - 1) * page_size
