@@ -214,6 +214,10 @@ class Node:
     io_spec: bool = False
     multi_instance: MultiInstance | None = None
     loop: StandardLoop | None = None
+    # activities (BPMN 2.0.2 13.2.1): tokens that must arrive before it starts, tokens it
+    # sends down each outgoing flow it takes
+    start_quantity: int = 1
+    completion_quantity: int = 1
     async_before: bool = False
     async_after: bool = False
     retry_cycle: str | None = None               # camunda:failedJobRetryTimeCycle

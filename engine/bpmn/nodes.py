@@ -8,6 +8,7 @@ run: a later reader's fields win, and problems are reported in this order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,7 +29,15 @@ from engine.bpmn.extensions import (
 )
 from engine.bpmn.iospec import activity_io
 from engine.bpmn.loops import loop_fields
-from engine.bpmn.parser import BPMN, bpmn_child, is_true, ref, script_text, vendor_attr
+from engine.bpmn.parser import (
+    BPMN,
+    bpmn_child,
+    is_true,
+    ref,
+    script_text,
+    text_of,
+    vendor_attr,
+)
 from engine.bpmn.usertask import user_task_spec
 
 
@@ -157,6 +166,52 @@ def _compensation(r: Reading) -> dict[str, Any]:
     return {"is_for_compensation": True} if is_true(r.element.get("isForCompensation")) else {}
 
 
+def _quantities(r: Reading) -> dict[str, Any]:
+    """startQuantity / completionQuantity (BPMN 2.0.2 13.2.1): whole numbers, default 1,
+    and "MUST NOT be less than 1"."""
+    fields: dict[str, Any] = {}
+    for attribute, field_name in (("startQuantity", "start_quantity"),
+                                  ("completionQuantity", "completion_quantity")):
+        text = r.element.get(attribute)
+        if text is None:
+            continue
+        try:
+            value = int(text.strip())
+        except ValueError:
+            value = 0
+        if value < 1:
+            r.ctx.problems.add(r.element, f"{attribute} {text.strip()!r} must be a whole "
+                                          "number of at least 1 (BPMN: it MUST NOT be less "
+                                          "than 1)")
+            continue
+        if value != 1:
+            fields[field_name] = value
+    return fields
+
+
+# loopCardinality written as a plain number, possibly inside ${...}, #{...} or "= ..."
+_LITERAL_NUMBER = re.compile(r"^\s*(?:[$#]\{\s*(-?\s*\d+)\s*\}|=?\s*(-?\s*\d+))\s*$")
+
+
+def _loop(r: Reading) -> dict[str, Any]:
+    """Loop characteristics, with the counts BPMN requires to be non-negative checked
+    here where they are literal (an expression's value is checked when it runs)."""
+    fields = loop_fields(r.element, r.ctx)
+    loop = fields.get("loop")
+    if loop is not None and loop.maximum is not None and loop.maximum < 0:
+        r.ctx.problems.add(r.element, f"loopMaximum {loop.maximum} is negative; it bounds "
+                                      "the number of iterations, so it must be 0 or more")
+    multi = bpmn_child(r.element, "multiInstanceLoopCharacteristics")
+    cardinality = text_of(bpmn_child(multi, "loopCardinality")) if multi is not None else None
+    match = _LITERAL_NUMBER.match(cardinality) if cardinality else None
+    if match is not None:
+        number = int((match.group(1) or match.group(2)).replace(" ", ""))
+        if number < 0:
+            r.ctx.problems.add(r.element, f"loopCardinality {number} is negative; it is the "
+                                          "number of instances, so it must be 0 or more")
+    return fields
+
+
 def _user_task(r: Reading) -> dict[str, Any]:
     return {"user_task": user_task_spec(r.element, r.lane, r.ctx)}
 
@@ -170,7 +225,8 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("io_specification", _io_specification),
     ("listeners", lambda r: execution_listeners(r.element, r.ctx)),
     ("event", _event_fields),
-    ("loop", lambda r: loop_fields(r.element, r.ctx)),
+    ("loop", _loop),
+    ("quantities", _quantities),
     ("spiff_scripts", lambda r: spiff_scripts(r.element, r.ctx)),
     ("compensation", _compensation),
     ("implementation", lambda r: implementation(r.element, r.ctx)),

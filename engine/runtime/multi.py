@@ -31,7 +31,7 @@ def _items(run: Run, token: Token, node: Node) -> tuple[int, list[Any] | None]:
             raise RuntimeFailure(f"{node.label}: the multi-instance collection is empty (None)",
                                  node.id)
         if isinstance(coll, int) and not isinstance(coll, bool):
-            return coll, list(range(coll))
+            return _count(coll, "the multi-instance collection", node), list(range(coll))
         if isinstance(coll, Mapping):
             return len(coll), list(coll.values())
         if isinstance(coll, str):
@@ -41,13 +41,28 @@ def _items(run: Run, token: Token, node: Node) -> tuple[int, list[Any] | None]:
         return len(items), items
     if mi.cardinality is not None:
         n = run.evaluate(mi.cardinality, token.scope, node)
-        try:
-            return int(n), None
-        except (TypeError, ValueError) as e:
-            raise RuntimeFailure(f"{node.label}: loopCardinality '{n}' is not a number",
-                                 node.id) from e
+        return _count(n, "loopCardinality", node), None
     raise RuntimeFailure(f"{node.label}: multi-instance without collection or cardinality",
                          node.id)
+
+
+def _count(value: Any, what: str, node: Node) -> int:
+    """A number of instances from an expression: a whole number, 0 or more (as Camunda 7,
+    which fails the activity on a negative one); anything else fails the activity (an
+    incident when it runs in a job) rather than running some other number of times."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = int(value)
+        if isinstance(value, float) and number != value:
+            raise ValueError
+    except (TypeError, ValueError) as e:
+        raise RuntimeFailure(f"{node.label}: {what} {value!r} is not a whole number",
+                             node.id) from e
+    if number < 0:
+        raise RuntimeFailure(f"{node.label}: {what} is {number}; the number of instances "
+                             "must be 0 or more", node.id)
+    return number
 
 
 def enter_body(run: Run, token: Token, node: Node) -> None:
@@ -76,7 +91,7 @@ def enter_body(run: Run, token: Token, node: Node) -> None:
     assert loop is not None
     body = Scope(sid, "mi", node.index, token.scope, token.id, {}, {"loop": 1, "next": 0})
     run.state.scopes[sid] = body
-    if loop.test_before and not _loop_again(run, body, node):
+    if loop.maximum == 0 or loop.test_before and not _loop_again(run, body, node):
         _finish(run, token, node, body)
         return
     _spawn(run, body, node, None)

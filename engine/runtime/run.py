@@ -99,6 +99,9 @@ class Run:
     def enter(self, token: Token) -> None:
         graph = self.graph
         node = graph.nodes[token.node]
+        if node.start_quantity != 1 and token.wait is None and not token.inner \
+                and not self._gathered(token, node):
+            return
         if token.wait == "async-done":
             token.wait = None
         elif node.async_before and not token.inner:
@@ -124,6 +127,20 @@ class Run:
         if node.listeners_start and node.kind != "subProcess":  # subprocesses: enter_scope
             self.notify(node.listeners_start, token.scope, "start", node.id, node.name)
         behavior.enter(self, token, node)
+
+    def _gathered(self, token: Token, node: Node) -> bool:
+        """startQuantity (BPMN 2.0.2 13.2.1): the activity starts once that many tokens
+        have arrived (on any of its incoming flows, in one scope); until then they wait
+        at it. True when this token completes the count: the others are consumed."""
+        waiting = [t for t in self.state.tokens.values()
+                   if t.node == token.node and t.scope == token.scope and t.state is ARRIVED
+                   and t is not token]
+        if len(waiting) + 1 < node.start_quantity:
+            token.state = ARRIVED
+            return False
+        for t in waiting[:node.start_quantity - 1]:
+            del self.state.tokens[t.id]
+        return True
 
     def leave(self, token: Token, *, record: bool = True) -> None:
         """The node ended normally: close it and move on along its outgoing flows."""
@@ -181,7 +198,8 @@ class Run:
         if not outgoing:
             self.end_token(token)
             return
-        if len(outgoing) == 1 and flows[outgoing[0]].condition is None:
+        quantity = node.completion_quantity
+        if len(outgoing) == 1 and flows[outgoing[0]].condition is None and quantity == 1:
             self.move(token, flows[outgoing[0]])
             return
         # BPMN 2.0.2 (10.3.1 `default`, 13.2.1): every unconditional flow and every flow
@@ -206,6 +224,8 @@ class Run:
                 f"{node.label}: no outgoing sequence flow can be taken (all conditions are "
                 "false and there is no default flow)", node.id,
             )
+        if quantity != 1:  # completionQuantity: that many tokens down each flow taken
+            chosen = [flow for flow in chosen for _ in range(quantity)]
         self.split(token, chosen)
 
     def split(self, token: Token, chosen: list[Flow]) -> None:
