@@ -189,6 +189,7 @@ class Node:
     event_subprocesses: tuple[int, ...] = ()     # event subprocesses directly inside
     event_starts: tuple[int, ...] = ()           # eventSubProcess: its (single) start event node
     # joins
+    activation_condition: Expression | None = None  # complex gateway (BPMN 2.0.2 13.3.4)
     join_upstream: frozenset[int] = frozenset()  # inclusive join: nodes from which it is reachable
     join_reach: tuple[frozenset[int], ...] = ()  # ... per incoming flow (same order as incoming)
     # compensation

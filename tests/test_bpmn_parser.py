@@ -130,11 +130,11 @@ def test_xml_text_may_start_with_a_byte_order_mark_or_blank_lines():
 
 def test_a_path_is_read_and_its_name_used_in_problems(tmp_path):
     path = tmp_path / "broken.bpmn"
-    path.write_text(process('<startEvent id="s"/><complexGateway id="cx"/>'))
+    path.write_text(process('<startEvent id="s"/><choreographyTask id="cx"/>'))
     with pytest.raises(BpmnValidationError) as info:
         compile_bpmn(path)
     assert info.value.problems[0].filename == "broken.bpmn"
-    assert str(info.value).startswith("broken.bpmn: complexGateway 'cx' (line ")
+    assert str(info.value).startswith("broken.bpmn: choreographyTask 'cx' (line ")
     ok = tmp_path / "ok.bpmn"
     ok.write_text(straight('<task id="t1"/>'))
     assert "p" in compile_bpmn(str(ok)).processes

@@ -221,14 +221,14 @@ def test_the_derived_sets_are_those_the_code_kept_by_hand_before_the_table() -> 
                                  "receiveTask", "scriptTask", "businessRuleTask",
                                  "callActivity", "subProcess", "eventSubProcess"}
     assert el.GATEWAY_KINDS == {"exclusiveGateway", "parallelGateway", "inclusiveGateway",
-                                "eventBasedGateway"}
+                                "eventBasedGateway", "complexGateway"}
     assert el.CATCH_KINDS == {"startEvent", "intermediateCatchEvent", "boundaryEvent"}
     assert el.THROW_KINDS == {"intermediateThrowEvent", "endEvent"}
-    assert el.JOIN_KINDS == {"parallelGateway", "inclusiveGateway"}
+    assert el.JOIN_KINDS == {"parallelGateway", "inclusiveGateway", "complexGateway"}
     assert el.CONTAINER_KINDS == {"subProcess", "eventSubProcess"}
     assert el.TRIGGERED_KINDS == {"boundaryEvent", "eventSubProcess"}
     assert el.CONTAINER_TAGS == {"subProcess", "transaction", "adHocSubProcess"}
-    assert el.UNSUPPORTED_TAGS == {"complexGateway", "adHocSubProcess", "callChoreography",
+    assert el.UNSUPPORTED_TAGS == {"adHocSubProcess", "callChoreography",
                                    "choreographyTask", "subChoreography"}
     assert el.FLOW_NODE_TAGS == (el.KINDS - {"eventSubProcess"}) | {"transaction"} \
         | el.UNSUPPORTED_TAGS

@@ -130,8 +130,9 @@ ELEMENTS: tuple[ElementSpec, ...] = (
                 behavior="InclusiveGateway", flags=frozenset({JOIN})),
     ElementSpec(tag="eventBasedGateway", kind="eventBasedGateway", category=GATEWAY,
                 behavior="EventBasedGateway", waits=("eventgw",)),
+    ElementSpec(tag="complexGateway", kind="complexGateway", category=GATEWAY,
+                behavior="ComplexGateway", parse=("activation",), flags=frozenset({JOIN})),
     # flow nodes Baton knows but cannot run
-    ElementSpec(tag="complexGateway", kind=None, category=GATEWAY),
     ElementSpec(tag="adHocSubProcess", kind=None, category=ACTIVITY,
                 flags=frozenset({CONTAINER})),
     ElementSpec(tag="callChoreography", kind=None, category=CHOREOGRAPHY),

@@ -212,6 +212,17 @@ def _loop(r: Reading) -> dict[str, Any]:
     return fields
 
 
+def _activation(r: Reading) -> dict[str, Any]:
+    """A complex gateway's activationCondition (BPMN 2.0.2 10.6.5: over the data and the
+    tokens waiting on its incoming flows, see `ComplexGateway`)."""
+    condition = bpmn_child(r.element, "activationCondition")
+    text = text_of(condition)
+    if text is None:
+        return {}
+    return {"activation_condition": r.ctx.exprs.expression(
+        text, r.element, "activationCondition", language=condition.get("language"))}
+
+
 def _user_task(r: Reading) -> dict[str, Any]:
     return {"user_task": user_task_spec(r.element, r.lane, r.ctx)}
 
@@ -227,6 +238,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("event", _event_fields),
     ("loop", _loop),
     ("quantities", _quantities),
+    ("activation", _activation),
     ("spiff_scripts", lambda r: spiff_scripts(r.element, r.ctx)),
     ("compensation", _compensation),
     ("implementation", lambda r: implementation(r.element, r.ctx)),

@@ -18,6 +18,8 @@ from engine.bpmn.elements import ACTIVITY_KINDS, CONTAINER_KINDS, TRIGGERED_KIND
 from engine.bpmn.parser import ref
 
 Draft = dict[str, Any]
+# joins that wait for the tokens that can still reach them (BPMN 2.0.2 13.3.3, 13.3.4)
+UPSTREAM_JOINS = frozenset({"inclusiveGateway", "complexGateway"})
 
 
 def link_structure(drafts: list[Draft], elements: list[etree._Element],
@@ -188,7 +190,8 @@ def _multiple_start(draft: Draft, element: etree._Element, message_starts: dict[
 
 
 def _join_upstream(drafts: list[Draft], flows: list[dict[str, Any]]) -> None:
-    """For each inclusive join: the nodes from which a token could still reach it.
+    """For each inclusive join (and complex gateway, whose reset waits as an inclusive join
+    does): the nodes from which a token could still reach it.
 
     Walks sequence flows backwards from the join without passing through it. A boundary
     event found on the way adds its activity too: a token waiting in that activity can reach
@@ -196,7 +199,7 @@ def _join_upstream(drafts: list[Draft], flows: list[dict[str, Any]]) -> None:
     scope; the runtime maps tokens inside subprocesses to their enclosing node.
     """
     for draft in drafts:
-        if draft["kind"] != "inclusiveGateway" or len(draft["incoming"]) < 2:
+        if draft["kind"] not in UPSTREAM_JOINS or len(draft["incoming"]) < 2:
             continue
         join = draft["index"]
         # per incoming flow, the nodes that can reach it: the spec's join waits only for a

@@ -34,6 +34,8 @@ from engine.timers import TimerError, parse_timer
 # scopes that do not complete when their last token ends (their holder decides)
 NOT_COMPLETED_BY_TOKENS = frozenset({"mi", "inner", "local", "io"})
 GIVEN = "given"  # process scope data: names of the variables a called instance started with
+# joins to look at again after every settled move (see `Run._wake_joins`)
+WAKE_JOINS = frozenset({"inclusiveGateway", "complexGateway"})
 WAIT_END = {"user": fx.UserTaskEnded, "external": fx.ServiceTaskEnded}
 MAX_STEPS = 1_000_000
 
@@ -78,7 +80,7 @@ class Run:
                         "is there an endless loop without a wait state?"
                     )
                 self.enter(token)
-            if not self._wake_conditionals() and not self._wake_inclusive_joins():
+            if not self._wake_conditionals() and not self._wake_joins():
                 break
 
     # ------------------------------------------------------------------ tokens
@@ -845,11 +847,13 @@ class Run:
             fire_subscription(self, sub, {})
         return False
 
-    def _wake_inclusive_joins(self) -> bool:
+    def _wake_joins(self) -> bool:
+        """Joins that wait for what can still arrive (inclusive; complex, whose activation
+        condition may also read data) get another look once the moves settle."""
         nodes = self.graph.nodes
         for t in list(self.state.tokens.values()):
-            if t.state is ARRIVED and nodes[t.node].kind == "inclusiveGateway":
-                behavior = self.behaviors["inclusiveGateway"]
-                if behavior.try_fire(self, t, nodes[t.node]):
+            if t.state is ARRIVED and nodes[t.node].kind in WAKE_JOINS:
+                behavior = self.behaviors[nodes[t.node].kind]
+                if behavior.try_fire(self, t, nodes[t.node]):  # type: ignore[attr-defined]
                     return True
         return False

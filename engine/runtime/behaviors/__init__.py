@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from engine.bpmn.elements import BEHAVIOR_OF_KIND
 
 # imported for their classes, which register themselves in BEHAVIOR_CLASSES
-from engine.runtime.behaviors import containers, events, gateways, tasks
+from engine.runtime.behaviors import complex_gateway, containers, events, gateways, tasks
 from engine.runtime.behaviors.base import BEHAVIOR_CLASSES, Behavior
 
-MODULES = (containers, events, gateways, tasks)
+MODULES = (complex_gateway, containers, events, gateways, tasks)
 
 
 def build_behaviors(behavior_of_kind: Mapping[str, str],

@@ -39,7 +39,9 @@ class ExclusiveGateway(Behavior):
         )
 
 
-class _Joining(Behavior):
+class Joining(Behavior):
+    """What the joining gateways share: tokens wait ARRIVED at the gateway in their scope."""
+
     def arrive(self, run: Run, token: Token, node: Node) -> bool:
         """Hold the token at the join; True when it should wait for others."""
         if len(node.incoming) <= 1:
@@ -62,8 +64,33 @@ class _Joining(Behavior):
     def split(self, run: Run, token: Token, node: Node) -> None:
         raise NotImplementedError
 
+    def awaits_more(self, run: Run, node: Node, sid: int, marked: set[int | None]) -> bool:
+        """BPMN 2.0.2 13.3.5 (the inclusive join, and a complex gateway's reset): True
+        while some token of scope `sid` can still reach an incoming flow without a token
+        (`marked` are those with one) but none of those with one, or is about to enter."""
+        upstream = node.join_upstream
+        scopes = run.state.scopes
+        empty = [r for f, r in zip(node.incoming, node.join_reach, strict=False)
+                 if f not in marked]
+        full = [r for f, r in zip(node.incoming, node.join_reach, strict=False) if f in marked]
+        for t in run.state.tokens.values():
+            if t.node == node.index:
+                if t.state is not ARRIVED and t.scope == sid:
+                    return True  # queued to enter this join: it arrives next, then fire
+                continue
+            if t.node in upstream and (t.scope == sid or (
+                    scopes[t.scope].kind in ("local", "io") and scopes[t.scope].parent == sid)):
+                if not node.join_reach:
+                    return True
+                # wait only for a token that can reach an incoming flow without a token
+                # but none that has one
+                if (any(t.node in r for r in empty)
+                        and not any(t.node in r for r in full)):
+                    return True
+        return False
 
-class ParallelGateway(_Joining):
+
+class ParallelGateway(Joining):
     """Joins a token from every incoming flow, then splits to every outgoing flow."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
@@ -92,7 +119,7 @@ class ParallelGateway(_Joining):
         run.split(token, [flows[i] for i in node.outgoing])
 
 
-class InclusiveGateway(_Joining):
+class InclusiveGateway(Joining):
     """Splits to every flow whose condition holds; joins as BPMN 2.0.2 13.3.5 says."""
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
@@ -104,28 +131,9 @@ class InclusiveGateway(_Joining):
     def try_fire(self, run: Run, token: Token, node: Node) -> bool:
         """The spec's rule: fire once no token that could still reach this join is left in
         the scope (the upstream set is computed at compile time)."""
-        upstream = node.join_upstream
-        scopes = run.state.scopes
         siblings = self.siblings(run, token, node)
-        marked = {t.flow for t in siblings}
-        empty = [r for f, r in zip(node.incoming, node.join_reach, strict=False)
-                 if f not in marked]
-        full = [r for f, r in zip(node.incoming, node.join_reach, strict=False) if f in marked]
-        for t in run.state.tokens.values():
-            if t.node == node.index:
-                if t.state is not ARRIVED and t.scope == token.scope:
-                    return False  # queued to enter this join: it arrives next, then fire
-                continue
-            if t.node in upstream and (t.scope == token.scope or (
-                    scopes[t.scope].kind in ("local", "io")
-                    and scopes[t.scope].parent == token.scope)):
-                if not node.join_reach:
-                    return False
-                # BPMN 2.0.2 13.3.5: wait only for a token that can reach an incoming flow
-                # without a token but none that has one
-                if (any(t.node in r for r in empty)
-                        and not any(t.node in r for r in full)):
-                    return False
+        if self.awaits_more(run, node, token.scope, {t.flow for t in siblings}):
+            return False
         self.fire(run, token, node, siblings)
         return True
 
