@@ -223,6 +223,10 @@ class Node:
     async_after: bool = False
     retry_cycle: str | None = None               # camunda:failedJobRetryTimeCycle
     message_ref: str | None = None               # receive/send tasks: message name
+    # instantiate="true": a receive task or event-based gateway that starts the process (its
+    # messages, signals and timers are the process's start events; see runtime/instantiate)
+    instantiate: bool = False
+    parallel_event_gateway: bool = False         # eventGatewayType="Parallel"
     pre_script: Script | None = None             # spiffworkflow:preScript
     post_script: Script | None = None            # spiffworkflow:postScript
     # camunda:executionListener (expressions and scripts, see engine.expressions.compile_action)

@@ -105,7 +105,8 @@ ELEMENTS: tuple[ElementSpec, ...] = (
     ElementSpec(tag="businessRuleTask", kind="businessRuleTask", category=ACTIVITY,
                 behavior="BusinessRuleTask", parse=_SERVICE_READERS, waits=("external",)),
     ElementSpec(tag="receiveTask", kind="receiveTask", category=ACTIVITY,
-                behavior="ReceiveTask", parse=(*_TASK_READERS, "message"), waits=("receive",)),
+                behavior="ReceiveTask", parse=(*_TASK_READERS, "message", "instantiate"),
+                waits=("receive",)),
     ElementSpec(tag="scriptTask", kind="scriptTask", category=ACTIVITY, behavior="ScriptTask",
                 parse=(*_TASK_READERS, "script")),
     ElementSpec(tag="callActivity", kind="callActivity", category=ACTIVITY,
@@ -129,7 +130,7 @@ ELEMENTS: tuple[ElementSpec, ...] = (
     ElementSpec(tag="inclusiveGateway", kind="inclusiveGateway", category=GATEWAY,
                 behavior="InclusiveGateway", flags=frozenset({JOIN})),
     ElementSpec(tag="eventBasedGateway", kind="eventBasedGateway", category=GATEWAY,
-                behavior="EventBasedGateway", waits=("eventgw",)),
+                behavior="EventBasedGateway", parse=("instantiate",), waits=("eventgw",)),
     ElementSpec(tag="complexGateway", kind="complexGateway", category=GATEWAY,
                 behavior="ComplexGateway", parse=("activation",), flags=frozenset({JOIN})),
     # flow nodes Baton knows but cannot run

@@ -223,6 +223,23 @@ def _activation(r: Reading) -> dict[str, Any]:
         text, r.element, "activationCondition", language=condition.get("language"))}
 
 
+def _instantiate(r: Reading) -> dict[str, Any]:
+    """instantiate="true" on a receive task or an event-based gateway (and the gateway's
+    eventGatewayType): where the structure step makes them start events of the process."""
+    fields: dict[str, Any] = {}
+    if is_true(r.element.get("instantiate")):
+        fields["instantiate"] = True
+    kind = (r.element.get("eventGatewayType") or "").strip().lower()
+    if r.spec.kind == "eventBasedGateway" and kind == "parallel":
+        if fields:
+            fields["parallel_event_gateway"] = True
+        else:
+            r.ctx.problems.warn(r.element, "eventGatewayType=\"Parallel\" only means something "
+                                           "on a gateway that instantiates the process; Baton "
+                                           "runs this one as an exclusive event-based gateway")
+    return fields
+
+
 def _user_task(r: Reading) -> dict[str, Any]:
     return {"user_task": user_task_spec(r.element, r.lane, r.ctx)}
 
@@ -239,6 +256,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("loop", _loop),
     ("quantities", _quantities),
     ("activation", _activation),
+    ("instantiate", _instantiate),
     ("spiff_scripts", lambda r: spiff_scripts(r.element, r.ctx)),
     ("compensation", _compensation),
     ("implementation", lambda r: implementation(r.element, r.ctx)),

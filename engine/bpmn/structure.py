@@ -29,7 +29,7 @@ def link_structure(drafts: list[Draft], elements: list[etree._Element],
     _flows(drafts, flows)
     _defaults(drafts, elements, flows, ctx)
     _boundaries(drafts, elements, ctx)
-    process_fields = _containers(drafts, elements, ctx)
+    process_fields = _containers(drafts, elements, flows, ctx)
     _join_upstream(drafts, flows)
     _compensation(drafts, elements, associations, ctx)
     return process_fields
@@ -88,7 +88,7 @@ def _boundaries(drafts: list[Draft], elements: list[etree._Element], ctx: Contex
 
 
 def _containers(drafts: list[Draft], elements: list[etree._Element],
-                ctx: Context) -> dict[str, Any]:
+                flows: list[dict[str, Any]], ctx: Context) -> dict[str, Any]:
     by_scope: dict[int | None, list[int]] = {}
     for draft in drafts:
         by_scope.setdefault(draft["scope"], []).append(draft["index"])
@@ -109,7 +109,7 @@ def _containers(drafts: list[Draft], elements: list[etree._Element],
         "start_nodes": _start_nodes(drafts, children),
         "event_subprocesses": _event_subprocesses(drafts, children),
     }
-    fields.update(_process_starts(drafts, elements, children, ctx))
+    fields.update(_process_starts(drafts, elements, flows, children, ctx))
     return fields
 
 
@@ -137,7 +137,8 @@ def _implicit_start(draft: Draft) -> bool:
                 and event.type == "link")
 
 
-def _process_starts(drafts: list[Draft], elements: list[etree._Element], children: list[int],
+def _process_starts(drafts: list[Draft], elements: list[etree._Element],
+                    flows: list[dict[str, Any]], children: list[int],
                     ctx: Context) -> dict[str, Any]:
     message_starts: dict[str, int] = {}
     signal_starts: dict[str, int] = {}
@@ -160,12 +161,67 @@ def _process_starts(drafts: list[Draft], elements: list[etree._Element], childre
             timer_starts.append(i)
         elif event.type == "conditional":
             conditional_starts.append(i)
+    starts = {"message": message_starts, "signal": signal_starts}
+    for i, draft in enumerate(drafts):
+        if draft.get("instantiate"):
+            _instantiating(drafts, elements, flows, i, starts, timer_starts, ctx)
     return {
         "message_starts": message_starts,
         "signal_starts": signal_starts,
         "timer_starts": tuple(timer_starts),
         "conditional_starts": tuple(conditional_starts),
     }
+
+
+def _instantiating(drafts: list[Draft], elements: list[etree._Element],
+                   flows: list[dict[str, Any]], i: int, starts: dict[str, dict[str, int]],
+                   timer_starts: list[int], ctx: Context) -> None:
+    """instantiate="true" (BPMN 2.0.2 10.3.3, 10.6.6): a receive task, or each event an
+    event-based gateway waits for, is a start event of the process: its message (signal,
+    timer) starts an instance there (see engine/runtime/instantiate.py)."""
+    draft = drafts[i]
+    if draft["scope"] is not None:
+        ctx.problems.add(elements[i], f"a {draft['kind']} inside a subprocess cannot "
+                                      "instantiate the process (instantiate=\"true\")")
+        return
+    if draft["kind"] == "receiveTask":
+        if any(not drafts[flows[f]["source"]].get("instantiate") for f in draft["incoming"]):
+            ctx.problems.add(elements[i], "a receive task that instantiates the process "
+                                          "cannot have incoming sequence flows (other than "
+                                          "from an instantiating event-based gateway)")
+        elif not draft["incoming"]:
+            _start_on(drafts, elements, i, "message", draft.get("message_ref"), starts, ctx)
+        return
+    if draft["incoming"]:
+        ctx.problems.add(elements[i], "an event-based gateway that instantiates the process "
+                                      "cannot have incoming sequence flows")
+        return
+    for f in draft["outgoing"]:
+        target = flows[f]["target"]
+        event = drafts[target].get("event")
+        if drafts[target]["kind"] == "receiveTask":
+            _start_on(drafts, elements, target, "message", drafts[target].get("message_ref"),
+                      starts, ctx)
+        elif event is not None and event.type in ("message", "signal"):
+            _start_on(drafts, elements, target, event.type, event.ref, starts, ctx)
+        elif event is not None and event.type == "timer":
+            timer_starts.append(target)
+        elif drafts[target]["kind"] == "intermediateCatchEvent":
+            ctx.problems.add(elements[target], "an event-based gateway that instantiates the "
+                                               "process can start it on messages, signals and "
+                                               "timers; Baton cannot start it on a "
+                                               f"{event.type if event else 'none'} event")
+
+
+def _start_on(drafts: list[Draft], elements: list[etree._Element], i: int, kind: str,
+              name: str | None, starts: dict[str, dict[str, int]], ctx: Context) -> None:
+    if name is None:
+        ctx.problems.add(elements[i], f"the {drafts[i]['kind']} instantiates the process but "
+                                      f"names no {kind}, so nothing could start it")
+        return
+    if starts[kind].setdefault(name, i) != i:
+        ctx.problems.add(elements[i], f"another start event of this process already waits "
+                                      f"for {kind} '{name}'")
 
 
 def _multiple_start(draft: Draft, element: etree._Element, message_starts: dict[str, int],

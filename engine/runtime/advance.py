@@ -12,6 +12,7 @@ from engine.runtime import effects as fx
 from engine.runtime import triggers as tr
 from engine.runtime.errors import RuntimeFailure, StaleTrigger
 from engine.runtime.events import fire_subscription
+from engine.runtime.instantiate import is_instantiating, start_at
 from engine.runtime.run import GIVEN, Run
 from engine.runtime.state import WAITING, InstanceState
 
@@ -68,7 +69,9 @@ def _start(graph: ProcessGraph, trigger: tr.Start, now: datetime, has_parent: bo
         raise RuntimeFailure(f"process '{graph.key}' has no none start event to start it "
                              "with (start it by a message, signal or timer)")
     for s in starts:
-        if graph.nodes[s].parallel_multiple and trigger.fired is not None:
+        if trigger.start_node is not None and is_instantiating(graph, graph.nodes[s]):
+            start_at(run, graph.nodes[s])  # a receive task / event gateway target started it
+        elif graph.nodes[s].parallel_multiple and trigger.fired is not None:
             from engine.runtime.multiple import start_parallel
 
             start_parallel(run, graph.nodes[s], trigger.fired)  # waits for the others
