@@ -180,21 +180,25 @@ def _instantiating(drafts: list[Draft], elements: list[etree._Element],
     event-based gateway waits for, is a start event of the process: its message (signal,
     timer) starts an instance there (see engine/runtime/instantiate.py)."""
     draft = drafts[i]
+    ignored = "; Baton ignores instantiate=\"true\" here and runs it as drawn"
     if draft["scope"] is not None:
-        ctx.problems.add(elements[i], f"a {draft['kind']} inside a subprocess cannot "
-                                      "instantiate the process (instantiate=\"true\")")
+        ctx.problems.warn(elements[i], f"a {draft['kind']} inside a subprocess cannot "
+                                       f"instantiate the process{ignored}")
+        draft["instantiate"] = False
         return
     if draft["kind"] == "receiveTask":
         if any(not drafts[flows[f]["source"]].get("instantiate") for f in draft["incoming"]):
-            ctx.problems.add(elements[i], "a receive task that instantiates the process "
-                                          "cannot have incoming sequence flows (other than "
-                                          "from an instantiating event-based gateway)")
+            ctx.problems.warn(elements[i], "a receive task with incoming sequence flows (other "
+                                           "than from an instantiating event-based gateway) "
+                                           f"cannot instantiate the process{ignored}")
+            draft["instantiate"] = False
         elif not draft["incoming"]:
             _start_on(drafts, elements, i, "message", draft.get("message_ref"), starts, ctx)
         return
     if draft["incoming"]:
-        ctx.problems.add(elements[i], "an event-based gateway that instantiates the process "
-                                      "cannot have incoming sequence flows")
+        ctx.problems.warn(elements[i], "an event-based gateway with incoming sequence flows "
+                                       f"cannot instantiate the process{ignored}")
+        draft["instantiate"] = False
         return
     for f in draft["outgoing"]:
         target = flows[f]["target"]

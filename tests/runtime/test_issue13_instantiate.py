@@ -93,11 +93,24 @@ def test_signal_and_timer_events_of_an_instantiating_gateway_start_it_too(h):
      + flows("ss>x", "x>se") + '</subProcess><endEvent id="e"/>' + flows("s>sub", "sub>e"),
      "inside a subprocess"),
     ('<startEvent id="s"/><receiveTask id="x" messageRef="m_order" instantiate="true"/>'
-     '<endEvent id="e"/>' + flows("s>x", "x>e"), "cannot have incoming sequence flows"),
+     '<endEvent id="e"/>' + flows("s>x", "x>e"), "with incoming sequence flows"),
     ('<startEvent id="s"/><eventBasedGateway id="x" instantiate="true"/>'
      '<intermediateCatchEvent id="c"><messageEventDefinition messageRef="m_order"/>'
      '</intermediateCatchEvent><endEvent id="e"/>' + flows("s>x", "x>c", "c>e"),
-     "cannot have incoming sequence flows"),
+     "with incoming sequence flows"),
+])
+def test_instantiate_where_it_cannot_apply_is_ignored_with_a_warning(h, body, fragment):
+    """Modelers set instantiate="true" where it has no meaning (MIWG exports do): the
+    element runs as drawn, and the deployment says so."""
+    [definition] = h.engine.deploy(bpmn(body, extra=MESSAGES).encode())
+    warnings = h.engine.compiled(definition.id).warnings
+    assert any("'x'" in w and fragment in w for w in warnings)
+    iid = h.start()
+    assert h.engine.correlate_message("order") == [iid]   # delivered, not a new instance
+    assert h.status(iid) == "completed"
+
+
+@pytest.mark.parametrize(("body", "fragment"), [
     ('<eventBasedGateway id="gw" instantiate="true"/>'
      '<intermediateCatchEvent id="x"><conditionalEventDefinition><condition>${go}'
      '</condition></conditionalEventDefinition></intermediateCatchEvent><endEvent id="e"/>'
