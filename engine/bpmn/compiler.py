@@ -9,8 +9,9 @@ error remains, `BpmnValidationError` lists them all and nothing is deployed.
 
 from __future__ import annotations
 
+import copy
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,21 +50,24 @@ from engine.bpmn.validation import validate_process
 from engine.graph import Definitions, Flow, Node, ProcessGraph
 
 
-def compile_bpmn(source: bytes | str | os.PathLike, *, filename: str | None = None) -> Definitions:
+def compile_bpmn(source: bytes | str | os.PathLike, *, filename: str | None = None,
+                 strict: bool = False, lenient: bool = False) -> Definitions:
     """Parse, compile and validate one BPMN file.
 
     `source` is XML bytes, XML text (a str starting with "<") or a path to a file.
-    Raises BpmnValidationError listing every problem found.
+    Raises BpmnValidationError listing every problem found; with `strict`, warnings refuse
+    the file too (they are listed with the errors, each with its severity). `lenient` (for
+    definitions already deployed) reports the named graph rules as warnings only.
     """
     data, filename = _read_source(source, filename)
     root = parse_xml(data, filename=filename)
-    problems = ProblemList(filename)
+    problems = ProblemList(filename, lenient=lenient)
     if not is_bpmn(root, "definitions"):
         raise BpmnValidationError([Problem(
             None, etree.QName(root).localname, root.sourceline,
             "the document is not BPMN 2.0: its root element must be <definitions> in namespace "
             f"{BPMN}", filename)])
-    return _compile_definitions(root, problems)
+    return _compile_definitions(root, problems, strict)
 
 
 def _read_source(source: bytes | str | os.PathLike,
@@ -78,7 +82,8 @@ def _read_source(source: bytes | str | os.PathLike,
     return path.read_bytes(), filename
 
 
-def _compile_definitions(root: etree._Element, problems: ProblemList) -> Definitions:
+def _compile_definitions(root: etree._Element, problems: ProblemList,
+                         strict: bool = False) -> Definitions:
     ctx = Context.for_file(root, problems)
     _check_duplicate_ids(root, problems)
     participant_names = _participant_names(root)
@@ -99,6 +104,10 @@ def _compile_definitions(root: etree._Element, problems: ProblemList) -> Definit
                                  participant_names.get(process_id)).compile()
         processes[process_id] = graph
     problems.demoted = False
+    for element in bpmn_children(root):
+        if local_name(element) in GLOBAL_TASKS and element.get("id"):
+            processes.setdefault(element.get("id"), _compile_global_task(element, ctx))
+            any_nodes = any_executable = True
     if not any_nodes:
         problems.add(root, "the file has no process with flow nodes (events, tasks, gateways); "
                            "there is nothing to run")
@@ -106,7 +115,7 @@ def _compile_definitions(root: etree._Element, problems: ProblemList) -> Definit
         problems.add(root, "no process with flow nodes is executable (they all have "
                            "isExecutable=\"false\"; tick \"Executable\" in the modeler or set "
                            "isExecutable=\"true\")")
-    problems.raise_if_any()
+    problems.raise_if_any(strict)
     return Definitions(
         processes=frozen(processes),
         diagram=compile_diagram(root),
@@ -117,6 +126,37 @@ def _compile_definitions(root: etree._Element, problems: ProblemList) -> Definit
         target_namespace=root.get("targetNamespace"),
         warnings=tuple(str(w) for w in problems.warnings),
     )
+
+
+# global tasks (BPMN 2.0.2 10.3.5, 10.3.6) -> the task element a call activity runs
+GLOBAL_TASKS = {"globalTask": "task", "globalUserTask": "userTask",
+                "globalManualTask": "manualTask", "globalScriptTask": "scriptTask",
+                "globalBusinessRuleTask": "businessRuleTask"}
+
+
+def _compile_global_task(element: etree._Element, ctx: Context) -> ProcessGraph:
+    """A global task is a task defined once at the definitions level for call activities to
+    call (calledElement names its id). Baton runs it as a process of its own, keyed by that
+    id: start -> the task (a copy of the element under its task tag, so it is read like any
+    task, with its own line numbers) -> end. Calling it is then calling a process, with
+    the same variable rules."""
+    ident = element.get("id")
+    process = etree.Element(f"{{{BPMN}}}process", id=ident, isExecutable="true")
+    if element.get("name"):
+        process.set("name", element.get("name"))
+    # "#" cannot occur in an id (an NCName): the added elements clash with none
+    etree.SubElement(process, f"{{{BPMN}}}startEvent", id=f"{ident}#start")
+    task = copy.deepcopy(element)
+    task.tag = f"{{{BPMN}}}{GLOBAL_TASKS[local_name(element)]}"
+    process.append(task)
+    etree.SubElement(process, f"{{{BPMN}}}endEvent", id=f"{ident}#end")
+    for flow, source, target in (("in", f"{ident}#start", ident),
+                                 ("out", ident, f"{ident}#end")):
+        etree.SubElement(process, f"{{{BPMN}}}sequenceFlow", id=f"{ident}#{flow}",
+                         sourceRef=source, targetRef=target)
+    graph = _ProcessCompiler(process, ctx, True, None).compile()
+    ext = {**graph.ext, "global_task": local_name(element)}
+    return replace(graph, ext=frozen(ext))
 
 
 def _has_flow_nodes(process_el: etree._Element) -> bool:
