@@ -99,7 +99,7 @@ def test_parallel_branches_completed_at_once_join_exactly_once(open_store: Any) 
     engines = [a, b, a, b]
     results = race(*[lambda e=e, t=t.id: e.complete_task(t) for e, t in zip(engines, tasks,
                                                                            strict=True)])
-    assert results == [None] * 4
+    assert [r for r in results if isinstance(r, Exception)] == []
     assert [t.activity_id for t in a.tasks(instance_id=iid)] == ["after"]
     done = [h.activity_id for h in a.history(iid) if h.type == "activity_completed"]
     assert done.count("join") == 1
