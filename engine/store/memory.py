@@ -2,8 +2,9 @@
 benchmarks of the runtime alone.
 
 A transaction keeps an undo log, so a command that fails half-way leaves the store exactly
-as it was (the rule that nothing already stored is lost holds here too). Reads return
-shallow copies, so a caller that mutates a record changes nothing until it writes it back.
+as it was (the rule that nothing already stored is lost holds here too). Writes keep, and
+reads return, copies (`rules.clone`), so a caller that mutates a record changes nothing
+until it writes it back, as with a database.
 
 History is kept as plain tuples: a tuple of strings, numbers and datetimes is not tracked by
 Python's cycle collector, so an engine that keeps every event of every instance in memory
@@ -13,11 +14,10 @@ does not make each garbage collection walk them all (they are most of what it ke
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from engine.store.queries import match_external, match_instance, match_task, sort_tasks
+from engine.store.predicates import compiled, sort_records
 from engine.store.records import (
     CommentRecord,
     ConcurrentModification,
@@ -32,23 +32,32 @@ from engine.store.records import (
     TaskRecord,
     UserRecord,
 )
+from engine.store.rules import (
+    COMMENT_ORDER,
+    EXTERNAL_FETCHABLE,
+    EXTERNAL_ORDER,
+    EXTERNAL_PRIORITY_ORDER,
+    INCIDENT_OPEN,
+    INCIDENT_ORDER,
+    INSTANCE_NEWEST,
+    INSTANCE_ORDER,
+    JOB_ACQUIRABLE,
+    JOB_LEASED,
+    JOB_ORDER,
+    clone,
+    equality_filter,
+    external_filter,
+    instance_filter,
+    parse_sort,
+    sort_tasks,
+    task_filter,
+)
 
-_CLONERS: dict[type, Callable[[Any], Any]] = {}
 _ABSENT = object()      # in the undo log: the key had no row before
 _HISTORY = "history"    # in the undo log: (_HISTORY, instance id, length of its list before)
-_ACCEPTED_SORTS: set[str] = set()  # task orders sort_tasks has accepted
-
-
-def _clone(rec: Any) -> Any:
-    """A shallow copy of a record (a slots dataclass), several times faster than
-    copy.copy: one generated constructor call per class."""
-    cls = rec.__class__
-    fn = _CLONERS.get(cls)
-    if fn is None:
-        fields = ", ".join(f"r.{n}" for n in cls.__dataclass_fields__)
-        fn = eval(f"lambda r: cls({fields})", {"cls": cls})  # noqa: S307 - trusted field names
-        _CLONERS[cls] = fn
-    return fn(rec)
+_JOB_ACQUIRABLE = compiled(JOB_ACQUIRABLE)
+_JOB_LEASED = compiled(JOB_LEASED)
+_EXTERNAL_FETCHABLE = compiled(EXTERNAL_FETCHABLE)
 
 
 class MemoryStore:
@@ -177,7 +186,7 @@ class MemoryTx:
 
     def _get(self, table: str, key: Any) -> Any:
         rec = self.t[table].get(key)
-        return _clone(rec) if rec is not None else None
+        return clone(rec) if rec is not None else None
 
     # ---------------------------------------------------------------- definitions
     def add_deployment(self, rec: DeploymentRecord) -> None:
@@ -208,7 +217,7 @@ class MemoryTx:
 
     # ---------------------------------------------------------------- instances
     def add_instance(self, rec: InstanceRecord) -> None:
-        self._put("instances", rec.id, rec)
+        self._put("instances", rec.id, clone(rec))
 
     def get_instance(self, instance_id: str, lock: bool = False) -> InstanceRecord | None:
         """A shallow copy: its `state` is the stored one (InstanceState.from_dict copies what
@@ -220,32 +229,36 @@ class MemoryTx:
         if cur is None or cur.revision != rec.revision:
             raise ConcurrentModification(rec.id)
         rec.revision += 1
-        self._put("instances", rec.id, _clone(rec))
+        self._put("instances", rec.id, clone(rec))
 
     def find_instances(self, *, newest_first: bool = False, limit: int | None = None,
                        offset: int = 0, **filters: Any) -> list[InstanceRecord]:
-        rows = [r for r in self.t["instances"].values() if match_instance(r, filters)]
-        rows.sort(key=lambda r: (r.started, r.id), reverse=newest_first)
+        f = instance_filter(filters)
+        test = f.test
+        rows = [r for r in self.t["instances"].values() if test(r, filters)]
+        sort_records(rows, INSTANCE_NEWEST if newest_first else INSTANCE_ORDER)
         if offset or limit is not None:
             rows = rows[offset:None if limit is None else offset + limit]
-        return [_clone(r) for r in rows]
+        return [clone(r) for r in rows]
 
     def count_instances(self, **filters: Any) -> int:
-        return sum(1 for r in self.t["instances"].values() if match_instance(r, filters))
+        f = instance_filter(filters)
+        test = f.test
+        return sum(1 for r in self.t["instances"].values() if test(r, filters))
 
     def child_instances(self, parent_id: str, token: int | None = None) -> list[InstanceRecord]:
-        return [_clone(r) for r in self.t["instances"].values()
+        return [clone(r) for r in self.t["instances"].values()
                 if r.parent_id == parent_id and (token is None or r.parent_token == token)]
 
     # ---------------------------------------------------------------- user tasks
     def add_task(self, rec: TaskRecord) -> None:
-        self._put("tasks", rec.id, rec)
+        self._put("tasks", rec.id, clone(rec))
 
     def get_task(self, task_id: str) -> TaskRecord | None:
         return self._get("tasks", task_id)
 
     def update_task(self, rec: TaskRecord) -> None:
-        self._put("tasks", rec.id, _clone(rec))
+        self._put("tasks", rec.id, clone(rec))
 
     def delete_task(self, task_id: str) -> None:
         self._del("tasks", task_id)
@@ -253,15 +266,17 @@ class MemoryTx:
     def task_by_token(self, instance_id: str, token: int) -> TaskRecord | None:
         for r in self._of_instance("tasks", instance_id):
             if r.token == token:
-                return _clone(r)
+                return clone(r)
         return None
 
     def find_tasks(self, *, sort: str = "created", limit: int | None = None, offset: int = 0,
                    **filters: Any) -> list[TaskRecord]:
-        rows = [_clone(r) for r in self._rows("tasks", filters) if match_task(r, filters)]
-        if len(rows) > 1 or sort not in _ACCEPTED_SORTS:  # one row needs no sorting
-            rows = sort_tasks(rows, sort)  # ... but an unknown order must still be refused
-            _ACCEPTED_SORTS.add(sort)
+        parse_sort(sort)                    # refused even when nothing is left to sort
+        f = task_filter(filters)
+        test = f.test
+        rows = [clone(r) for r in self._rows("tasks", filters) if test(r, filters)]
+        if len(rows) > 1:
+            rows = sort_tasks(rows, sort)
         if offset or limit is not None:
             end = None if limit is None else offset + limit
             rows = rows[offset:end]
@@ -269,69 +284,70 @@ class MemoryTx:
 
     def count_tasks(self, *, limit: int | None = None, **filters: Any) -> int:
         """How many tasks match, counting no further than `limit` (when given)."""
+        f = task_filter(filters)
+        test = f.test
         n = 0
         for r in self._rows("tasks", filters):
             if limit is not None and n >= limit:
                 break
-            if match_task(r, filters):
+            if test(r, filters):
                 n += 1
         return n
 
     # ---------------------------------------------------------------- jobs
     def add_job(self, rec: JobRecord) -> None:
-        self._put("jobs", rec.id, rec)
+        self._put("jobs", rec.id, clone(rec))
 
     def get_job(self, job_id: str) -> JobRecord | None:
         return self._get("jobs", job_id)
 
     def update_job(self, rec: JobRecord) -> None:
-        self._put("jobs", rec.id, _clone(rec))
+        self._put("jobs", rec.id, clone(rec))
 
     def delete_job(self, job_id: str) -> None:
         self._del("jobs", job_id)
 
     def find_jobs(self, **filters: Any) -> list[JobRecord]:
-        out = []
-        for r in self._rows("jobs", filters):
-            if all(getattr(r, k) == v for k, v in filters.items()):
-                out.append(_clone(r))
+        f = equality_filter(JobRecord, filters, "jobs", not_filterable=("payload",))
+        test = f.test
+        out = [clone(r) for r in self._rows("jobs", filters) if test(r, filters)]
         if len(out) > 1:
-            out.sort(key=lambda r: (r.due, r.id))    # the same tie order as the SQL store
+            sort_records(out, JOB_ORDER)
         return out
 
     def acquire_jobs(self, now: datetime, owner: str, lease_until: datetime, limit: int,
                      exclusive: bool = True) -> list[JobRecord]:
-        """Lease due jobs: unlocked or with an expired lease; one per instance if exclusive."""
+        """Lease JOB_ACQUIRABLE jobs; one per instance, and none of an instance with a
+        leased job, if exclusive."""
         out: list[JobRecord] = []
-        busy = {r.instance_id for r in self.t["jobs"].values()
-                if exclusive and r.lock_owner and r.lock_expires and r.lock_expires > now}
-        for r in sorted(self.t["jobs"].values(), key=lambda r: r.due):
+        params = {"now": now}
+        jobs = list(self.t["jobs"].values())
+        busy = {r.instance_id for r in jobs if exclusive and _JOB_LEASED(r, params)}
+        for r in sort_records(jobs, JOB_ORDER):
             if len(out) >= limit:
                 break
-            if r.due > now or r.suspended or r.retries <= 0:
-                continue
-            if r.lock_owner and r.lock_expires and r.lock_expires > now:
+            if not _JOB_ACQUIRABLE(r, params):
                 continue
             if exclusive and r.instance_id is not None and r.instance_id in busy:
                 continue
-            leased = _clone(r)
+            leased = clone(r)
             leased.lock_owner = owner
             leased.lock_expires = lease_until
             self._put("jobs", r.id, leased)
             if exclusive and r.instance_id is not None:
                 busy.add(r.instance_id)
-            out.append(_clone(leased))
+            out.append(clone(leased))
         return out
 
     # ---------------------------------------------------------------- external tasks
     def add_external(self, rec: ExternalTaskRecord) -> None:
-        self._put("external", rec.id, rec)
+        self._put("external", rec.id, clone(rec))
 
     def get_external(self, task_id: str) -> ExternalTaskRecord | None:
         return self._get("external", task_id)
 
     def update_external(self, rec: ExternalTaskRecord) -> None:
-        self._put("external", rec.id, _clone(rec))
+        self._put("external", rec.id, clone(rec))
 
     def delete_external(self, task_id: str) -> None:
         self._del("external", task_id)
@@ -339,66 +355,64 @@ class MemoryTx:
     def external_by_token(self, instance_id: str, token: int) -> ExternalTaskRecord | None:
         for r in self._of_instance("external", instance_id):
             if r.token == token:
-                return _clone(r)
+                return clone(r)
         return None
 
     def find_external(self, **filters: Any) -> list[ExternalTaskRecord]:
-        rows = [_clone(r) for r in self._rows("external", filters) if match_external(r, filters)]
+        f = external_filter(filters)
+        test = f.test
+        rows = [clone(r) for r in self._rows("external", filters) if test(r, filters)]
         if len(rows) > 1:
-            rows.sort(key=lambda r: (-r.priority, r.created))
+            sort_records(rows, EXTERNAL_PRIORITY_ORDER)
         return rows
 
     def lock_external(self, topics: list[str], worker_id: str, now: datetime,
                       lock_until: dict[str, datetime], limit: int,
                       use_priority: bool = False) -> list[ExternalTaskRecord]:
-        rows = [r for r in self.t["external"].values()
-                if r.topic in lock_until
-                and (r.worker_id is None or r.lock_expires is None or r.lock_expires <= now)
-                and (r.retries is None or r.retries > 0)
-                and (r.due is None or r.due <= now)]
-        if use_priority:
-            rows.sort(key=lambda r: (-r.priority, r.created))
-        else:
-            rows.sort(key=lambda r: r.created)
+        """Lease EXTERNAL_FETCHABLE tasks of the topics in `lock_until`."""
+        params = {"now": now, "topics": lock_until}
+        rows = [r for r in self.t["external"].values() if _EXTERNAL_FETCHABLE(r, params)]
+        sort_records(rows, EXTERNAL_PRIORITY_ORDER if use_priority else EXTERNAL_ORDER)
         out = []
         for r in rows[:limit]:
-            leased = _clone(r)
+            leased = clone(r)
             leased.worker_id = worker_id
             leased.lock_expires = lock_until[r.topic]
             self._put("external", r.id, leased)
-            out.append(_clone(leased))
+            out.append(clone(leased))
         return out
 
     # ---------------------------------------------------------------- subscriptions
     def add_subscription(self, rec: SubscriptionRecord) -> None:
-        self._put("subscriptions", rec.id, rec)
+        self._put("subscriptions", rec.id, clone(rec))
 
     def delete_subscription(self, sub_id: str) -> None:
         self._del("subscriptions", sub_id)
 
     def find_subscriptions(self, **filters: Any) -> list[SubscriptionRecord]:
-        out = [_clone(r) for r in self._rows("subscriptions", filters)
-               if all(getattr(r, k) == v for k, v in filters.items())]
+        f = equality_filter(SubscriptionRecord, filters, "subscriptions")
+        test = f.test
+        out = [clone(r) for r in self._rows("subscriptions", filters) if test(r, filters)]
         if len(out) > 1:
             out.sort(key=lambda r: (r.created or datetime.min, r.id))
         return out
 
     # ---------------------------------------------------------------- incidents
     def add_incident(self, rec: IncidentRecord) -> None:
-        self._put("incidents", rec.id, rec)
+        self._put("incidents", rec.id, clone(rec))
 
     def get_incident(self, incident_id: str) -> IncidentRecord | None:
         return self._get("incidents", incident_id)
 
     def update_incident(self, rec: IncidentRecord) -> None:
-        self._put("incidents", rec.id, _clone(rec))
+        self._put("incidents", rec.id, clone(rec))
 
     def find_incidents(self, *, open_only: bool = True, **filters: Any) -> list[IncidentRecord]:
-        out = [_clone(r) for r in self.t["incidents"].values()
-               if (not open_only or r.resolved is None)
-               and all(getattr(r, k) == v for k, v in filters.items())]
-        out.sort(key=lambda r: r.created)
-        return out
+        f = equality_filter(IncidentRecord, filters, "incidents",
+                            also=INCIDENT_OPEN if open_only else None)
+        test = f.test
+        out = [clone(r) for r in self.t["incidents"].values() if test(r, filters)]
+        return sort_records(out, INCIDENT_ORDER)
 
     # ---------------------------------------------------------------- history
     def add_history(self, rows: list[HistoryRecord]) -> None:
@@ -425,28 +439,27 @@ class MemoryTx:
 
     # ---------------------------------------------------------------- comments
     def add_comment(self, rec: CommentRecord) -> None:
-        self._put("comments", rec.id, rec)
+        self._put("comments", rec.id, clone(rec))
 
     def comments(self, *, instance_id: str | None = None,
                  task_id: str | None = None) -> list[CommentRecord]:
         out = [c for c in self.t["comments"].values()
                if (instance_id is None or c.instance_id == instance_id)
                and (task_id is None or c.task_id == task_id)]
-        out.sort(key=lambda c: c.time)
-        return out
+        return sort_records(out, COMMENT_ORDER)
 
     # ---------------------------------------------------------------- users and groups
     def add_user(self, rec: UserRecord) -> None:
-        self._put("users", rec.id, rec)
+        self._put("users", rec.id, clone(rec))
 
     def update_user(self, rec: UserRecord) -> None:
-        self._put("users", rec.id, _clone(rec))
+        self._put("users", rec.id, clone(rec))
 
     def get_user(self, user_id: str) -> UserRecord | None:
         return self._get("users", user_id)
 
     def users(self) -> list[UserRecord]:
-        return sorted((_clone(u) for u in self.t["users"].values()), key=lambda u: u.id)
+        return sorted((clone(u) for u in self.t["users"].values()), key=lambda u: u.id)
 
     def add_group(self, group_id: str, name: str | None = None) -> None:
         self._put("groups", group_id, name or group_id)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 Params = Mapping[str, Any]
@@ -27,9 +26,11 @@ Test = Callable[[Any, Params], bool]
 
 @dataclass(frozen=True, slots=True)
 class Param:
-    """A value supplied when the rule is applied (the time now, the topics asked for)."""
+    """A value supplied when the rule is applied (the time now, the topics asked for);
+    with `index`, that item of it (the user of a (user, groups) filter)."""
 
     name: str
+    index: int | None = None
 
 
 class Predicate:
@@ -115,19 +116,35 @@ ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
 
 def value_of(value: Any, params: Params) -> Any:
     """A node's operand: a Param's value from `params`, else the constant itself."""
-    return params[value.name] if isinstance(value, Param) else value
+    if not isinstance(value, Param):
+        return value
+    got = params[value.name]
+    return got if value.index is None else got[value.index]
+
+
+def _operand(value: Any) -> Callable[[Params], Any] | None:
+    """How to get a Param operand from the params; None for the common plain Param (the
+    callers inline `p[name]`, this being the hot path of the memory store)."""
+    if isinstance(value, Param) and value.index is not None:
+        name, index = value.name, value.index
+        return lambda p: p[name][index]
+    return None
 
 
 def compile_predicate(pred: Predicate) -> Test:
     """`pred` as a Python function of (record, params)."""
     if isinstance(pred, Cmp):
         op, field, value = ORDER_OPS[pred.op], pred.field, pred.value
+        if (get := _operand(value)) is not None:
+            return lambda r, p: (v := getattr(r, field)) is not None and op(v, get(p))
         if isinstance(value, Param):
             name = value.name
             return lambda r, p: (v := getattr(r, field)) is not None and op(v, p[name])
         return lambda r, p: (v := getattr(r, field)) is not None and op(v, value)
     if isinstance(pred, Eq):
         field, value = pred.field, pred.value
+        if (get := _operand(value)) is not None:
+            return lambda r, p: getattr(r, field) == get(p)
         if isinstance(value, Param):
             name = value.name
             return lambda r, p: getattr(r, field) == p[name]
@@ -140,20 +157,16 @@ def compile_predicate(pred: Predicate) -> Test:
         return lambda r, p: not getattr(r, field)
     if isinstance(pred, In):
         field, values = pred.field, pred.values
+        if (get := _operand(values)) is not None:
+            return lambda r, p: (v := getattr(r, field)) is not None and v in get(p)
         if isinstance(values, Param):
             name = values.name
             return lambda r, p: (v := getattr(r, field)) is not None and v in p[name]
         return lambda r, p: (v := getattr(r, field)) is not None and v in values
     if isinstance(pred, And):
-        tests = [compile_predicate(x) for x in pred.parts]
-        if len(tests) == 1:
-            return tests[0]
-        return lambda r, p: all(t(r, p) for t in tests)
+        return _all([compile_predicate(x) for x in pred.parts])
     if isinstance(pred, Or):
-        tests = [compile_predicate(x) for x in pred.parts]
-        if len(tests) == 1:
-            return tests[0]
-        return lambda r, p: any(t(r, p) for t in tests)
+        return _any([compile_predicate(x) for x in pred.parts])
     if isinstance(pred, Not):
         inner = compile_predicate(pred.part)
         return lambda r, p: not inner(r, p)
@@ -162,12 +175,47 @@ def compile_predicate(pred: Predicate) -> Test:
     raise TypeError(f"not a predicate: {pred!r}")
 
 
-@lru_cache(maxsize=512)
+def _all(tests: list[Test]) -> Test:
+    """The tests ANDed, nested pairwise: no generator per record on the hot path."""
+    if not tests:
+        return lambda r, p: True
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        return lambda r, p: a(r, p) and b(r, p)
+    a, rest = tests[0], _all(tests[1:])
+    return lambda r, p: a(r, p) and rest(r, p)
+
+
+def _any(tests: list[Test]) -> Test:
+    if not tests:
+        return lambda r, p: False
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        return lambda r, p: a(r, p) or b(r, p)
+    a, rest = tests[0], _any(tests[1:])
+    return lambda r, p: a(r, p) or rest(r, p)
+
+
+_COMPILED: dict[int, tuple[Predicate, Test]] = {}
+
+
 def compiled(pred: Predicate) -> Test:
-    """`compile_predicate`, remembered: for predicates built from a filter's shape, whose
-    values come as Params (a predicate holding the values themselves would fill the cache
-    with one entry per query)."""
-    return compile_predicate(pred)
+    """`compile_predicate`, remembered per predicate object: for rules and filter shapes,
+    which are built once (rules.Filter) and hold their values as Params. Looked up by
+    identity, which costs nothing, where hashing a nested predicate would cost more than
+    the test; bounded, in case fresh predicates come this way."""
+    got = _COMPILED.get(id(pred))
+    if got is not None and got[0] is pred:
+        return got[1]
+    if len(_COMPILED) >= 4096:
+        _COMPILED.clear()
+    test = compile_predicate(pred)
+    _COMPILED[id(pred)] = (pred, test)
+    return test
 
 
 def sort_records(rows: list[Any], order: tuple[str, ...]) -> list[Any]:

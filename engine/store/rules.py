@@ -3,17 +3,17 @@ and what a worker may take, which filters a query accepts and what each one mean
 order rows come back in, and how a record is copied.
 
 The in-memory store runs these predicates as Python, the SQL store renders them as SQL
-(`engine/store/predicates.py` says how the two are kept equal). The SQL store may render a
-rule in a form its indexes serve better (the task filters on candidate rows in
-`task_sql.py`), but the set of filters and their meaning come from here, and the
-parity tests in tests/store hold both stores to it.
+(`engine/store/predicates.py` says how the two are kept equal). A rule with no general
+form (a task's candidate users and groups, its display name) is a Leaf that tests itself
+in Python and that `task_sql.py` writes in the SQL its indexes serve; the parity tests in
+tests/store hold the two to the same answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import fields
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple
 
 from engine.store.predicates import (
     TRUE,
@@ -29,6 +29,9 @@ from engine.store.predicates import (
     Param,
     Params,
     Predicate,
+    Test,
+    compiled,
+    value_of,
 )
 from engine.store.records import ExternalTaskRecord, TaskRecord
 
@@ -63,61 +66,102 @@ EXTERNAL_PRIORITY_ORDER = ("-priority", "created", "id")
 INCIDENT_OPEN = IsNull("resolved")
 INCIDENT_ORDER = ("created", "id")
 INSTANCE_ORDER = ("started", "id")
+INSTANCE_NEWEST = ("-started", "-id")
+SUBSCRIPTION_ORDER = ("created", "id")
+COMMENT_ORDER = ("time", "id")
 
 
-# ====================================================================== equality filters
+# ====================================================================== filters
+class Shape(NamedTuple):
+    """The rule of a query's filters, one per filter *shape* (which filters are given, and
+    for some whether they are None or on): `pred` holds the values as Params named after
+    the filters, so the filters themselves are the params, and what a store derives from
+    it (a SQL statement, `test`: `pred` compiled to Python) is derived once per shape.
+    `key` names the shape, cheap to hash."""
+
+    key: tuple[Any, ...]
+    pred: Predicate
+    test: Test
+
+
+# a shape seen before costs one dict lookup: the commands' own lookups (the jobs of an
+# instance and token, ...) come this way on every step of the memory store
+_SHAPES: dict[tuple[Any, ...], Shape] = {}
+
+
+def _fast_key(kind: Any, filters: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A lookup key telling shapes apart: the filters' names, and which are None."""
+    if None in filters.values():
+        return (kind, True, *filters, *[v is None for v in filters.values()])
+    return (kind, *filters)
+
+
+def _shape(fast: tuple[Any, ...], key: tuple[Any, ...],
+           build: Callable[[], Predicate]) -> Shape:
+    pred = build()
+    got = _SHAPES[fast] = Shape(key, pred, compiled(pred))
+    return got
+
+
 def equality_filter(record: type, filters: Mapping[str, Any], what: str,
-                    not_filterable: tuple[str, ...] = ()) -> tuple[Predicate, dict[str, Any]]:
-    """Filters that compare fields for equality, None meaning "missing": (the predicate of
-    their shape, with the values as Params named after the fields; the params). Raises
-    ValueError naming an unknown filter, on every store alike."""
+                    not_filterable: tuple[str, ...] = (),
+                    also: Predicate | None = None) -> Shape:
+    """Filters that compare fields for equality, None meaning "missing" (and `also`, a
+    rule of the query). Raises ValueError naming an unknown filter, on every store alike."""
+    fast = _fast_key((record, what, also, not_filterable), filters)
+    got = _SHAPES.get(fast)
+    if got is not None:
+        return got
+    shape = tuple(sorted((k, v is None) for k, v in filters.items()))
     names = field_names(record)
-    parts: list[Predicate] = []
-    params: dict[str, Any] = {}
-    for k in sorted(filters):
+    for k, _ in shape:
         if k not in names or k in not_filterable:
             raise ValueError(f"unknown {what} filter '{k}'")
-        v = filters[k]
-        if v is None:
-            parts.append(IsNull(k))
-        else:
-            parts.append(Eq(k, Param(k)))
-            params[k] = v
-    return And(*parts), params
+    parts = [IsNull(k) if missing else Eq(k, Param(k)) for k, missing in shape]
+    return _shape(fast, (what, shape, also),
+                  lambda: And(*parts, *([also] if also is not None else [])))
 
 
-INSTANCE_FILTERS = ("business_key", "definition_id", "id", "key", "parent_id", "status",
-                    "version")
+INSTANCE_FILTERS = frozenset({"business_key", "definition_id", "id", "key", "parent_id",
+                              "status", "version"})
 
 
-def instance_filter(filters: Mapping[str, Any]) -> tuple[Predicate, dict[str, Any]]:
+def instance_filter(filters: Mapping[str, Any]) -> Shape:
     """Instance filters: equality on INSTANCE_FILTERS; a filter given as None is no filter."""
-    used = {k: v for k, v in filters.items() if v is not None}
+    fast = _fast_key("instances", filters)
+    got = _SHAPES.get(fast)
+    if got is not None:
+        return got
+    used = sorted(k for k, v in filters.items() if v is not None)
     for k in used:
         if k not in INSTANCE_FILTERS:
             raise ValueError(f"unknown instance filter '{k}'")
-    return equality_filter_of(used)
+    return _shape(fast, ("instances", tuple(used)),
+                  lambda: And(*[Eq(k, Param(k)) for k in used]))
 
 
-def equality_filter_of(used: Mapping[str, Any]) -> tuple[Predicate, dict[str, Any]]:
-    """Equality on fields already checked, values as Params named after them."""
-    return And(*[Eq(k, Param(k)) for k in sorted(used)]), dict(used)
-
-
-def external_filter(filters: Mapping[str, Any]) -> tuple[Predicate, dict[str, Any]]:
+def external_filter(filters: Mapping[str, Any]) -> Shape:
     """External task filters: equality on fields, and `locked` (EXTERNAL_HAS_WORKER or not);
     a filter given as None is no filter."""
-    used = {k: v for k, v in filters.items() if v is not None}
+    locked = filters.get("locked")
+    fast = _fast_key(("external", None if locked is None else bool(locked)), filters)
+    got = _SHAPES.get(fast)
+    if got is not None:
+        return got
     names = field_names(ExternalTaskRecord)
-    parts: list[Predicate] = []
-    for k in sorted(used):
-        if k == "locked":
-            parts.append(EXTERNAL_HAS_WORKER if used[k] else Not(EXTERNAL_HAS_WORKER))
-        elif k in names:
-            parts.append(Eq(k, Param(k)))
-        else:
+    used = sorted(k for k, v in filters.items() if v is not None and k != "locked")
+    for k in filters:
+        if k != "locked" and k not in names:
             raise ValueError(f"unknown external task filter '{k}'")
-    return And(*parts), {k: v for k, v in used.items() if k != "locked"}
+
+    def build() -> Predicate:
+        parts: list[Predicate] = [Eq(k, Param(k)) for k in used]
+        if locked is not None:
+            parts.append(EXTERNAL_HAS_WORKER if locked else Not(EXTERNAL_HAS_WORKER))
+        return And(*parts)
+
+    return _shape(fast, ("external", tuple(used), None if locked is None else bool(locked)),
+                  build)
 
 
 # ====================================================================== user tasks
@@ -135,78 +179,79 @@ def display_name(rec: TaskRecord) -> str:
     return rec.name or rec.activity_id
 
 
+@dataclass(frozen=True, slots=True)
 class HasCandidate(Leaf):
-    """One of `names` is among the task's candidate users (kind "user") or groups."""
+    """The name (kind "user") or one of the names (kind "group") in param `names` is among
+    the task's candidate users or groups."""
 
-    __slots__ = ("kind", "names")
-
-    def __init__(self, kind: str, names: tuple[str, ...]) -> None:
-        self.kind = kind
-        self.names = names
+    kind: str
+    names: Param
 
     def test(self, rec: Any, params: Params) -> bool:
-        have = rec.candidate_users if self.kind == "user" else rec.candidate_groups
-        return any(n in have for n in self.names)
+        names = value_of(self.names, params)
+        if self.kind == "user":
+            return names in rec.candidate_users
+        return any(n in rec.candidate_groups for n in names)
 
 
+@dataclass(frozen=True, slots=True)
 class Claimable(Leaf):
-    """Unassigned, with the user or one of the groups among its candidates."""
+    """Unassigned, with the user or one of the groups (param `who`: (user, groups)) among
+    its candidates."""
 
-    __slots__ = ("user", "groups")
-
-    def __init__(self, user: str, groups: tuple[str, ...]) -> None:
-        self.user = user
-        self.groups = groups
+    who: Param
 
     def test(self, rec: Any, params: Params) -> bool:
+        user, groups = value_of(self.who, params)
         return rec.assignee is None and (
-            self.user in rec.candidate_users or any(g in rec.candidate_groups
-                                                    for g in self.groups))
+            user in rec.candidate_users or any(g in rec.candidate_groups for g in groups))
 
 
+@dataclass(frozen=True, slots=True)
 class NameContains(Leaf):
-    """The display name holds `text`, ignoring case."""
+    """The display name holds the text of param `text`, ignoring case."""
 
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
+    text: Param
 
     def test(self, rec: Any, params: Params) -> bool:
-        return self.text.lower() in display_name(rec).lower()
+        return value_of(self.text, params).lower() in display_name(rec).lower()
 
 
-def _dated_before(v: Any) -> Predicate:
-    return And(Not(IsNull("due")), Cmp("due", "<", v))
+def _dated_before(k: str) -> Predicate:
+    return And(Not(IsNull("due")), Cmp("due", "<", Param(k)))
 
 
-_TASK_RULES: dict[str, Callable[[Any], Predicate]] = {
-    **{k: (lambda k: lambda v: Eq(k, v))(k) for k in TASK_EQUALITY},
-    "unassigned": lambda v: IsNull("assignee") if v else TRUE,
-    "candidate_user": lambda v: HasCandidate("user", (v,)),
-    "candidate_groups": lambda v: HasCandidate("group", tuple(v)),
-    "name_like": NameContains,
-    "overdue_at": _dated_before,
-    "due_before": _dated_before,
-    "priority_min": lambda v: Cmp("priority", ">=", v),
-    "claimable_by": lambda v: Claimable(v[0], tuple(v[1])),
-    "involving": lambda v: Or(Eq("assignee", v[0]), Claimable(v[0], tuple(v[1]))),
+# filter -> its predicate, from the filter's name (and for `unassigned`, whether it is on);
+# the values are the params, as given
+_TASK_RULES: dict[str, Callable[[str, Any], Predicate]] = {
+    **{k: lambda k, _on: Eq(k, Param(k)) for k in TASK_EQUALITY},
+    "unassigned": lambda _k, on: IsNull("assignee") if on else TRUE,
+    "candidate_user": lambda k, _on: HasCandidate("user", Param(k)),
+    "candidate_groups": lambda k, _on: HasCandidate("group", Param(k)),
+    "name_like": lambda k, _on: NameContains(Param(k)),
+    "overdue_at": lambda k, _on: _dated_before(k),
+    "due_before": lambda k, _on: _dated_before(k),
+    "priority_min": lambda k, _on: Cmp("priority", ">=", Param(k)),
+    "claimable_by": lambda k, _on: Claimable(Param(k)),
+    "involving": lambda k, _on: Or(Eq("assignee", Param(k, 0)), Claimable(Param(k))),
 }
 assert set(_TASK_RULES) == TASK_FILTERS
 
 
-def task_filter(key: str, value: Any) -> Predicate:
-    """What one task filter means (the values are in the predicate: task queries are not
-    cached by shape)."""
-    rule = _TASK_RULES.get(key)
-    if rule is None:
-        raise ValueError(f"unknown task filter '{key}'")
-    return rule(value)
-
-
-def task_predicate(filters: Mapping[str, Any]) -> Predicate:
-    """All the filters at once; one given as None is no filter."""
-    return And(*[task_filter(k, v) for k, v in filters.items() if v is not None])
+def task_filter(filters: Mapping[str, Any]) -> Shape:
+    """What task filters mean; one given as None is no filter."""
+    on = filters.get("unassigned")
+    fast = _fast_key(("tasks", None if on is None else bool(on)), filters)
+    got = _SHAPES.get(fast)
+    if got is not None:
+        return got
+    for k in filters:
+        if k not in TASK_FILTERS:
+            raise ValueError(f"unknown task filter '{k}'")
+    key = ("tasks", tuple(sorted((k, bool(v) if k == "unassigned" else None)
+                                 for k, v in filters.items() if v is not None)))
+    parts = [_TASK_RULES[k](k, flag) for k, flag in key[1]]
+    return _shape(fast, key, lambda: And(*[p for p in parts if p != TRUE]))
 
 
 def check_task_query(filters: Mapping[str, Any], sort: str) -> None:
@@ -238,10 +283,14 @@ def sort_tasks(rows: list[TaskRecord], sort: str) -> list[TaskRecord]:
 
 # ====================================================================== copies
 _CLONERS: dict[type, Callable[[Any], Any]] = {}
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
 
 
 def field_names(record: type) -> frozenset[str]:
-    return frozenset(f.name for f in fields(record))
+    got = _FIELD_NAMES.get(record)
+    if got is None:
+        got = _FIELD_NAMES[record] = frozenset(f.name for f in fields(record))
+    return got
 
 
 def clone(rec: Any) -> Any:

@@ -46,7 +46,6 @@ from engine.store import schema as s
 from engine.store.codec import dumps, loads
 from engine.store.errors import StoreError
 from engine.store.fastexec import FastExec, SessionStatements
-from engine.store.predicates import And
 from engine.store.records import (
     CommentRecord,
     ConcurrentModification,
@@ -817,25 +816,26 @@ class SqlTx:
 
     def find_instances(self, *, newest_first: bool = False, limit: int | None = None,
                        offset: int = 0, **filters: Any) -> list[InstanceRecord]:
-        pred, params = instance_filter(filters)
+        f = instance_filter(filters)
+        params = dict(filters)
         paged = limit is not None or offset > 0
 
         def build() -> Any:
-            q = (sa.select(*_cols(_I, F_INSTANCE)).where(*where(pred, _I))
+            q = (sa.select(*_cols(_I, F_INSTANCE)).where(*where(f.pred, _I))
                  .order_by(*order_by(_I, INSTANCE_NEWEST if newest_first else INSTANCE_ORDER)))
             return q.limit(B("limit")).offset(B("offset")) if paged else q
 
-        stmt = _shape_stmt(("instances", pred, newest_first, paged), build)
+        stmt = _shape_stmt((f.key, newest_first, paged), build)
         if paged:
             params["limit"] = -1 if limit is None and not self.pg else limit
             params["offset"] = offset
         return [_instance(r) for r in self._q(stmt, params)]
 
     def count_instances(self, **filters: Any) -> int:
-        pred, params = instance_filter(filters)
-        stmt = _shape_stmt(("count_instances", pred), lambda: sa.select(sa.func.count())
-                           .select_from(_I).where(*where(pred, _I)))
-        return int(self._q(stmt, params)[0][0])
+        f = instance_filter(filters)
+        stmt = _shape_stmt(("count", f.key), lambda: sa.select(sa.func.count())
+                           .select_from(_I).where(*where(f.pred, _I)))
+        return int(self._q(stmt, filters)[0][0])
 
     def child_instances(self, parent_id: str, token: int | None = None) -> list[InstanceRecord]:
         def build() -> Any:
@@ -1064,14 +1064,14 @@ class SqlTx:
         return rec
 
     def find_external(self, **filters: Any) -> list[ExternalTaskRecord]:
-        pred, params = external_filter(filters)
+        f = external_filter(filters)
         iid = filters.get("instance_id")
         if iid is not None and self._probe("external_tasks", iid):
             return []
-        stmt = _shape_stmt(("external", pred), lambda: sa.select(*_cols(_X, K_EXT))
-                           .where(*where(pred, _X)).order_by(*order_by(_X, EXTERNAL_PRIORITY_ORDER)))
+        stmt = _shape_stmt(f.key, lambda: sa.select(*_cols(_X, K_EXT)).where(*where(f.pred, _X))
+                           .order_by(*order_by(_X, EXTERNAL_PRIORITY_ORDER)))
         out = []
-        for row in self._q(stmt, params):
+        for row in self._q(stmt, filters):
             rec, rev = _split_rev(ExternalTaskRecord, row)
             self._rev[("external_tasks", rec.id)] = rev
             out.append(rec)
@@ -1267,9 +1267,7 @@ def _equal_stmt(table: sa.Table, names: tuple[str, ...], record: type,
                 also: Any = None) -> tuple[Any, dict]:
     """SELECT `names` where `rules.equality_filter` holds (and `also`), one statement per
     filter shape."""
-    pred, params = equality_filter(record, filters, table.name, not_filterable=("payload",))
-    if also is not None:
-        pred = And(*pred.parts, also)
-    stmt = _shape_stmt((table.name, pred), lambda: sa.select(*_cols(table, names))
-                       .where(*where(pred, table)).order_by(*order_by(table, order)))
-    return stmt, params
+    f = equality_filter(record, filters, table.name, not_filterable=("payload",), also=also)
+    stmt = _shape_stmt(f.key, lambda: sa.select(*_cols(table, names))
+                       .where(*where(f.pred, table)).order_by(*order_by(table, order)))
+    return stmt, filters

@@ -1,4 +1,4 @@
-"""SQL for task queries: the filters of `queries.match_task`, and tasklist pages that stay
+"""SQL for task queries: the filters of `rules.task_filter`, and tasklist pages that stay
 fast with 100,000 open tasks.
 
 The plain `SELECT ... WHERE <filters> ORDER BY <sort> LIMIT 25` is slow here for two
@@ -14,7 +14,7 @@ reasons, and a page is therefore built from *walks* ("arms") of indexes in the p
    cut to the page and joined to `tasks`. That is exact: a task among the first N of the
    whole result is among the first N of every arm holding it, since whatever precedes it
    in an arm are distinct tasks that also precede it in the result.
-2. Tasks without a due date come last in both directions (as in `queries.sort_tasks`),
+2. Tasks without a due date come last in both directions (as in `rules.sort_tasks`),
    an order no single index gives on both SQLite (NULLs first) and PostgreSQL (NULLs last).
    A page by due date walks the dated and the undated tasks as two arms, each in index
    order.
@@ -38,36 +38,18 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from engine.store import schema as s
+from engine.store.predicates import Params, value_of
+from engine.store.rules import Claimable, HasCandidate, NameContains, parse_sort, task_filter
+from engine.store.sql_predicates import LeafSql, where
 
 _T, _C = s.tasks, s.task_candidates
-SORT_KEYS = ("created", "due", "priority", "name")
-TASK_FILTERS = frozenset({
-    "instance_id", "activity_id", "assignee", "definition_key", "business_key", "id",
-    "unassigned", "candidate_user", "candidate_groups", "name_like", "overdue_at",
-    "due_before", "priority_min", "claimable_by", "involving"})
 # filters a candidate row answers from its copies of the task's columns
 _ON_COPIES = ("overdue_at", "due_before", "priority_min")
 _DATED = ("overdue_at", "due_before")       # only tasks with a due date can match these
 
 
-def check_task_query(f: dict[str, Any], sort: str) -> None:
-    for k in f:
-        if k not in TASK_FILTERS:
-            raise ValueError(f"unknown task filter '{k}'")
-    parse_sort(sort)
-
-
-def parse_sort(sort: str) -> tuple[str, bool]:
-    """(column key, descending) of a task sort such as "-priority"."""
-    key = sort.lstrip("-")
-    if key not in SORT_KEYS:
-        raise ValueError(f"cannot sort tasks by '{key}'")
-    return key, sort.startswith("-")
-
-
 def display_name() -> Any:
-    """The name a task is shown (and sorted, and searched) by: its name, else its
-    activity id."""
+    """`rules.display_name` in SQL: the task's name, else its activity id."""
     return sa.case((sa.or_(_T.c.name.is_(None), _T.c.name == ""), _T.c.activity_id),
                    else_=_T.c.name)
 
@@ -80,8 +62,11 @@ def _sort_column(key: str, pg: bool, table: sa.Table = _T) -> Any:
 
 
 def _candidate(kind: str, names: Any) -> Any:
+    names = (names,) if isinstance(names, str) else tuple(names)
+    if not names:
+        return sa.false()
     c = _C.c
-    cond = c.name == names if isinstance(names, str) else c.name.in_(list(names))
+    cond = c.name == names[0] if len(names) == 1 else c.name.in_(list(names))
     return sa.select(sa.literal(1)).where(c.task_id == _T.c.id, c.kind == kind, cond).exists()
 
 
@@ -97,46 +82,43 @@ def _claimable(user: str, groups: Any) -> Any:
     return sa.and_(_T.c.assignee.is_(None), _T.c.id.in_(ids))
 
 
+def _name_contains(pg: bool) -> LeafSql:
+    def write(leaf: NameContains, _table: Any, values: Params) -> Any:
+        name = display_name()
+        text = value_of(leaf.text, values).lower()
+        if pg:
+            return sa.func.strpos(sa.func.lower(name), text) > 0
+        return sa.func.instr(sa.func.baton_lower(name), text) > 0
+
+    return write
+
+
+def _leaves(pg: bool) -> dict[type, LeafSql]:
+    """How the SQL store writes the task rules that have no general form."""
+    return {
+        HasCandidate: lambda leaf, _t, values: _candidate(leaf.kind,
+                                                          value_of(leaf.names, values)),
+        Claimable: lambda leaf, _t, values: _claimable(*value_of(leaf.who, values)),
+        NameContains: _name_contains(pg),
+    }
+
+
+_LEAVES = {False: _leaves(False), True: _leaves(True)}
+
+
 def task_where(f: dict[str, Any], pg: bool) -> list[Any]:
-    """The SQL for `queries.match_task`, filter by filter."""
-    c = _T.c
+    """The SQL of `rules.task_filter`, filter by filter, the values written in (task
+    queries are built per query: their pages depend on the filters' values)."""
     out: list[Any] = []
     for k, v in f.items():
-        if v is None:
-            continue
-        if k in ("instance_id", "activity_id", "assignee", "definition_key", "business_key",
-                 "id"):
-            out.append(c[k] == v)
-        elif k == "unassigned":
-            if v:
-                out.append(c.assignee.is_(None))
-        elif k == "candidate_user":
-            out.append(_candidate("user", v))
-        elif k == "candidate_groups":
-            out.append(_candidate("group", list(v)) if v else sa.false())
-        elif k == "name_like":
-            name = display_name()
-            if pg:
-                out.append(sa.func.strpos(sa.func.lower(name), v.lower()) > 0)
-            else:
-                out.append(sa.func.instr(sa.func.baton_lower(name), v.lower()) > 0)
-        elif k in ("overdue_at", "due_before"):
-            out.append(sa.and_(c.due.is_not(None), c.due < v))
-        elif k == "priority_min":
-            out.append(c.priority >= v)
-        elif k == "claimable_by":
-            user, groups = v
-            out.append(_claimable(user, groups))
-        elif k == "involving":
-            user, groups = v
-            out.append(sa.or_(c.assignee == user, _claimable(user, groups)))
-        else:
-            raise ValueError(f"unknown task filter '{k}'")
+        if v is not None:
+            one = task_filter({k: v})
+            out.extend(where(one.pred, _T, _LEAVES[pg], values={k: v}))
     return out
 
 
 def task_order(sort: str, pg: bool) -> list[Any]:
-    """`queries.sort_tasks` in SQL: ties by id; tasks without a due date last both ways.
+    """`rules.sort_tasks` in SQL: ties by id; tasks without a due date last both ways.
     Only the nullable due date gets the `IS NULL` term, so created and priority orders
     match their indexes."""
     key, desc = parse_sort(sort)

@@ -73,7 +73,7 @@ def pg_url() -> Iterator[str]:
 _admin_engines: dict[str, Any] = {}
 
 
-def _empty_pg(url: str) -> None:
+def empty_pg(url: str) -> None:
     """Delete every row (children first): much faster than TRUNCATE for the few rows a test
     leaves behind."""
     import sqlalchemy as sa
@@ -115,7 +115,7 @@ def db_url(store_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> s
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_url")
-    _empty_pg(url)
+    empty_pg(url)
     return url
 
 

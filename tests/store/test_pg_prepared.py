@@ -27,6 +27,7 @@ from engine.store.records import (
 from engine.store.sql import SqlStore
 from engine.testing import ManualClock
 from tests.runtime.conftest import bpmn, flows
+from tests.store.conftest import empty_pg
 
 pytestmark = pytest.mark.postgres
 
@@ -52,10 +53,8 @@ class Boom(Exception):
 
 @pytest.fixture
 def pg(request: pytest.FixtureRequest) -> Iterator[str]:
-    from tests.store.conftest import _empty_pg
-
     url = request.getfixturevalue("pg_url")      # skips, with the reason, without a server
-    _empty_pg(url)
+    empty_pg(url)
     yield url
 
 

@@ -55,14 +55,14 @@ def test_codec_round_trips_dates_decimals_and_plain_json() -> None:
     assert loads(dumps({"__baton__": "datetime"})) == {"__baton__": "datetime"}
 
 
-def _instance(iid: str) -> InstanceRecord:
+def instance_row(iid: str) -> InstanceRecord:
     return InstanceRecord(iid, "def:1", "p", 1, "running", {"v": 1, "tokens": [], "scopes": [],
                                                             "subs": [], "next_id": 1,
                                                             "status": "running"},
                           None, None, None, T0, variables={})
 
 
-def _seed_definition(tx: Any) -> None:
+def seed_definition(tx: Any) -> None:
     from engine.store.records import DefinitionRecord, DeploymentRecord
 
     tx.add_deployment(DeploymentRecord("dep", None, T0, ["p.bpmn"]))
@@ -70,7 +70,7 @@ def _seed_definition(tx: Any) -> None:
                                        T0))
 
 
-def _random_tasks(n: int, seed: int = 7) -> list[TaskRecord]:
+def random_tasks(n: int, seed: int = 7) -> list[TaskRecord]:
     rnd = random.Random(seed)
     names = ["Review claim", "review CLAIM", "Approve", None, "Ärger prüfen", "", "Pay"]
     out = []
@@ -105,12 +105,12 @@ SORTS = ["created", "-created", "due", "-due", "priority", "-priority", "name", 
 
 def test_task_queries_answer_like_the_memory_store(store: Any) -> None:
     memory = MemoryStore()
-    tasks = _random_tasks(120)
+    tasks = random_tasks(120)
     for st in (memory, store):
         with st.transaction() as tx:
-            _seed_definition(tx)
+            seed_definition(tx)
             for i in range(7):
-                tx.add_instance(_instance(f"i{i}"))
+                tx.add_instance(instance_row(f"i{i}"))
             for t in tasks:
                 tx.add_task(t)
     with memory.transaction() as mtx, store.transaction() as stx:
@@ -132,11 +132,11 @@ def test_task_queries_answer_like_the_memory_store(store: Any) -> None:
 
 
 def test_task_updates_move_the_candidate_rows(store: Any) -> None:
-    (task,) = _random_tasks(1)
+    (task,) = random_tasks(1)
     task.candidate_groups, task.assignee = ["adjusters"], None
     with store.transaction() as tx:
-        _seed_definition(tx)
-        tx.add_instance(_instance(task.instance_id))
+        seed_definition(tx)
+        tx.add_instance(instance_row(task.instance_id))
         tx.add_task(task)
     with store.transaction() as tx:
         t = tx.get_task(task.id)
@@ -155,8 +155,8 @@ def test_jobs_subscriptions_incidents_comments_users_match_the_memory_store(stor
     memory = MemoryStore()
     for st in (memory, store):
         with st.transaction() as tx:
-            _seed_definition(tx)
-            tx.add_instance(_instance("i1"))
+            seed_definition(tx)
+            tx.add_instance(instance_row("i1"))
             for n, minutes in enumerate([5, 1, 3, 2]):    # no ties: memory breaks them by set order
                 tx.add_job(JobRecord(f"j{n}", "timer", "i1", T0 + timedelta(minutes=minutes),
                                      sub=n % 2, payload={"fired": n, "at": T0}))
@@ -196,8 +196,8 @@ def test_a_guarded_row_changed_by_another_transaction_raises_conflict(store: Any
     from engine.store.records import ConcurrentModification
 
     with store.transaction() as tx:
-        _seed_definition(tx)
-        tx.add_instance(_instance("i1"))
+        seed_definition(tx)
+        tx.add_instance(instance_row("i1"))
         tx.add_job(JobRecord("j1", "timer", "i1", T0))
     with store.transaction() as tx:
         stale = tx.get_job("j1")

@@ -26,9 +26,9 @@ from tests.store.test_store_api import (
     SORTS,
     T0,
     USERS,
-    _instance,
-    _random_tasks,
-    _seed_definition,
+    instance_row,
+    random_tasks,
+    seed_definition,
 )
 
 PAGES = [(7, 3), (25, 40), (200, 0)]   # a small page, a deep one, more than there are
@@ -58,9 +58,9 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 def _fill(stores: tuple[Any, ...], tasks: list[Any]) -> None:
     for st in stores:
         with st.transaction() as tx:
-            _seed_definition(tx)
+            seed_definition(tx)
             for i in range(7):
-                tx.add_instance(_instance(f"i{i}"))
+                tx.add_instance(instance_row(f"i{i}"))
             for t in tasks:
                 tx.add_task(t)
 
@@ -82,13 +82,13 @@ def _assert_pages_alike(memory: MemoryStore, store: Any) -> None:
 
 def test_pages_and_counts_answer_like_the_memory_store(store: Any) -> None:
     memory = MemoryStore()
-    _fill((memory, store), _random_tasks(120, seed=11))
+    _fill((memory, store), random_tasks(120, seed=11))
     _assert_pages_alike(memory, store)
 
 
 def test_pages_follow_claims_new_dates_and_new_candidates(store: Any) -> None:
     memory = MemoryStore()
-    tasks = _random_tasks(120, seed=12)
+    tasks = random_tasks(120, seed=12)
     _fill((memory, store), tasks)
     rnd = random.Random(5)
     changes = []
@@ -123,8 +123,8 @@ def test_instance_lists_page_and_count_like_the_memory_store(store: Any) -> None
     rnd = random.Random(3)
     for st in (memory, store):
         with st.transaction() as tx:
-            _seed_definition(tx)
-    rows = [replace(_instance(f"i{n:02d}"), status=rnd.choice(["running", "completed"]),
+            seed_definition(tx)
+    rows = [replace(instance_row(f"i{n:02d}"), status=rnd.choice(["running", "completed"]),
                     started=T0 + timedelta(minutes=rnd.randint(0, 9)),
                     business_key=rnd.choice([None, "B"])) for n in range(40)]
     for st in (memory, store):
