@@ -152,6 +152,8 @@ def add_engine_commands(subparsers: Any) -> None:
     _db_option(p)
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--name", help="deployment name")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse the deployment on validation warnings too")
     p.set_defaults(func=_guard(cmd_deploy))
 
     p = subparsers.add_parser("start", help="start a process instance")
@@ -283,9 +285,12 @@ def _safe(url: str) -> str:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     engine = open_engine(_url(args), discover=False)
-    for d in engine.deploy(*args.files, name=args.name):
+    deployed = engine.deploy(*args.files, name=args.name, strict=args.strict)
+    for d in deployed:
         what = "deployed" if d.new else "unchanged"
         print(f"{what}: {d.key} version {d.version} ({d.id}) from {d.resource or '-'}")
+    for warning in dict.fromkeys(w for d in deployed for w in d.warnings):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -45,7 +45,9 @@ class DefinitionCache:
             raise NotFound(f"'{rec.key}' is a DMN decision, not a process")
         defs = self.files.get(rec.checksum)
         if defs is None:
-            defs = compile_bpmn(rec.xml, filename=rec.resource)
+            # lenient: a validation rule added since the file was deployed must not make a
+            # stored definition (and its running instances) unloadable
+            defs = compile_bpmn(rec.xml, filename=rec.resource, lenient=True)
             self.files[rec.checksum] = defs
         g = defs.processes[rec.key]
         self.graphs[rec.id] = g

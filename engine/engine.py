@@ -217,9 +217,10 @@ class Engine:
 
     # ------------------------------------------------------------ repository
     def deploy(
-        self, source: Any, *more: Any, name: str | None = None, user: str | None = None
+        self, source: Any, *more: Any, name: str | None = None, user: str | None = None,
+        strict: bool = False,
     ) -> list[ProcessDefinition]:
-        return self.repository.deploy(source, *more, name=name, user=user)
+        return self.repository.deploy(source, *more, name=name, user=user, strict=strict)
 
     def graph(self, definition_id: str) -> ProcessGraph:
         return self.repository.graph(definition_id)

@@ -12,16 +12,24 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from engine.bpmn.catalog import rule_for_message
+
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a diagram; `str()` gives the sentence shown to the user."""
+    """One thing wrong with a diagram; `str()` gives the sentence shown to the user.
+
+    `rule` names the validation rule broken (docs/validation-rules.md), when it has a name;
+    `severity` is "error" (the upload is refused) or "warning" (Baton runs the diagram with
+    a documented fallback)."""
 
     element_id: str | None
     tag: str | None
     line: int | None
     message: str
     filename: str | None = None
+    rule: str | None = None
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = []
@@ -36,7 +44,8 @@ class Problem:
         head = " ".join(where)
         if self.filename:
             head = f"{self.filename}: {head}" if head else self.filename
-        return f"{head}: {self.message}" if head else self.message
+        text = f"{head}: {self.message}" if head else self.message
+        return f"{text} [{self.rule}]" if self.rule else text
 
 
 class BpmnValidationError(ValueError):
@@ -60,34 +69,48 @@ class ProblemList:
 
     `demoted` turns errors into warnings: problems inside a process marked
     isExecutable="false" (a partner pool drawn for documentation) must not stop the
-    executable process of the same file from deploying.
+    executable process of the same file from deploying. `lenient` does the same for the
+    named graph rules (engine.bpmn.rules) of a whole file: a definition stored before a rule
+    was added must still load.
     """
 
-    def __init__(self, filename: str | None = None) -> None:
+    def __init__(self, filename: str | None = None, *, lenient: bool = False) -> None:
         self.filename = filename
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self.demoted = False
+        self.lenient = lenient
 
     def add(self, element: etree._Element | None, message: str, *, element_id: str | None = None,
-            tag: str | None = None) -> None:
-        """Record an error about `element` (its id, tag and line are read from it)."""
-        problem = self._make(element, message, element_id=element_id, tag=tag)
+            tag: str | None = None, rule: str | None = None) -> None:
+        """Record an error about `element` (its id, tag and line are read from it).
+
+        Without `rule`, the catalog names it when it knows the sentence (checks made while
+        reading an element report plain sentences)."""
+        rule = rule if rule is not None else rule_for_message(message, "error")
+        severity = "warning" if self.demoted else "error"
+        problem = self._make(element, message, element_id=element_id, tag=tag, rule=rule,
+                             severity=severity)
         (self.warnings if self.demoted else self.errors).append(problem)
 
-    def warn(self, element: etree._Element | None, message: str) -> None:
+    def warn(self, element: etree._Element | None, message: str, *,
+             rule: str | None = None) -> None:
         """Record something the user should know but that does not stop deployment."""
-        self.warnings.append(self._make(element, message))
+        rule = rule if rule is not None else rule_for_message(message, "warning")
+        self.warnings.append(self._make(element, message, rule=rule, severity="warning"))
 
     def _make(self, element: etree._Element | None, message: str, *, element_id: str | None = None,
-              tag: str | None = None) -> Problem:
+              tag: str | None = None, rule: str | None = None,
+              severity: str = "error") -> Problem:
         line = None
         if element is not None:
             element_id = element_id if element_id is not None else element.get("id")
             tag = tag if tag is not None else local_name(element)
             line = element.sourceline
-        return Problem(element_id, tag, line, message, self.filename)
+        return Problem(element_id, tag, line, message, self.filename, rule, severity)
 
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise BpmnValidationError(self.errors)
+    def raise_if_any(self, strict: bool = False) -> None:
+        """Raise BpmnValidationError on any error, or with `strict` on any warning too."""
+        problems = self.errors + (self.warnings if strict else [])
+        if problems:
+            raise BpmnValidationError(problems)

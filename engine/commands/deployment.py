@@ -31,6 +31,9 @@ class ProcessDefinition:
     checksum: str
     new: bool = True           # False when an unchanged file was redeployed
     kind: str = "process"      # "decision": a DMN decision (key = decision id)
+    # what validation found but Baton runs with a documented fallback, for the whole file the
+    # definition comes from (docs/validation-rules.md); strict deployments refuse them
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -71,7 +74,7 @@ def deploy_processes(c: CommandContext, dep: DeploymentRecord, resource: str | N
         if latest is not None and latest.checksum == checksum:
             out.append(ProcessDefinition(latest.id, key, latest.version, latest.name,
                                          latest.deployment_id, latest.resource, checksum,
-                                         False))
+                                         False, warnings=defs.warnings))
             continue
         version = (latest.version + 1) if latest else 1
         rec = DefinitionRecord(f"{key}:{version}:{dep.id[:8]}", key, version, graph.name, data,
@@ -82,7 +85,7 @@ def deploy_processes(c: CommandContext, dep: DeploymentRecord, resource: str | N
         cache.files.setdefault(checksum, defs)
         replace_start_events(c, rec, graph, latest)
         out.append(ProcessDefinition(rec.id, key, version, graph.name, dep.id, resource,
-                                     checksum, True))
+                                     checksum, True, warnings=defs.warnings))
     return added
 
 
@@ -101,7 +104,7 @@ def deploy_decisions(c: CommandContext, dep: DeploymentRecord, resource: str | N
         if latest is not None and latest.checksum == checksum:
             out.append(ProcessDefinition(latest.id, key, latest.version, latest.name,
                                          latest.deployment_id, latest.resource, checksum,
-                                         False, "decision"))
+                                         False, "decision", decisions.warnings))
             continue
         version = (latest.version + 1) if latest else 1
         rec = DefinitionRecord(f"{key}:{version}:{dep.id[:8]}", key, version,
@@ -112,7 +115,7 @@ def deploy_decisions(c: CommandContext, dep: DeploymentRecord, resource: str | N
         cache.decision_sets[checksum] = decisions
         cache.dmn_checksums[checksum] = True
         out.append(ProcessDefinition(rec.id, key, version, decision.name, dep.id, resource,
-                                     checksum, True, "decision"))
+                                     checksum, True, "decision", decisions.warnings))
     return added
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from engine.bpmn import compile_bpmn
+from engine.bpmn import BpmnValidationError, Problem, compile_bpmn
+from engine.bpmn.rules.deployment import check_deployment
 from engine.commands import deployment as cmd
 from engine.commands.context import CommandContext
 from engine.commands.deployment import ProcessDefinition
@@ -20,19 +22,59 @@ from engine.store.records import DefinitionRecord
 
 class RepositoryService(Service):
     def deploy(self, source: Any, *more: Any, name: str | None = None,
-               user: str | None = None) -> list[ProcessDefinition]:
+               user: str | None = None, strict: bool = False) -> list[ProcessDefinition]:
         """Deploy one or more BPMN or DMN files (bytes, XML text, paths or (name, bytes)
-        pairs) as one deployment. All files are validated before anything is stored."""
+        pairs) as one deployment. All files are validated before anything is stored.
+
+        Warnings (docs/validation-rules.md: what Baton runs with a documented fallback) come
+        back on each ProcessDefinition of their file; with `strict` they refuse the
+        deployment like errors (BpmnValidationError lists them)."""
         compiled: list[tuple[str | None, bytes, Any]] = []
         if user is not None:      # refuse before the (costly) compilation
             self.read(lambda c: c.authorize("definition", "deploy"), user)
         for src in (source, *more):
             resource, data = read_source(src)
             if is_dmn(data, resource):
-                compiled.append((resource, data, compile_dmn(data, filename=resource)))
+                decisions = compile_dmn(data, filename=resource)
+                if strict and decisions.warnings:
+                    raise BpmnValidationError([Problem(None, None, None, text,
+                                                       severity="warning")
+                                               for text in decisions.warnings])
+                compiled.append((resource, data, decisions))
             else:
-                compiled.append((resource, data, compile_bpmn(data, filename=resource)))
+                compiled.append((resource, data,
+                                 compile_bpmn(data, filename=resource, strict=strict)))
+        compiled = self._check_calls(compiled, strict)
         return self.executor.execute(cmd.Deploy(name, compiled, user))
+
+    def _check_calls(self, compiled: list[tuple[str | None, bytes, Any]],
+                     strict: bool) -> list[tuple[str | None, bytes, Any]]:
+        """The rules across files: each call activity against the process it calls, in this
+        deployment or deployed before. Errors refuse; warnings join their file's."""
+        bpmn = [i for i, (_, _, defs) in enumerate(compiled) if isinstance(defs, Definitions)]
+        found = check_deployment([compiled[i][2] for i in bpmn], [compiled[i][0] for i in bpmn],
+                                 self._deployed_graph)
+        refused = [p for problems in found for p in problems
+                   if strict or p.severity == "error"]
+        if refused:
+            raise BpmnValidationError(refused)
+        out = list(compiled)
+        for i, problems in zip(bpmn, found, strict=True):
+            if problems:
+                resource, data, defs = compiled[i]
+                out[i] = (resource, data,
+                          replace(defs, warnings=defs.warnings + tuple(map(str, problems))))
+        return out
+
+    def _deployed_graph(self, key: str) -> ProcessGraph | None:
+        """The latest deployed version of a process key, if any (not a DMN decision)."""
+        def read(c: CommandContext) -> ProcessGraph | None:
+            rec = c.tx.latest_definition(key)
+            if rec is None or c.env.definitions.is_dmn(rec):
+                return None
+            return c.graph(rec.id)
+
+        return self.read(read)
 
     def graph(self, definition_id: str) -> ProcessGraph:
         """The compiled graph of a definition."""

@@ -66,7 +66,8 @@ def _engine_error(e: EngineError) -> Any:
 @bp.errorhandler(BpmnValidationError)
 def _bpmn_error(e: BpmnValidationError) -> Any:
     problems = [{"elementId": p.element_id, "element": p.tag, "line": p.line,
-                 "file": p.filename, "message": p.message} for p in e.problems]
+                 "file": p.filename, "message": p.message, "rule": p.rule,
+                 "severity": p.severity} for p in e.problems]
     return json_error(400, "invalid_bpmn",
                       f"the diagram cannot be deployed: {len(problems)} problem(s)",
                       problems=problems)

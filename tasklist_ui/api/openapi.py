@@ -48,7 +48,11 @@ SCHEMAS: dict[str, Any] = {
                 "description": "form_invalid: field id -> message"},
         problems=_array(_ref("Problem")))),
     "Problem": _obj(elementId=_NSTR, element=_NSTR, line={"type": ["integer", "null"]},
-                    file=_NSTR, message=_STR),
+                    file=_NSTR, message=_STR,
+                    rule={**_NSTR, "description": "the validation rule broken "
+                                                  "(docs/validation-rules.md)"},
+                    severity={"type": "string", "enum": ["error", "warning"],
+                              "description": "warning: refused in strict mode only"}),
     "Task": _obj(
         id=_STR, name=_STR, activityId=_STR, instanceId=_STR, processKey=_STR,
         processName=_NSTR, definitionId=_STR, businessKey=_NSTR, assignee=_NSTR, owner=_NSTR,
@@ -163,12 +167,16 @@ OPERATIONS: list[tuple[str, str, str, str, list[Any], Any, str, Any]] = [
      _body(_obj(["text"], text={"type": "string", "maxLength": 4000})), "201",
      _ref("Comment")),
     ("post", "/api/deployments", "Deploy BPMN files (all or none)", "analyst",
-     [_q("name", _STR, "deployment name")],
+     [_q("name", _STR, "deployment name"),
+      _q("strict", _BOOL, "refuse the deployment on validation warnings too")],
      {"required": True, "content": {
          "multipart/form-data": {"schema": _obj(name=_STR, file={"type": "string",
                                                                  "format": "binary"})},
          "application/xml": {"schema": {"type": "string"}}}},
-     "201", _obj(definitions=_array(_ref("Deployed")))),
+     "201", _obj(definitions=_array(_ref("Deployed")),
+                 warnings={**_array(_STR), "description":
+                           "what Baton runs with a documented fallback, one sentence each "
+                           "naming file, element, line and rule"})),
     ("get", "/api/definitions", "Deployed process definitions (all versions)", "any user",
      [_q("key", _STR, "one process key")], None, "200", _array(_ref("Definition"))),
     ("get", "/api/definitions/{definition_id}", "One process definition", "any user",

@@ -8,7 +8,7 @@ from flask import Response, jsonify, request
 
 from tasklist_ui.api import bp
 from tasklist_ui.api.auth import caller, engine
-from tasklist_ui.api.bodies import arg_text, json_body, mapping, text, whole
+from tasklist_ui.api.bodies import arg_bool, arg_text, json_body, mapping, text, whole
 from tasklist_ui.api.errors import bad_request
 from tasklist_ui.api.serialize import definition_json, deployed_json, instance_json
 
@@ -21,7 +21,8 @@ MAX_FILES = 20
 def deploy() -> Any:
     """multipart/form-data with one or more files (any field name, plus an optional
     'name'), or the raw XML as the body (?name=...). All files deploy together or, if any
-    is invalid, none does: 400 lists each problem with element id and line."""
+    is invalid, none does: 400 lists each problem with element id and line. The answer's
+    `warnings` are what Baton runs with a documented fallback; ?strict=true refuses them."""
     engine().authorize(caller().id, "definition", "deploy")
     name = arg_text("name", 200)
     sources: list[tuple[str, bytes]] = []
@@ -41,8 +42,11 @@ def deploy() -> Any:
                           "'Content-Type: application/xml'")
     if len(sources) > MAX_FILES:
         raise bad_request(f"at most {MAX_FILES} files per deployment")
-    deployed = engine().deploy(*[data for _filename, data in sources], name=name, user=caller().id)
-    return jsonify({"definitions": [deployed_json(p) for p in deployed]}), 201
+    deployed = engine().deploy(*[data for _filename, data in sources], name=name,
+                               user=caller().id, strict=arg_bool("strict"))
+    warnings = list(dict.fromkeys(w for p in deployed for w in p.warnings))
+    return jsonify({"definitions": [deployed_json(p) for p in deployed],
+                    "warnings": warnings}), 201
 
 
 @bp.get("/definitions")

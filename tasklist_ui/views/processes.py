@@ -69,7 +69,10 @@ def upload() -> Any:
         data = storage.read()
         engine = get_engine()
         try:
-            deployed = engine.deploy((filename, data), name=filename, user=user_id())
+            # ?strict=true: validation warnings refuse the upload too
+            strict = request.args.get("strict", "").lower() in ("1", "true", "yes")
+            deployed = engine.deploy((filename, data), name=filename, user=user_id(),
+                                     strict=strict)
         except BpmnValidationError as e:
             problems = e.problems
         except EngineError as e:
@@ -82,6 +85,8 @@ def upload() -> Any:
                 else:
                     flash(f"{d.name or d.key} is unchanged: version {d.version} stays current.",
                           "info")
+            for warning in dict.fromkeys(w for d in deployed for w in d.warnings):
+                flash(f"Warning: {warning}", "warn")
             first = deployed[0]
             return redirect(url_for("processes.process_page", key=first.key,
                                     version=first.version), code=303)
