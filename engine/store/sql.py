@@ -401,7 +401,7 @@ class SqlStore:
                 migrate.check_current(self.engine)
         except exc.DBAPIError as e:
             self.engine.dispose()
-            raise StoreError(f"cannot open database {self.safe_url}: {_reason(e)}") from e
+            raise StoreError(f"cannot open database {self.safe_url}: {error_reason(e)}") from e
         except StoreError:
             self.engine.dispose()
             raise
@@ -458,7 +458,7 @@ class SqlStore:
                     self.definitions.update(tx.definitions_read)
             except exc.DBAPIError as e:
                 if _is_conflict(e.orig):
-                    raise ConcurrentModification(f"database conflict: {_reason(e)}") from e
+                    raise ConcurrentModification(f"database conflict: {error_reason(e)}") from e
                 raise
             except Exception as e:
                 # raw DBAPI errors from the fast path (not wrapped by SQLAlchemy)
@@ -522,8 +522,13 @@ def _lower(v: Any) -> Any:
     return v.lower() if isinstance(v, str) else v
 
 
-def _reason(e: exc.DBAPIError) -> str:
+def error_reason(e: exc.DBAPIError) -> str:
+    """The first line of the database's own message: what a person needs, without
+    SQLAlchemy's wrapping and the statement text."""
     return str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
+
+
+_reason = error_reason      # the name engine/cli.py still imports
 
 
 # "prepared statement does not exist" / "already exists": the session's statements are not
