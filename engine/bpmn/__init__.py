@@ -7,8 +7,10 @@
 Modules: `elements` (the element table: every flow node's tag, kind, field readers and
 behaviour; the kind sets derive from it), `parser` (safe XML + namespace helpers), `compiler`
 (the walk), `nodes` (one element's fields), `events`, `usertask`, `loops`, `extensions`
-(vendor extensions), `structure` (linking the graph), `validation` (graph checks), `diagram`
-(BPMNDI), `expr` (expression compiling), `errors` (Problem, BpmnValidationError).
+(vendor extensions), `structure` (linking the graph), `validation` (the compiler's entry to
+the named rules of `rules`, one function per BPMN 2.0.2 constraint; `catalog` names the
+checks made while reading; docs/validation-rules.md lists them all), `diagram` (BPMNDI),
+`expr` (expression compiling), `errors` (Problem, BpmnValidationError).
 """
 
 from engine.bpmn.compiler import compile_bpmn

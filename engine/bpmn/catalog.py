@@ -126,7 +126,7 @@ READER_RULES: tuple[Rule, ...] = (
          spec="BPMN 2.0.2 10.5.5 Signal Event Definition (signalRef)",
          markers=("the signal event has no signalRef and no name",)),
     Rule(name="error-ref-as-code", severity=WARNING, applies_to="error events",
-         constraint="errorRef names an <error> defined in the file.",
+         constraint="errorRef names an error element defined in the file.",
          spec="BPMN 2.0.2 10.5.5 Error Event Definition (errorRef); Camunda 7",
          instead="Baton uses the errorRef text as the error code, as Camunda 7 does.",
          markers=("Baton uses it as the error code",)),

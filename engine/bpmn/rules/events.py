@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from engine.bpmn.catalog import ERROR, WARNING
 from engine.bpmn.events import TIMER_KINDS
-from engine.bpmn.parser import bpmn_child, ref
+from engine.bpmn.parser import bpmn_child, ref, text_of
 from engine.bpmn.rules.model import Model
 from engine.bpmn.rules.registry import Finding, rule
 from engine.graph import Node
@@ -119,7 +119,9 @@ def timer_single_time(m: Model) -> Iterator[Finding]:
         if m.event_type(node) not in ("timer", "multiple"):
             continue
         for definition in m.definitions(node, "timerEventDefinition"):
-            kinds = [k for k in TIMER_KINDS if bpmn_child(definition, k) is not None]
+            # (an empty leftover element, as modelers leave when the timer type is switched,
+            # carries no time and is ignored by the reader too)
+            kinds = [k for k in TIMER_KINDS if text_of(bpmn_child(definition, k))]
             if len(kinds) > 1:
                 yield Finding(m.element(node), f"the timer has {' and '.join(kinds)}; a timer "
                                                "takes exactly one of them, so Baton cannot tell "

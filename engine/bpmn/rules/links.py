@@ -99,7 +99,7 @@ def link_catch_unused(m: Model) -> Iterator[Finding]:
                                            "same scope jumps here, so no token ever reaches it")
 
 
-@rule("link-explicit-pair", ERROR, applies_to="link events with <target> or <source>",
+@rule("link-explicit-pair", ERROR, applies_to="link events naming their pair (target, source)",
       constraint="Where a link definition names its pair explicitly (target on a throw, source "
                  "on a catch), the pair is the one their names give.",
       spec="BPMN 2.0.2 10.5.5 Link Event Definition (source, target)")
