@@ -10,6 +10,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from engine.store.memory import MemoryStore
+from engine.store.protocol import Store, StoreTransaction
 
 if TYPE_CHECKING:
     from engine.store.sql import SqlStore
@@ -34,4 +35,5 @@ def open_store(url: str | None, **options: Any) -> MemoryStore | SqlStore:
     return SqlStore(url, **options)
 
 
-__all__ = ["DEFAULT_URL", "ENV_URL", "MemoryStore", "open_store", "resolve_url"]
+__all__ = ["DEFAULT_URL", "ENV_URL", "MemoryStore", "Store", "StoreTransaction", "open_store",
+           "resolve_url"]
