@@ -181,6 +181,19 @@ class Engine:
     ) -> None:
         return self.runtime.trigger(instance_id, activity_id, variables, user=user)
 
+    def start_adhoc_activity(self, instance_id: str, activity_id: str,
+                             variables: Mapping[str, Any] | None = None, *,
+                             user: str | None = None) -> None:
+        return self.runtime.start_adhoc_activity(instance_id, activity_id, variables, user=user)
+
+    def complete_adhoc(self, instance_id: str, adhoc_id: str, *,
+                       user: str | None = None) -> None:
+        return self.runtime.complete_adhoc(instance_id, adhoc_id, user=user)
+
+    def adhoc_activities(self, instance_id: str, *,
+                         user: str | None = None) -> list[dict[str, Any]]:
+        return self.runtime.adhoc_activities(instance_id, user=user)
+
     def correlate_message(
         self,
         name: str,

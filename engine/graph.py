@@ -150,6 +150,16 @@ class StandardLoop:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AdHoc:
+    """An ad-hoc subprocess's rules (BPMN 2.0.2 10.3.5, 13.3.5): which of its enabled
+    activities may run at once, and when it is done."""
+
+    sequential: bool = False                      # ordering="Sequential": one at a time
+    completion_condition: Expression | None = None
+    cancel_remaining: bool = True                 # cancelRemainingInstances (parallel only)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Flow:
     index: int
     id: str
@@ -185,7 +195,9 @@ class Node:
     boundaries: tuple[int, ...] = ()             # activities: their boundary event nodes
     # containers: subProcess, eventSubProcess (and the process itself, see ProcessGraph)
     children: tuple[int, ...] = ()
-    start_nodes: tuple[int, ...] = ()            # none start events (or source-less nodes) inside
+    # none start events (or source-less nodes) inside; an ad-hoc subprocess: its enabled
+    # activities (no incoming flow), which run when someone starts them
+    start_nodes: tuple[int, ...] = ()
     event_subprocesses: tuple[int, ...] = ()     # event subprocesses directly inside
     event_starts: tuple[int, ...] = ()           # eventSubProcess: its (single) start event node
     # joins
@@ -215,6 +227,8 @@ class Node:
     io_spec: bool = False
     multi_instance: MultiInstance | None = None
     loop: StandardLoop | None = None
+    adhoc: AdHoc | None = None                   # adHocSubProcess
+    in_adhoc: bool = False                       # an activity directly inside one
     # activities (BPMN 2.0.2 13.2.1): tokens that must arrive before it starts, tokens it
     # sends down each outgoing flow it takes
     start_quantity: int = 1

@@ -64,6 +64,9 @@ def diagram_with(spec: ElementSpec) -> str:
     content = definition
     if el.CONTAINER in spec.flags:
         content = '<startEvent id="XS"/><endEvent id="XE"/>' + flow("XS", "XE")
+    if spec.kind == "adHocSubProcess":  # activities started on request, no start event
+        content = '<task id="XS"/>'
+
     after = '<endEvent id="E"/>' + flow("X", "E")
     if spec.kind == "eventBasedGateway":
         after = (f'<intermediateCatchEvent id="C">{TIMER}</intermediateCatchEvent>'
@@ -219,17 +222,17 @@ def test_the_derived_sets_are_those_the_code_kept_by_hand_before_the_table() -> 
                               "intermediateThrowEvent", "boundaryEvent"}
     assert el.ACTIVITY_KINDS == {"task", "userTask", "manualTask", "serviceTask", "sendTask",
                                  "receiveTask", "scriptTask", "businessRuleTask",
-                                 "callActivity", "subProcess", "eventSubProcess"}
+                                 "callActivity", "subProcess", "eventSubProcess",
+                                 "adHocSubProcess"}
     assert el.GATEWAY_KINDS == {"exclusiveGateway", "parallelGateway", "inclusiveGateway",
                                 "eventBasedGateway", "complexGateway"}
     assert el.CATCH_KINDS == {"startEvent", "intermediateCatchEvent", "boundaryEvent"}
     assert el.THROW_KINDS == {"intermediateThrowEvent", "endEvent"}
     assert el.JOIN_KINDS == {"parallelGateway", "inclusiveGateway", "complexGateway"}
-    assert el.CONTAINER_KINDS == {"subProcess", "eventSubProcess"}
+    assert el.CONTAINER_KINDS == {"subProcess", "eventSubProcess", "adHocSubProcess"}
     assert el.TRIGGERED_KINDS == {"boundaryEvent", "eventSubProcess"}
     assert el.CONTAINER_TAGS == {"subProcess", "transaction", "adHocSubProcess"}
-    assert el.UNSUPPORTED_TAGS == {"adHocSubProcess", "callChoreography",
-                                   "choreographyTask", "subChoreography"}
+    assert el.UNSUPPORTED_TAGS == {"callChoreography", "choreographyTask", "subChoreography"}
     assert el.FLOW_NODE_TAGS == (el.KINDS - {"eventSubProcess"}) | {"transaction"} \
         | el.UNSUPPORTED_TAGS
 

@@ -122,6 +122,9 @@ ELEMENTS: tuple[ElementSpec, ...] = (
     ElementSpec(tag="transaction", kind="subProcess", category=ACTIVITY, behavior="SubProcess",
                 parse=_TASK_READERS, flags=frozenset({CONTAINER}),
                 marks=(("transaction", True),)),
+    ElementSpec(tag="adHocSubProcess", kind="adHocSubProcess", category=ACTIVITY,
+                behavior="AdHocSubProcess", parse=(*_TASK_READERS, "adhoc"),
+                flags=frozenset({CONTAINER})),
     # gateways
     ElementSpec(tag="exclusiveGateway", kind="exclusiveGateway", category=GATEWAY,
                 behavior="ExclusiveGateway"),
@@ -134,8 +137,6 @@ ELEMENTS: tuple[ElementSpec, ...] = (
     ElementSpec(tag="complexGateway", kind="complexGateway", category=GATEWAY,
                 behavior="ComplexGateway", parse=("activation",), flags=frozenset({JOIN})),
     # flow nodes Baton knows but cannot run
-    ElementSpec(tag="adHocSubProcess", kind=None, category=ACTIVITY,
-                flags=frozenset({CONTAINER})),
     ElementSpec(tag="callChoreography", kind=None, category=CHOREOGRAPHY),
     ElementSpec(tag="choreographyTask", kind=None, category=CHOREOGRAPHY),
     ElementSpec(tag="subChoreography", kind=None, category=CHOREOGRAPHY),
@@ -152,6 +153,8 @@ PASSIVE_TAGS = frozenset({
     # children of a subProcess as an activity
     "incoming", "outgoing", "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
     "dataInputAssociation", "dataOutputAssociation",
+    # an ad-hoc subprocess's own (read by its reader)
+    "completionCondition",
 })
 
 

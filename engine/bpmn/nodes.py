@@ -39,6 +39,7 @@ from engine.bpmn.parser import (
     vendor_attr,
 )
 from engine.bpmn.usertask import user_task_spec
+from engine.graph import AdHoc
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +241,23 @@ def _instantiate(r: Reading) -> dict[str, Any]:
     return fields
 
 
+def _adhoc(r: Reading) -> dict[str, Any]:
+    """ordering, completionCondition, cancelRemainingInstances of an ad-hoc subprocess."""
+    element, ctx = r.element, r.ctx
+    ordering = (element.get("ordering") or "Parallel").strip()
+    if ordering not in ("Parallel", "Sequential"):
+        ctx.problems.add(element, f"ordering {ordering!r} is neither \"Parallel\" nor "
+                                  "\"Sequential\"")
+    condition_el = bpmn_child(element, "completionCondition")
+    condition = ctx.exprs.expression(text_of(condition_el), element, "completionCondition",
+                                     language=condition_el.get("language")
+                                     if condition_el is not None else None)
+    return {"adhoc": AdHoc(sequential=ordering == "Sequential",
+                           completion_condition=condition,
+                           cancel_remaining=is_true(element.get("cancelRemainingInstances"),
+                                                    True))}
+
+
 def _user_task(r: Reading) -> dict[str, Any]:
     return {"user_task": user_task_spec(r.element, r.lane, r.ctx)}
 
@@ -257,6 +275,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("quantities", _quantities),
     ("activation", _activation),
     ("instantiate", _instantiate),
+    ("adhoc", _adhoc),
     ("spiff_scripts", lambda r: spiff_scripts(r.element, r.ctx)),
     ("compensation", _compensation),
     ("implementation", lambda r: implementation(r.element, r.ctx)),

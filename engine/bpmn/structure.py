@@ -101,6 +101,8 @@ def _containers(drafts: list[Draft], elements: list[etree._Element],
         if draft["kind"] == "eventSubProcess":
             starts = tuple(i for i in children if drafts[i]["kind"] == "startEvent")
             draft["event_starts"] = starts
+        elif draft["kind"] == "adHocSubProcess":
+            draft["start_nodes"] = _adhoc_inside(drafts, elements, children, ctx)
         else:
             draft["start_nodes"] = _start_nodes(drafts, children)
     children = by_scope.get(None, [])
@@ -111,6 +113,28 @@ def _containers(drafts: list[Draft], elements: list[etree._Element],
     }
     fields.update(_process_starts(drafts, elements, flows, children, ctx))
     return fields
+
+
+def _adhoc_inside(drafts: list[Draft], elements: list[etree._Element], children: list[int],
+                  ctx: Context) -> tuple[int, ...]:
+    """An ad-hoc subprocess holds activities, gateways, intermediate events and flows, no
+    start event (BPMN 2.0.2 13.3.5); its enabled activities are those without incoming
+    flow. Every activity directly inside is marked: its completion is when the
+    completionCondition is evaluated."""
+    enabled = []
+    for i in children:
+        draft = drafts[i]
+        if draft["kind"] == "startEvent":
+            ctx.problems.add(elements[i], "an ad-hoc subprocess has no start events: its "
+                                          "activities without incoming flow are started on "
+                                          "request")
+        if draft["kind"] not in ACTIVITY_KINDS or draft["kind"] in TRIGGERED_KINDS \
+                or draft.get("is_for_compensation"):
+            continue
+        draft["in_adhoc"] = True
+        if not draft["incoming"]:
+            enabled.append(i)
+    return tuple(enabled)
 
 
 def _event_subprocesses(drafts: list[Draft], children: list[int]) -> tuple[int, ...]:

@@ -162,6 +162,14 @@ def _advance(graph: ProcessGraph, state: InstanceState, trigger: Any, now: datet
                                                   trigger.variables, trigger.deleted)
     elif isinstance(trigger, tr.SetVariables):
         run.set_vars(0, trigger.variables)
+    elif isinstance(trigger, tr.AdHocStart):
+        from engine.runtime.adhoc import start_activity
+
+        start_activity(run, trigger.activity_id, trigger.variables)
+    elif isinstance(trigger, tr.AdHocComplete):
+        from engine.runtime.adhoc import complete
+
+        complete(run, trigger.adhoc_id)
     elif isinstance(trigger, tr.Terminate):
         run.clear_scope(0)
         for sub in list(state.subs.values()):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from engine.bpmn.elements import JOIN_KINDS
+from engine.bpmn.elements import CONTAINER_KINDS, JOIN_KINDS
 from engine.expressions import Expression, ExpressionError, Outcome, Script
 from engine.graph import EventDef, Flow, Node, ProcessGraph
 from engine.runtime import effects as fx
@@ -126,7 +126,7 @@ class Run:
             self.attach_boundaries(token, node)
         if node.pre_script is not None:
             self.run_script(node.pre_script, token, node)
-        if node.listeners_start and node.kind != "subProcess":  # subprocesses: enter_scope
+        if node.listeners_start and node.kind not in CONTAINER_KINDS:  # they: enter_scope
             self.notify(node.listeners_start, token.scope, "start", node.id, node.name)
         behavior.enter(self, token, node)
 
@@ -173,6 +173,11 @@ class Run:
 
             inner_done(self, token, node)
             return
+        if node.in_adhoc:
+            from engine.runtime.adhoc import inner_completed
+
+            if inner_completed(self, token, node):
+                return
         if node.async_after and token.wait != "async-after-done":
             token.state = WAITING
             token.wait = "async-after"
@@ -274,6 +279,11 @@ class Run:
             return
         if self.scope_busy(sid):
             return
+        if scope.node is not None and self.graph.nodes[scope.node].adhoc is not None:
+            from engine.runtime.adhoc import may_complete
+
+            if not may_complete(scope):
+                return  # an idle ad-hoc subprocess waits for its next activity
         self.complete_scope(scope)
 
     def complete_scope(self, scope: Scope) -> None:
@@ -665,17 +675,8 @@ class Run:
         """Cancel every token inside a scope (interrupting event subprocess, terminate)."""
         state = self.state
         for t in [t for t in state.tokens.values()
-                  if t is not keep and (t.scope == sid or self._inside(t.scope, sid))]:
+                  if t is not keep and (t.scope == sid or state.scope_inside(t.scope, sid))]:
             self.cancel(t)
-
-    def _inside(self, sid: int, ancestor: int) -> bool:
-        scopes = self.state.scopes
-        sc = scopes.get(sid)
-        while sc is not None and sc.parent is not None:
-            if sc.parent == ancestor:
-                return True
-            sc = scopes.get(sc.parent)
-        return False
 
     # ------------------------------------------------------------------ errors and escalations
     def throw(self, kind: str, code: str | None, message: str | None, token: Token,

@@ -134,6 +134,16 @@ class InstanceState:
     def variables(self) -> dict[str, Any]:
         return self.scopes[0].vars
 
+    def scope_inside(self, sid: int, ancestor: int) -> bool:
+        """True when scope `sid` lies (at any depth) inside scope `ancestor`."""
+        scopes = self.scopes
+        sc = scopes.get(sid)
+        while sc is not None and sc.parent is not None:
+            if sc.parent == ancestor:
+                return True
+            sc = scopes.get(sc.parent)
+        return False
+
     def new_id(self) -> int:
         i = self.next_id
         self.next_id = i + 1

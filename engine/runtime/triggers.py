@@ -58,6 +58,21 @@ class ChildEnded:
 
 
 @dataclass(slots=True)
+class AdHocStart:
+    """Start an enabled activity of a running ad-hoc subprocess (see runtime/adhoc.py)."""
+
+    activity_id: str
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class AdHocComplete:
+    """Complete a running ad-hoc subprocess on request (nothing may run inside)."""
+
+    adhoc_id: str
+
+
+@dataclass(slots=True)
 class SetVariables:
     variables: dict[str, Any]
 

@@ -98,6 +98,29 @@ class RuntimeService(Service):
         self.executor.execute(cmd.TriggerActivity(instance_id, activity_id,
                                                   cmd.checked_variables(variables), user))
 
+    def start_adhoc_activity(self, instance_id: str, activity_id: str,
+                             variables: Mapping[str, Any] | None = None, *,
+                             user: str | None = None) -> None:
+        """Start an enabled activity (no incoming flow) of a running ad-hoc subprocess."""
+        from engine.commands import adhoc
+
+        self.executor.execute(adhoc.StartAdHocActivity(
+            instance_id, activity_id, cmd.checked_variables(variables), user))
+
+    def complete_adhoc(self, instance_id: str, adhoc_id: str, *,
+                       user: str | None = None) -> None:
+        """Complete a running ad-hoc subprocess in which nothing runs any more."""
+        from engine.commands import adhoc
+
+        self.executor.execute(adhoc.CompleteAdHoc(instance_id, adhoc_id, user))
+
+    def adhoc_activities(self, instance_id: str, *,
+                         user: str | None = None) -> list[dict[str, Any]]:
+        """The enabled activities of the instance's running ad-hoc subprocesses."""
+        from engine.commands import adhoc
+
+        return self.executor.execute(adhoc.AdHocActivities(instance_id, user))
+
     def correlate_message(self, name: str, business_key: str | None = None,
                           variables: Mapping[str, Any] | None = None,
                           instance_id: str | None = None, all: bool = False, *,

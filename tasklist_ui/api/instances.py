@@ -115,6 +115,30 @@ def modify_instance(instance_id: str) -> Any:
     return jsonify(instance_json(eng.instance(instance_id, user=caller().id)))
 
 
+@bp.get("/instances/<instance_id>/adhoc")
+def adhoc_activities(instance_id: str) -> Any:
+    """The activities of the instance's running ad-hoc subprocesses that can be started:
+    [{"adhocId", "activityId", "name", "startable"}]."""
+    return jsonify(engine().adhoc_activities(instance_id, user=caller().id))
+
+
+@bp.post("/instances/<instance_id>/adhoc/<activity_id>")
+def start_adhoc_activity(instance_id: str, activity_id: str) -> Any:
+    """Start an activity of a running ad-hoc subprocess. Body (optional): {"variables"}.
+    Staff and analysts."""
+    engine().authorize(caller().id, "instance", "start")    # refused before the body is read
+    variables = mapping(json_body(required=False), "variables")
+    engine().start_adhoc_activity(instance_id, activity_id, variables, user=caller().id)
+    return jsonify({"instanceId": instance_id, "activityId": activity_id, "started": True})
+
+
+@bp.post("/instances/<instance_id>/adhoc/<adhoc_id>/complete")
+def complete_adhoc(instance_id: str, adhoc_id: str) -> Any:
+    """Complete a running ad-hoc subprocess in which nothing runs any more."""
+    engine().complete_adhoc(instance_id, adhoc_id, user=caller().id)
+    return jsonify({"instanceId": instance_id, "adhocId": adhoc_id, "completed": True})
+
+
 @bp.get("/incidents")
 def list_incidents() -> Any:
     """Open incidents (?all=true: resolved ones too; ?instanceId= for one instance)."""

@@ -209,6 +209,18 @@ OPERATIONS: list[tuple[str, str, str, str, list[Any], Any, str, Any]] = [
          ["type", "activityId"], type={"type": "string", "enum": ["cancel", "start_before",
                                                                  "start_after"]},
          activityId=_STR)}, variables=_VARS, reason=_STR)), "200", _ref("Instance")),
+    ("get", "/api/instances/{instance_id}/adhoc", "Activities of running ad-hoc "
+     "subprocesses that can be started", "analyst, supervisor or admin", [_INST_ID], None,
+     "200", _array(_obj(adhocId=_STR, activityId=_STR, name=_NSTR, startable=_BOOL))),
+    ("post", "/api/instances/{instance_id}/adhoc/{activity_id}", "Start an activity of a "
+     "running ad-hoc subprocess", "staff or analyst",
+     [_INST_ID, {"name": "activity_id", "in": "path", "required": True, "schema": _STR}],
+     _body(_obj(variables=_VARS), required=False), "200",
+     _obj(instanceId=_STR, activityId=_STR, started=_BOOL)),
+    ("post", "/api/instances/{instance_id}/adhoc/{adhoc_id}/complete", "Complete a running "
+     "ad-hoc subprocess in which nothing runs any more", "staff or analyst",
+     [_INST_ID, {"name": "adhoc_id", "in": "path", "required": True, "schema": _STR}],
+     None, "200", _obj(instanceId=_STR, adhocId=_STR, completed=_BOOL)),
     ("get", "/api/incidents", "Open incidents", "analyst, supervisor or admin",
      [_q("all", _BOOL, "include resolved incidents"),
       _q("instanceId", _STR, "one instance")], None, "200", _array(_ref("Incident"))),

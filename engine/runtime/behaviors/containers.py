@@ -25,6 +25,14 @@ class SubProcess(Behavior):
             run.new_token(s, scope.id)
 
 
+class AdHocSubProcess(Behavior):
+    """An ad-hoc subprocess: opens its scope and starts nothing; its activities are started
+    on request (see engine/runtime/adhoc.py)."""
+
+    def enter(self, run: Run, token: Token, node: Node) -> None:
+        run.enter_scope(token, node)
+
+
 class EventSubProcess(Behavior):
     """Never entered by a sequence flow: started by `Run.trigger_event_subprocess`."""
 
