@@ -233,7 +233,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
     from engine.store import migrate
-    from engine.store.sql import StoreError, _reason, normalize_url
+    from engine.store.sql import StoreError, error_reason, normalize_url
 
     url = _url(args)
     try:
@@ -244,7 +244,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         before = migrate.current_revision(engine)
         after = migrate.upgrade(engine, args.revision)
     except sa.exc.DBAPIError as e:
-        raise StoreError(f"cannot upgrade {_safe(url)}: {_reason(e)}") from e
+        raise StoreError(f"cannot upgrade {_safe(url)}: {error_reason(e)}") from e
     finally:
         engine.dispose()
     if before == after:
@@ -258,14 +258,14 @@ def cmd_db_current(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
     from engine.store import migrate
-    from engine.store.sql import StoreError, _reason, normalize_url
+    from engine.store.sql import StoreError, error_reason, normalize_url
 
     url = _url(args)
     engine = sa.create_engine(normalize_url(url))
     try:
         current = migrate.current_revision(engine)
     except sa.exc.DBAPIError as e:
-        raise StoreError(f"cannot read {_safe(url)}: {_reason(e)}") from e
+        raise StoreError(f"cannot read {_safe(url)}: {error_reason(e)}") from e
     finally:
         engine.dispose()
     head = migrate.head_revision()

@@ -21,6 +21,7 @@ from engine.limits import check_instance_size
 from engine.policy import Actor, authorize
 from engine.runtime import triggers as tr
 from engine.runtime.advance import advance, start
+from engine.runtime.effects import History
 from engine.runtime.errors import RuntimeFailure, StaleTrigger
 from engine.runtime.state import InstanceState
 from engine.store.codec import dumps
@@ -220,8 +221,15 @@ class CommandContext:
         from engine.commands.effects import HANDLERS
 
         hist: list[Any] = []
+        user = self.user
         for e in effects:
-            HANDLERS[type(e)](self, rec, graph, e, hist)
+            if type(e) is History:      # most effects are history events: no dispatch
+                e.instance_id = rec.id
+                if user is not None and e.kind == "userTask":
+                    e.user = user
+                hist.append(e)
+            else:
+                HANDLERS[type(e)](self, rec, graph, e, hist)
         if hist:
             self.tx.add_history(hist)
 
