@@ -101,3 +101,27 @@ def test_an_interrupted_call_leaves_no_bookkeeping_behind(h):
     assert h.tasks(iid) == ["late"]
     state = h.engine.run(lambda c: c.tx.get_instance(iid).state)
     assert [s[1] for s in state["scopes"]] == ["process"]
+
+
+def test_an_escalation_handler_running_beside_the_child_keeps_its_update(h):
+    child = bpmn(
+        '<startEvent id="cs"/><intermediateThrowEvent id="up"><escalationEventDefinition '
+        'escalationRef="esc"/></intermediateThrowEvent><userTask id="child_task"/>'
+        '<endEvent id="ce"/>' + flows("cs>up", "up>child_task", "child_task>ce"),
+        pid="child", extra='<escalation id="esc" escalationCode="HELP"/>')
+    parent = bpmn(
+        '<startEvent id="s"/><callActivity id="call" calledElement="child"/>'
+        '<boundaryEvent id="b" attachedToRef="call" cancelActivity="false">'
+        '<escalationEventDefinition escalationRef="esc"/></boundaryEvent>'
+        '<scriptTask id="handle" scriptFormat="python"><script>status = "escalated"</script>'
+        '</scriptTask><endEvent id="he"/><userTask id="after"/><endEvent id="e"/>'
+        + flows("s>call", "call>after", "after>e", "b>handle", "handle>he"),
+        extra='<escalation id="esc" escalationCode="HELP"/>')
+    h.deploy(child, parent)
+    iid = h.start(status="new")
+    assert h.vars(iid)["status"] == "escalated"
+    child_id = _child_id(h, iid)
+    assert h.vars(child_id)["status"] == "new"
+    h.complete("child_task", child_id)
+    assert h.vars(iid)["status"] == "escalated"
+    assert h.tasks(iid) == ["after"]
