@@ -104,10 +104,13 @@ def _compile_definitions(root: etree._Element, problems: ProblemList,
                                  participant_names.get(process_id)).compile()
         processes[process_id] = graph
     problems.demoted = False
-    for element in bpmn_children(root):
-        if local_name(element) in GLOBAL_TASKS and element.get("id"):
-            processes.setdefault(element.get("id"), _compile_global_task(element, ctx))
-            any_nodes = any_executable = True
+    global_tasks = [element for element in bpmn_children(root)
+                    if local_name(element) in GLOBAL_TASKS and element.get("id")]
+    for element in global_tasks:
+        processes.setdefault(element.get("id"), _compile_global_task(element, ctx))
+    if global_tasks and not any_nodes:
+        any_nodes = any_executable = True  # a library of global tasks; else the processes
+        # decide (a file whose processes are all documentation is still refused)
     if not any_nodes:
         problems.add(root, "the file has no process with flow nodes (events, tasks, gateways); "
                            "there is nothing to run")

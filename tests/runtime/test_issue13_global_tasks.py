@@ -4,6 +4,8 @@ definitions level and named by a call activity's calledElement."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.runtime.conftest import HEAD, bpmn, flows
 
 GLOBALS = (
@@ -53,3 +55,13 @@ def test_a_global_task_deployed_in_another_file(h):
     iid = h.start(amount=1)
     assert h.status(iid) == "completed"
     assert h.vars(iid)["score"] == 2
+
+
+def test_a_documentation_only_file_is_still_refused_despite_its_global_tasks(h):
+    from engine.bpmn import BpmnValidationError
+
+    xml = (f'{HEAD}{GLOBALS}<process id="doc" isExecutable="false"><startEvent id="s"/>'
+           '<callActivity id="c" calledElement="nothing"/>' + flows("s>c")
+           + '</process></definitions>')
+    with pytest.raises(BpmnValidationError, match="is executable"):
+        h.deploy(xml)
