@@ -56,6 +56,9 @@ REQUIRED_ROW: dict[str, tuple[str, str] | None] = {
     "api.get_instance": INSTANCE_READ, "api.instance_history": INSTANCE_READ,
     "api.list_incidents": INCIDENT_READ, "api.cancel_instance": ("instance", "cancel"),
     "api.modify_instance": ("instance", "modify"),
+    "api.adhoc_activities": INSTANCE_READ,
+    "api.start_adhoc_activity": ("instance", "start"),
+    "api.complete_adhoc": ("instance", "start"),
     "api.retry_incident": ("incident", "resolve"),
     # Camunda REST
     "engine_rest._engines": ANY_USER, "engine_rest.tasks": ANY_USER,
@@ -100,7 +103,8 @@ def ids(engine: Engine) -> dict[str, str]:
     (task,) = engine.tasks()
     return {"key": "plain", "version": "1", "task_id": task.id, "instance_id": instance,
             "definition_id": engine.definitions()[0].id, "incident_id": "no-such-incident",
-            "job_id": "no-such-job", "name": "secret", "filename": "baton.css"}
+            "job_id": "no-such-job", "name": "secret", "filename": "baton.css",
+            "activity_id": "no-such-activity", "adhoc_id": "no-such-adhoc"}
 
 
 def routes(app: Flask, ids: dict[str, str]):
