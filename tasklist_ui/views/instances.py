@@ -60,9 +60,10 @@ def instance_page(instance_id: str) -> Any:
     except NotFound:
         definition = None
     children = engine.instances(parent_id=instance_id, user=user_id())
+    adhoc = engine.adhoc_activities(instance_id, user=user_id())
     return render_template("instances/detail.html", instance=instance, history=history,
                            svg=svg, tasks=tasks, incidents=incidents, comments=comments,
-                           definition=definition, children=children)
+                           definition=definition, children=children, adhoc=adhoc)
 
 
 @bp.post("/<instance_id>/cancel")
@@ -75,4 +76,32 @@ def cancel(instance_id: str) -> Any:
         flash(str(e), "error")
     else:
         flash("The instance was cancelled.", "success")
+    return redirect(url_for("instances.instance_page", instance_id=instance_id), code=303)
+
+
+@bp.post("/<instance_id>/adhoc/<activity_id>")
+@login_required
+def start_adhoc(instance_id: str, activity_id: str) -> Any:
+    """Start an activity of a running ad-hoc subprocess (the engine decides who may)."""
+    get_engine().authorize(user_id(), "instance", "start")    # a refusal is a 403
+    try:
+        get_engine().start_adhoc_activity(instance_id, activity_id, user=user_id())
+    except EngineError as e:
+        flash(str(e), "error")
+    else:
+        flash(f"'{activity_id}' was started.", "success")
+    return redirect(url_for("instances.instance_page", instance_id=instance_id), code=303)
+
+
+@bp.post("/<instance_id>/adhoc/<adhoc_id>/complete")
+@login_required
+def complete_adhoc(instance_id: str, adhoc_id: str) -> Any:
+    """Complete a running ad-hoc subprocess in which nothing runs any more."""
+    get_engine().authorize(user_id(), "instance", "start")
+    try:
+        get_engine().complete_adhoc(instance_id, adhoc_id, user=user_id())
+    except EngineError as e:
+        flash(str(e), "error")
+    else:
+        flash(f"'{adhoc_id}' was completed.", "success")
     return redirect(url_for("instances.instance_page", instance_id=instance_id), code=303)

@@ -198,3 +198,34 @@ def test_the_api_lists_starts_and_completes(h, monkeypatch):
     h.complete("call", iid)
     done = api("POST", "ann", f"/api/instances/{iid}/adhoc/case/complete")
     assert done.status_code == 200 and h.tasks(iid) == ["after"]
+
+
+# ------------------------------------------------------------------ the web tasklist
+
+
+def test_the_instance_page_starts_and_completes(h, monkeypatch):
+    import re
+
+    from tasklist_ui.app import create_app
+
+    monkeypatch.setattr("engine.identity.PASSWORD_METHOD", "pbkdf2:sha256:1")
+    h.engine.add_user("ana", "Ana", "pw-pw-pw-pw", ["analyst"], [])
+    h.deploy(_diagram(condition=None))
+    iid = h.start()
+    client = create_app(h.engine, {"TESTING": True, "SECRET_KEY": "t"}).test_client()
+    token = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+    login = token.search(client.get("/login").get_data(as_text=True)).group(1)
+    client.post("/login", data={"username": "ana", "password": "pw-pw-pw-pw",
+                                "csrf_token": login})
+    page = client.get(f"/instances/{iid}").get_data(as_text=True)
+    assert "Ad-hoc activities" in page and "Research" in page
+    csrf = token.search(page).group(1)
+    r = client.post(f"/instances/{iid}/adhoc/research", data={"csrf_token": csrf})
+    assert r.status_code == 303
+    assert h.tasks(iid) == ["research"]
+    client.post(f"/instances/{iid}/adhoc/case/complete", data={"csrf_token": csrf})
+    assert h.tasks(iid) == ["research"]          # refused while research runs (flashed)
+    h.complete("research", iid)
+    h.complete("report", iid)
+    client.post(f"/instances/{iid}/adhoc/case/complete", data={"csrf_token": csrf})
+    assert h.tasks(iid) == ["after"]

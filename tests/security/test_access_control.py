@@ -57,6 +57,8 @@ REQUIRED_ROW: dict[str, tuple[str, str] | None] = {
     "api.list_incidents": INCIDENT_READ, "api.cancel_instance": ("instance", "cancel"),
     "api.modify_instance": ("instance", "modify"),
     "api.adhoc_activities": INSTANCE_READ,
+    "instances.start_adhoc": ("instance", "start"),
+    "instances.complete_adhoc": ("instance", "start"),
     "api.start_adhoc_activity": ("instance", "start"),
     "api.complete_adhoc": ("instance", "start"),
     "api.retry_incident": ("incident", "resolve"),
