@@ -80,6 +80,10 @@ CASES: list[Case] = [
     Case("process-can-start", "p",
          model('<task id="a"/><task id="b"/>' + flow("f1", "a", "b") + flow("f2", "b", "a")),
          model('<task id="a"/><task id="b"/>' + flow("f1", "a", "b"))),
+    Case("process-implicit-start", "p",
+         model('<task id="a"/><task id="b"/>' + flow("f1", "a", "b")),
+         model(START + '<task id="a"/><task id="b"/>' + flow("f0", "s", "a")
+               + flow("f1", "a", "b"))),
     Case("subprocess-can-start", "sub",
          model(START + '<subProcess id="sub"><task id="a"/><task id="b"/>'
                + flow("f1", "a", "b") + flow("f2", "b", "a") + "</subProcess>"

@@ -57,6 +57,7 @@ WARNINGS: dict[str, dict[str, int]] = {
     "miwg/trisotech-workflow-modeler-12.6.3/A.2.1-export.bpmn": {"default-flow-never-taken": 1, "exclusive-gateway-unconditioned": 1},
     "miwg/trisotech-workflow-modeler-12.6.3/C.1.1-export.bpmn": {"exclusive-gateway-unconditioned": 2},
     "miwg/trisotech-workflow-modeler-12.6.3/C.2.0-export.bpmn": {"exclusive-gateway-unconditioned": 3, "throw-without-code": 1},
+    "spiff/bpmn/data/Invalid-Workflows/No-Start-Event.bpmn20.xml": {"process-implicit-start": 1},
     "spiff/bpmn/data/Test-Workflows/Action-Management.bpmn20.xml": {"exclusive-gateway-unconditioned": 2},
     "spiff/bpmn/data/Test-Workflows/Parallel-Join-Long.bpmn20.xml": {"exclusive-gateway-unconditioned": 2},
     "spiff/bpmn/data/Test-Workflows/Parallel-Looping-After-Join.bpmn20.xml": {"exclusive-gateway-unconditioned": 1},

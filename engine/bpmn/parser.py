@@ -3,6 +3,10 @@
 Diagrams are untrusted uploads. The parser never resolves entities, never loads a DTD, never
 touches the network and refuses any DOCTYPE outright: a BPMN file has no use for one, and
 refusing it closes billion-laughs and XXE at once, with a message the uploader understands.
+XInclude elements are refused the same way: lxml never follows them, so a diagram holding one
+would silently run without what its author meant to include. Ids, names and references are
+capped (MAX_ID_LENGTH, MAX_NAME_LENGTH): a task name of a million characters would be copied
+into every task row, list and error message that names it.
 Elements are matched by namespace URI, never by prefix, because tools bind the BPMN namespace
 to `bpmn:`, `bpmn2:`, `semantic:`, `model:` or the default namespace - sometimes all at once.
 """
@@ -23,6 +27,18 @@ MAX_BYTES = 10 * 1024 * 1024
 # Compiling costs about 50 us per element; 10 MiB of `<task id="t1"/>` would be 25 s of CPU
 # for one upload. Real diagrams (shapes and waypoints included) stay far below.
 MAX_ELEMENTS = 100_000
+# Camunda 7 keeps ids and names in VARCHAR(255) columns; Baton's columns are unbounded, but an
+# id is repeated in every token, task, job and history row, so it stays as short as Camunda's.
+MAX_ID_LENGTH = 255
+MAX_NAME_LENGTH = 2000
+# attributes that hold an id (or a reference to one) besides `id` itself
+_ID_ATTRIBUTES = frozenset({"sourceRef", "targetRef", "attachedToRef", "default", "processRef",
+                            "messageRef", "signalRef", "errorRef", "escalationRef",
+                            "calledElement", "activityRef", "bpmnElement", "dataObjectRef",
+                            "dataStoreRef", "itemSubjectRef", "structureRef",
+                            "eventDefinitionRef", "operationRef", "categoryValueRef"})
+_MAX_LISTED = 20          # length problems listed at once (all of them could be 100,000)
+XINCLUDE = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -69,7 +85,8 @@ def parse_xml(data: bytes | str, *, filename: str | None = None) -> etree._Eleme
     """Parse an untrusted XML document; raise BpmnValidationError (with a line) if refused.
 
     Refused: more than 10 MiB or MAX_ELEMENTS elements, any DOCTYPE or entity declaration,
-    malformed XML (including nesting deeper than 256 levels).
+    XInclude elements, ids and references longer than MAX_ID_LENGTH, names longer than
+    MAX_NAME_LENGTH, malformed XML (including nesting deeper than 256 levels).
     """
     data = _as_bytes(data)
     check_size(len(data), filename)
@@ -96,7 +113,45 @@ def parse_xml(data: bytes | str, *, filename: str | None = None) -> etree._Eleme
     if count > MAX_ELEMENTS:
         raise _refuse(f"the file has more than {MAX_ELEMENTS:,} XML elements; Baton accepts "
                       "diagrams up to that size", None, filename)
+    problems = _element_problems(root, filename)
+    if problems:
+        raise BpmnValidationError(problems)
     return root
+
+
+def _element_problems(root: etree._Element, filename: str | None) -> list[Problem]:
+    """XInclude elements, and ids, references and names over their length caps (at most
+    _MAX_LISTED of them: one pass finds them all, the analyst fixes them in one round)."""
+    problems: list[Problem] = []
+    for element in root.iter():
+        tag = element.tag
+        if not isinstance(tag, str):
+            continue
+        if "XInclude}" in tag and etree.QName(tag).namespace in XINCLUDE:
+            problems.append(Problem(
+                None, f"xi:{etree.QName(tag).localname}", element.sourceline,
+                "the file contains an XInclude element; BPMN files need none, and Baton "
+                "refuses them because they would read other files (and are never followed, "
+                "so the diagram would silently run without what they include)", filename))
+        for attribute, value in element.items():
+            if len(value) <= MAX_ID_LENGTH:
+                continue
+            name = etree.QName(attribute).localname
+            limit = MAX_NAME_LENGTH if name == "name" else \
+                MAX_ID_LENGTH if name == "id" or name in _ID_ATTRIBUTES else None
+            if limit is not None and len(value) > limit:
+                what = "name" if name == "name" else "id" if name == "id" else \
+                    f"reference {name}"
+                element_id = element.get("id")
+                problems.append(Problem(
+                    element_id if element_id and len(element_id) <= MAX_ID_LENGTH else None,
+                    etree.QName(tag).localname, element.sourceline,
+                    f"the {what} is {len(value):,} characters long; Baton accepts "
+                    f"{'names' if name == 'name' else 'ids and references'} of at most "
+                    f"{limit:,} characters ({value[:40]!r}...)", filename))
+        if len(problems) >= _MAX_LISTED:
+            break
+    return problems
 
 
 def _dtd_message(what: str) -> str:

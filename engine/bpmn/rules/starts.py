@@ -40,6 +40,26 @@ def process_can_start(m: Model) -> Iterator[Finding]:
                                     "incoming sequence flows, so it can never start")
 
 
+@rule("process-implicit-start", WARNING, applies_to="processes",
+      constraint="A process has a start event, so that it is clear where and how it starts.",
+      spec="BPMN 2.0.2 10.5.2 Start Event (a start event is optional; without one, every "
+           "flow node without incoming sequence flows is instantiated); Camunda 7 refuses "
+           "to start such a process",
+      instead="Baton starts a token at every flow node without incoming sequence flows at "
+              "once, when the process is started by key or called; nothing else starts it.")
+def process_implicit_start(m: Model) -> Iterator[Finding]:
+    nodes = m.nodes
+    if any(nodes[i].kind == "startEvent" for i in m.graph.children):
+        return
+    starts = m.graph.start_nodes
+    if starts:       # none at all is process-can-start's error
+        yield Finding(m.process_el,
+                      f"the process has no start event; it can be started (by key, or by a "
+                      f"call activity), and then Baton starts a token at each flow node "
+                      f"without incoming sequence flows at once: "
+                      f"{m.names(nodes[i].id for i in starts)} (Camunda 7 cannot start it)")
+
+
 @rule("subprocess-can-start", ERROR, applies_to="embedded subprocesses, transactions",
       constraint="An expanded subprocess has a start event, or a flow node without incoming "
                  "sequence flows to start at.",
