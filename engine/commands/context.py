@@ -71,6 +71,9 @@ SCALARS = frozenset({int, float, bool, type(None)})
 class CommandContext:
     """One transaction's worth of work: loaded instances, queued triggers, applied effects."""
 
+    __slots__ = ("env", "tx", "actor", "now", "loaded", "new", "queue", "after", "user",
+                 "notifications", "depth", "outside_variables", "externals")
+
     def __init__(self, env: CommandEnvironment, tx: StoreTransaction,
                  actor: Actor | None) -> None:
         self.env = env
@@ -122,10 +125,14 @@ class CommandContext:
         """The task, re-read after its instance is locked. A task read before the lock may
         be stale (completed by a concurrent command, its token since moved on to the next
         task): acting on it would apply this command to the wrong wait state."""
-        task = self.tx.get_task(task_id) if isinstance(task_id, str) else None
+        task = self.tx.lock_task(task_id) if isinstance(task_id, str) else None
         if task is None:
             raise NotFound(f"task '{task_id}' not found (completed or cancelled?)")
+        if task.instance_id in self.loaded:
+            return task
         self.load(task.instance_id)
+        if self.tx.serializable:
+            return task
         fresh = self.tx.get_task(task_id)
         if fresh is None or fresh.token != task.token:
             raise NotFound(f"task '{task_id}' not found (completed or cancelled?)")

@@ -47,9 +47,11 @@ def user_task_ended(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph,
     task = tx.task_by_token(rec.id, e.token)
     if task is not None:
         tx.delete_task(task.id)
-        for j in tx.find_jobs(instance_id=rec.id, token=e.token):
-            if j.kind in ("timeout", "escalation"):
-                tx.delete_job(j.id)
+        spec = graph.node(task.activity_id).user_task
+        if spec is None or spec.timeout_listeners or spec.escalations:
+            for j in tx.find_jobs(instance_id=rec.id, token=e.token):
+                if j.kind in ("timeout", "escalation"):
+                    tx.delete_job(j.id)
         c.notifications.append((f"task_{e.reason}", task))
 
 
@@ -118,7 +120,7 @@ def async_continuation(c: CommandContext, rec: InstanceRecord, graph: ProcessGra
 
 def call_started(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph,
                  e: fx.CallStarted, hist: list) -> None:
-    child_def = c.tx.latest_definition(e.key)
+    child_def = c.tx.latest_definition(e.key, starting=True)
     if child_def is None:
         raise EngineError(f"callActivity '{e.activity_id}': no process definition "
                           f"with key '{e.key}' is deployed")

@@ -94,6 +94,7 @@ class MemoryTx:
     more than the small commands it wraps)."""
 
     __slots__ = ("s", "t", "undo")
+    serializable = True         # one transaction at a time (the store's lock)
 
     def __init__(self, store: MemoryStore) -> None:
         self.s = store
@@ -202,7 +203,7 @@ class MemoryTx:
         rows = [d for d in self.t["definitions"].values() if key is None or d.key == key]
         return sorted(rows, key=lambda d: (d.key, d.version))
 
-    def latest_definition(self, key: str) -> DefinitionRecord | None:
+    def latest_definition(self, key: str, *, starting: bool = False) -> DefinitionRecord | None:
         latest = None
         for d in self.t["definitions"].values():
             if d.key == key and (latest is None or d.version > latest.version):
@@ -217,7 +218,7 @@ class MemoryTx:
 
     # ---------------------------------------------------------------- instances
     def add_instance(self, rec: InstanceRecord) -> None:
-        self._put("instances", rec.id, clone(rec))
+        self._put("instances", rec.id, rec)
 
     def get_instance(self, instance_id: str, lock: bool = False) -> InstanceRecord | None:
         """A shallow copy: its `state` is the stored one (InstanceState.from_dict copies what
@@ -229,7 +230,7 @@ class MemoryTx:
         if cur is None or cur.revision != rec.revision:
             raise ConcurrentModification(rec.id)
         rec.revision += 1
-        self._put("instances", rec.id, clone(rec))
+        self._put("instances", rec.id, rec)
 
     def find_instances(self, *, newest_first: bool = False, limit: int | None = None,
                        offset: int = 0, **filters: Any) -> list[InstanceRecord]:
@@ -252,13 +253,17 @@ class MemoryTx:
 
     # ---------------------------------------------------------------- user tasks
     def add_task(self, rec: TaskRecord) -> None:
-        self._put("tasks", rec.id, clone(rec))
+        self._put("tasks", rec.id, rec)
 
     def get_task(self, task_id: str) -> TaskRecord | None:
         return self._get("tasks", task_id)
 
+    def lock_task(self, task_id: str) -> TaskRecord | None:
+        """One transaction at a time holds the store: every read is under the lock."""
+        return self._get("tasks", task_id) if isinstance(task_id, str) else None
+
     def update_task(self, rec: TaskRecord) -> None:
-        self._put("tasks", rec.id, clone(rec))
+        self._put("tasks", rec.id, rec)
 
     def delete_task(self, task_id: str) -> None:
         self._del("tasks", task_id)
@@ -271,6 +276,11 @@ class MemoryTx:
 
     def find_tasks(self, *, sort: str = "created", limit: int | None = None, offset: int = 0,
                    **filters: Any) -> list[TaskRecord]:
+        if len(filters) == 1 and sort == "created" and limit is None and not offset:
+            iid = filters.get("instance_id")
+            if iid is not None:         # the commands' own lookup: the index answers it
+                rows = [clone(r) for r in self._of_instance("tasks", iid)]
+                return sort_tasks(rows, sort) if len(rows) > 1 else rows
         parse_sort(sort)                    # refused even when nothing is left to sort
         f = task_filter(filters)
         test = f.test
@@ -296,13 +306,13 @@ class MemoryTx:
 
     # ---------------------------------------------------------------- jobs
     def add_job(self, rec: JobRecord) -> None:
-        self._put("jobs", rec.id, clone(rec))
+        self._put("jobs", rec.id, rec)
 
     def get_job(self, job_id: str) -> JobRecord | None:
         return self._get("jobs", job_id)
 
     def update_job(self, rec: JobRecord) -> None:
-        self._put("jobs", rec.id, clone(rec))
+        self._put("jobs", rec.id, rec)
 
     def delete_job(self, job_id: str) -> None:
         self._del("jobs", job_id)
@@ -341,13 +351,13 @@ class MemoryTx:
 
     # ---------------------------------------------------------------- external tasks
     def add_external(self, rec: ExternalTaskRecord) -> None:
-        self._put("external", rec.id, clone(rec))
+        self._put("external", rec.id, rec)
 
     def get_external(self, task_id: str) -> ExternalTaskRecord | None:
         return self._get("external", task_id)
 
     def update_external(self, rec: ExternalTaskRecord) -> None:
-        self._put("external", rec.id, clone(rec))
+        self._put("external", rec.id, rec)
 
     def delete_external(self, task_id: str) -> None:
         self._del("external", task_id)
@@ -384,7 +394,7 @@ class MemoryTx:
 
     # ---------------------------------------------------------------- subscriptions
     def add_subscription(self, rec: SubscriptionRecord) -> None:
-        self._put("subscriptions", rec.id, clone(rec))
+        self._put("subscriptions", rec.id, rec)
 
     def delete_subscription(self, sub_id: str) -> None:
         self._del("subscriptions", sub_id)
@@ -399,13 +409,13 @@ class MemoryTx:
 
     # ---------------------------------------------------------------- incidents
     def add_incident(self, rec: IncidentRecord) -> None:
-        self._put("incidents", rec.id, clone(rec))
+        self._put("incidents", rec.id, rec)
 
     def get_incident(self, incident_id: str) -> IncidentRecord | None:
         return self._get("incidents", incident_id)
 
     def update_incident(self, rec: IncidentRecord) -> None:
-        self._put("incidents", rec.id, clone(rec))
+        self._put("incidents", rec.id, rec)
 
     def find_incidents(self, *, open_only: bool = True, **filters: Any) -> list[IncidentRecord]:
         f = equality_filter(IncidentRecord, filters, "incidents",
@@ -439,7 +449,7 @@ class MemoryTx:
 
     # ---------------------------------------------------------------- comments
     def add_comment(self, rec: CommentRecord) -> None:
-        self._put("comments", rec.id, clone(rec))
+        self._put("comments", rec.id, rec)
 
     def comments(self, *, instance_id: str | None = None,
                  task_id: str | None = None) -> list[CommentRecord]:

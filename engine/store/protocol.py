@@ -37,7 +37,15 @@ from engine.store.records import (
 class StoreTransaction(Protocol):
     """One transaction: everything written commits together when the `with` block ends,
     or nothing does when it raises. Records handed out are the caller's own copies: a
-    change counts only once written back with `update_*`."""
+    change counts only once written back with `update_*`. A record handed in (`add_*`,
+    `update_*`) belongs to the store from then on: the caller does not change it again
+    (the memory store keeps it as it is, without a copy)."""
+
+    # ---------------------------------------------------------------- capabilities
+    # True when no other transaction can change what this one has read before it ends (the
+    # memory store runs one transaction at a time): a command need not read a row again
+    # after it has locked the instance the row belongs to.
+    serializable: bool
 
     # ---------------------------------------------------------------- hints
     def new_instance(self, instance_id: str) -> None:
@@ -54,7 +62,11 @@ class StoreTransaction(Protocol):
     def definitions(self, key: str | None = None) -> list[DefinitionRecord]:
         """By key, then version."""
 
-    def latest_definition(self, key: str) -> DefinitionRecord | None: ...
+    def latest_definition(self, key: str, *, starting: bool = False) -> DefinitionRecord | None:
+        """The newest version of `key`. `starting`: the caller starts an instance of it in
+        this (writing) transaction, so a store may answer from a cache and check at commit
+        that no newer version exists by then (failing the transaction with
+        ConcurrentModification otherwise, so the command is retried on the new version)."""
 
     def definition_version(self, key: str, version: int) -> DefinitionRecord | None: ...
 
@@ -81,6 +93,12 @@ class StoreTransaction(Protocol):
     def add_task(self, rec: TaskRecord) -> None: ...
 
     def get_task(self, task_id: str) -> TaskRecord | None: ...
+
+    def lock_task(self, task_id: str) -> TaskRecord | None:
+        """The task as read after its instance's row is locked for this transaction (what a
+        command that acts on a task decides on), or None when it is gone. A store may take
+        the lock, read the task and the instance row in one round trip; the instance's
+        `get_instance(lock=True)` that follows is then answered from that read."""
 
     def update_task(self, rec: TaskRecord) -> None: ...
 

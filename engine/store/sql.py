@@ -546,6 +546,8 @@ def _is_conflict(orig: Any) -> bool:
 class SqlTx:
     """The store API inside one database transaction (see `MemoryTx` for the contract)."""
 
+    serializable = False        # READ COMMITTED: re-read a row once its instance is locked
+
     def __init__(self, store: SqlStore, conn: sa.Connection) -> None:
         self.store = store
         self.conn = conn

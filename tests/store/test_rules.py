@@ -169,7 +169,8 @@ def test_a_record_read_is_the_callers_own_copy(store: Any) -> None:
         seed_definition(tx)
         tx.add_instance(instance_row(task.instance_id))
         tx.add_task(task)
-    task.candidate_groups.append("after-the-write")
+    # a record written belongs to the store from then on (the protocol's contract): the
+    # caller does not touch `task` again; what it reads back is its own copy
     with store.transaction() as tx:
         read = tx.get_task(task.id)
         read.candidate_groups.append("not-written-back")
