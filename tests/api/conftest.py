@@ -5,6 +5,7 @@ Each user has an API token in `tokens`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from flask_login import LoginManager, UserMixin, login_user
 from engine.service import Engine
 from engine.testing import ManualClock
 from tasklist_ui.api import bp
+from tests.databases import STORE_KINDS
 
 PASSWORD = "correct horse"
 USERS = {
@@ -40,9 +42,12 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-@pytest.fixture
-def engine(clock: ManualClock) -> Engine:
-    e = Engine(clock=clock)
+@pytest.fixture(params=STORE_KINDS)
+def engine(request: pytest.FixtureRequest, clock: ManualClock,
+           new_store: Callable[[str], Any]) -> Engine:
+    """Every API test runs on the memory store, SQLite and PostgreSQL: the answers are
+    the same whichever database the commands lock and write."""
+    e = Engine(store=new_store(request.param), clock=clock)
     for uid, (roles, groups) in USERS.items():
         e.add_user(uid, uid.title(), PASSWORD, roles, groups)
     return e

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,6 +17,7 @@ import engine.identity as identity
 from engine import Engine
 from engine.testing import ManualClock
 from tasklist_ui.engine_rest import bp
+from tests.databases import STORE_KINDS
 
 WORKER = ("worker", "worker-password")        # role admin: may use every endpoint
 CLERK = ("clerk", "clerk-password")           # role staff, group clerks
@@ -42,18 +43,20 @@ def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(identity, "PASSWORD_METHOD", "pbkdf2:sha256:1000")
 
 
-@pytest.fixture
-def engine() -> Engine:
-    eng = Engine()
+@pytest.fixture(params=STORE_KINDS)
+def engine(request: pytest.FixtureRequest, new_store: Callable[[str], Any]) -> Engine:
+    """Every /engine-rest test runs on the memory store, SQLite and PostgreSQL (the long
+    polls and the client's threads too)."""
+    eng = Engine(store=new_store(request.param))
     eng.add_user(WORKER[0], "Worker", WORKER[1], roles=["admin"])
     eng.add_user(CLERK[0], "Clerk", CLERK[1], roles=["staff"], groups=["clerks"])
     eng.add_user(OTHER[0], "Other", OTHER[1], roles=["staff"], groups=["clerks"])
     return eng
 
 
-@pytest.fixture
-def manual_engine() -> Engine:
-    eng = Engine(clock=ManualClock())
+@pytest.fixture(params=STORE_KINDS)
+def manual_engine(request: pytest.FixtureRequest, new_store: Callable[[str], Any]) -> Engine:
+    eng = Engine(store=new_store(request.param), clock=ManualClock())
     eng.add_user(WORKER[0], "Worker", WORKER[1], roles=["admin"])
     return eng
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from engine import Engine
-from engine.store import open_store
+from tests.databases import STORE_KINDS
 from tests.engine_rest.conftest import WORKER, LiveServer, create_app
 from tests.engine_rest.diagrams import CORPUS, EXTERNAL_CORPUS
 
@@ -51,14 +51,13 @@ MESSAGE_CATCH = CORPUS / "event/message/MessageIntermediateEventTest.testSingleI
 MESSAGE_START = CORPUS / "event/message/MessageStartEventTest.testSingleMessageStartEvent.bpmn20.xml"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = None if request.param == "memory" else f"sqlite:///{tmp_path / 'baton.db'}"
-    store = open_store(url)
-    eng = Engine(store=store)
+@pytest.fixture(params=STORE_KINDS)
+def engine(request: pytest.FixtureRequest, new_store: Callable[[str], Any]) -> Engine:
+    """The real client against Baton on every store: its worker threads and our request
+    threads share the store, which each database locks its own way."""
+    eng = Engine(store=new_store(request.param))
     eng.add_user(WORKER[0], "Worker", WORKER[1], roles=["analyst"])
-    yield eng
-    store.close()
+    return eng
 
 
 @pytest.fixture

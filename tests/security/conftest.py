@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from engine import Engine
 from engine.testing import ManualClock
 from tasklist_ui.app import create_app
+from tests.databases import STORE_KINDS
 
 PASSWORD = "correct horse battery"
 USERS: dict[str, tuple[list[str], list[str]]] = {
@@ -36,9 +37,11 @@ def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("engine.identity.PASSWORD_METHOD", "pbkdf2:sha256:1")
 
 
-@pytest.fixture
-def engine() -> Engine:
-    e = Engine(clock=ManualClock())
+@pytest.fixture(params=STORE_KINDS)
+def engine(request: pytest.FixtureRequest, new_store: Callable[[str], Any]) -> Engine:
+    """Every security test runs on the memory store, SQLite and PostgreSQL: who may do
+    what, and what bad input leaves behind, must not depend on the database."""
+    e = Engine(store=new_store(request.param), clock=ManualClock())
     for uid, (roles, groups) in USERS.items():
         e.add_user(uid, uid.title(), PASSWORD, roles, groups)
     return e

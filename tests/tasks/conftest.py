@@ -1,4 +1,5 @@
-"""An engine (in-memory store, and SQLite) with a manual clock and a small user directory:
+"""An engine (in-memory store, SQLite and PostgreSQL) with a manual clock and a small user
+directory:
 
 - ann, bob: staff in group "adjusters"; cat: staff in "underwriters";
 - sue: staff in group "supervisors"; ada: role admin; ana: role analyst.
@@ -6,13 +7,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from engine.service import Engine
-from engine.store import open_store
 from engine.testing import ManualClock
+from tests.databases import STORE_KINDS
 
 PASSWORD = "correct horse"
 
@@ -28,13 +30,13 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def engine(request: pytest.FixtureRequest, clock: ManualClock, tmp_path: Path) -> Engine:
-    """Every task test runs on the in-memory store and on SQLite (the SQL store)."""
-    if request.param == "sqlite":
-        e = Engine(store=open_store(f"sqlite:///{tmp_path}/tasks.db"), clock=clock)
-    else:
-        e = Engine(clock=clock)
+@pytest.fixture(params=STORE_KINDS)
+def engine(request: pytest.FixtureRequest, clock: ManualClock,
+           new_store: Callable[[str], Any]) -> Engine:
+    """Every task test runs on the in-memory store, on SQLite and on PostgreSQL: the task
+    rules (claim, complete, deputies, escalation) run as commands whose locking differs
+    per database."""
+    e = Engine(store=new_store(request.param), clock=clock)
     e.add_user("ann", "Ann Adjuster", PASSWORD, ["staff"], ["adjusters"])
     e.add_user("bob", "Bob Adjuster", PASSWORD, ["staff"], ["adjusters"])
     e.add_user("cat", "Cat Underwriter", PASSWORD, ["staff"], ["underwriters"])

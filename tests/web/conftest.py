@@ -11,8 +11,9 @@ import copy
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -24,6 +25,7 @@ from engine.store import MemoryStore, open_store
 from engine.testing import ManualClock
 from tasklist_ui.app import create_app
 from tasklist_ui.demo import DEMO_PASSWORD, load_demo, register_demo_connectors
+from tests.databases import SQL_KINDS
 
 CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
@@ -56,10 +58,19 @@ def memory_template() -> MemoryStore:
     return engine.store
 
 
-@pytest.fixture
-def engine(request: pytest.FixtureRequest, tmp_path: Path,
-           clock: ManualClock) -> Iterator[Engine]:
-    """$BATON_WEB_TEST_STORE=memory runs the page tests on the in-memory store."""
+@pytest.fixture(params=SQL_KINDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock,
+           new_store: Callable[[str], Any]) -> Iterator[Engine]:
+    """The demo data on SQLite (a copy of the session's template) and on PostgreSQL (loaded
+    into the emptied schema, with cheap password hashes: loading costs ~0.3 s then).
+    $BATON_WEB_TEST_STORE=memory runs the SQLite cases on the in-memory store instead."""
+    if request.param == "postgres":
+        e = Engine(store=new_store("postgres"), clock=clock, connectors=demo_registry())
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("engine.identity.PASSWORD_METHOD", "pbkdf2:sha256:1")
+            load_demo(e)
+        yield e
+        return
     if os.environ.get("BATON_WEB_TEST_STORE") == "memory":
         template = request.getfixturevalue("memory_template")
         store = MemoryStore()
