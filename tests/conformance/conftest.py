@@ -12,10 +12,8 @@ from typing import Any
 
 import pytest
 
-# scenario modules hold the asserts: let pytest show their values on failure
-pytest.register_assert_rewrite(
-    *(f"{__package__}.{name}" for name in ("harness", "camunda_scenarios", "spiff_scenarios",
-                                           "spiff")))
+# the scenario modules hold the asserts: tests/conftest.py registers this package for
+# assertion rewriting, so their values show on failure (and in known diffs' pins)
 
 _PATH_OF: dict[str, str] = {}      # test node id -> corpus path
 _PASSED: set[str] = set()          # node ids whose call passed

@@ -28,8 +28,9 @@ Contract:
 - `SCENARIOS: dict[path, Callable[[Ctx], None]]`, filled by `@scenario(...)`.
 - `KNOWN_DIFFS: dict[path, reason]` is parsed from `KNOWN_DIFFS.md` next to this file: any
   bullet line "- `<corpus path>`: reason" (or " - reason"), in any section. A known diff is
-  run anyway; when it fails the test is xfailed with the reason, when it passes the test
-  FAILS ("remove it from KNOWN_DIFFS.md").
+  run anyway; when it fails with the failure pinned for it in `known_diffs.PINS` (error
+  class and message, or the failing assertion) the test is xfailed with the reason; when
+  it fails any other way, or passes, the test FAILS ("remove it from KNOWN_DIFFS.md").
 - A row without a scenario fails with "no scenario written".
 - Every corpus-row param carries the mark `corpus_row(path)`; `conftest.py` counts the
   distinct paths for the summary line `conformance: N/M executable diagrams pass` (a path
@@ -56,6 +57,8 @@ import pytest
 
 from engine.service import Engine
 from engine.testing import ManualClock
+
+from .known_diffs import PINS, describe
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 MANIFEST = CORPUS / "MANIFEST.tsv"
@@ -286,6 +289,10 @@ def run_row(row: Row) -> None:
         pytest.fail(f"no scenario written for {row.path} (expected: {row.expected})",
                     pytrace=False)
     known = KNOWN_DIFFS.get(row.path)
+    pin = PINS.get(row.path)
+    if known is not None and pin is None:
+        pytest.fail(f"{row.path} is a known diff without a pinned failure: add the error "
+                    "it fails with to tests/conformance/known_diffs.py", pytrace=False)
     ctx = Ctx(row.path)
     try:
         if reg.deploy:
@@ -293,7 +300,12 @@ def run_row(row: Row) -> None:
         reg.fn(ctx)
     except (Exception, pytest.fail.Exception) as e:
         if known is not None:
-            pytest.xfail(f"known diff: {known} [{type(e).__name__}: {str(e)[:300]}]")
+            assert pin is not None
+            wrong = pin.explain(e)
+            if wrong is not None:
+                raise AssertionError(f"{row.path} (a known diff) failed differently than "
+                                     f"pinned in known_diffs.py: {wrong}") from e
+            pytest.xfail(f"known diff: {known} [{describe(e)}]")
         raise
     if known is not None:
         pytest.fail(f"{row.path} passes now: remove it from KNOWN_DIFFS.md ({known})",

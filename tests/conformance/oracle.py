@@ -286,8 +286,8 @@ class SpiffRun:
 
 
 def gateway_ids(files: list[Path]) -> set[str]:
-    """Ids of every gateway in `files`: both engines visit a join once per arriving token
-    or once per firing, so the comparison counts gateways as present/absent only."""
+    """Ids of every gateway in `files`, so a failed comparison can say which gateway fired
+    a different number of times in the two engines."""
     out: set[str] = set()
     for f in files:
         if str(f).endswith(".dmn"):

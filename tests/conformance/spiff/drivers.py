@@ -119,10 +119,11 @@ class Spec:
     script_globals: Mapping[str, Any] = field(default_factory=dict)
     expect_deploy_error: bool = False
     oracle_also: tuple[str, ...] = ()   # files only SpiffWorkflow loads (Baton refuses them)
+    root: Path | None = None            # where path and also live (None: the spiff corpus)
 
     @property
     def files(self) -> list[Path]:
-        return [CORPUS / "spiff" / p for p in (self.path, *self.also)]
+        return [(self.root or CORPUS / "spiff") / p for p in (self.path, *self.also)]
 
     @property
     def dialect(self) -> str:
@@ -561,23 +562,27 @@ class SpiffDriver(Driver):
 
 
 # ---------------------------------------------------------------------------- comparison
-def _normal(seg: Counter[str] | str | None, gateways: set[str]) -> dict[str, int] | str:
+def _normal(seg: Counter[str] | str | None) -> dict[str, int] | str:
     if seg is None:
         return "FAILED"
     if isinstance(seg, str):
         return seg
-    return {k: (1 if k in gateways else v) for k, v in seg.items() if v > 0}
+    return {k: v for k, v in seg.items() if v > 0}
 
 
 def compare(baton: Driver, spiff: Driver) -> None:
-    """Per command, the same activities completed the same number of times (gateways:
-    present or not, since a join fires once per token in one engine and once in the
-    other); order inside a command is free, so parallel branches compare as sets."""
-    gws = gateway_ids(baton.spec.files)
-    b = [(w, _normal(c, gws)) for w, c in baton.trace]
-    s = [(w, _normal(c, gws)) for w, c in spiff.trace]
+    """Per command, the same activities completed the same number of times, gateways
+    included: both engines record one completion per firing of a gateway (Baton's history
+    once per firing; SpiffWorkflow cancels a join's other waiting tasks and completes the
+    one that fires), so how often a join fired is compared exactly. A join that fires
+    early (counting tokens instead of distinct incoming flows) shows up as a firing in
+    the wrong command. Order inside a command is free, so parallel branches compare as
+    multisets."""
+    b = [(w, _normal(c)) for w, c in baton.trace]
+    s = [(w, _normal(c)) for w, c in spiff.trace]
     if b == s:
         return
+    gws = gateway_ids(baton.spec.files)
     lines = ["Baton and SpiffWorkflow completed different activities:"]
     for i in range(max(len(b), len(s))):
         bw, bc = b[i] if i < len(b) else ("-", {})
@@ -586,7 +591,19 @@ def compare(baton: Driver, spiff: Driver) -> None:
         lines.append(f"{mark} {bw}: baton={_show(bc)}")
         if mark == "!!":
             lines.append(f"   {' ' * len(bw)}  spiff={_show(sc)}")
+            fired = _gateway_firings(bc, sc, gws)
+            if fired:
+                lines.append(f"   {' ' * len(bw)}  gateway firings differ: {fired}")
     raise AssertionError("\n".join(lines))
+
+
+def _gateway_firings(b: dict[str, int] | str, s: dict[str, int] | str,
+                     gateways: set[str]) -> str:
+    """`gw baton=N spiff=M` for each gateway that fired a different number of times."""
+    if isinstance(b, str) or isinstance(s, str):
+        return ""
+    return ", ".join(f"{g} baton={b.get(g, 0)} spiff={s.get(g, 0)}"
+                     for g in sorted(gateways) if b.get(g, 0) != s.get(g, 0))
 
 
 def _show(c: dict[str, int] | str) -> str:
