@@ -1,7 +1,12 @@
 """Deploying BPMN and DMN files: every file is compiled and validated before the command
 runs (by the repository service), so the transaction only stores what is known to be good.
 Each process id (and DMN decision id) gets a new version unless its file is byte-for-byte
-the one deployed last under that key."""
+the one deployed last under that key, for the same tenant.
+
+A tenant (Camunda's `tenant-id` deployment field) is a label of the definitions deployed:
+external task workers fetch by it, REST answers carry it. Versions are numbered per key
+across tenants, and starting by key takes the latest version whatever its tenant (Camunda
+numbers versions per tenant and asks which tenant to start)."""
 
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ class ProcessDefinition:
     # what validation found but Baton runs with a documented fallback, for the whole file the
     # definition comes from (docs/validation-rules.md); strict deployments refuse them
     warnings: tuple[str, ...] = ()
+    tenant_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -42,8 +48,10 @@ class Deploy(BaseCommand):
     name: str | None
     compiled: list[tuple[str | None, bytes, Any]]   # (resource, data, Definitions|DecisionSet)
     user: str | None = None
+    tenant_id: str | None = None
 
     def execute(self, c: CommandContext) -> list[ProcessDefinition]:
+        check_tenant_id(self.tenant_id)
         tx = c.tx
         dep = DeploymentRecord(new_id(), self.name, c.now,
                                [r or "" for r, _, _ in self.compiled])
@@ -52,17 +60,34 @@ class Deploy(BaseCommand):
         for resource, data, defs in self.compiled:
             checksum = hashlib.sha256(data).hexdigest()
             if isinstance(defs, DecisionSet):
-                added = deploy_decisions(c, dep, resource, data, checksum, defs, out) or added
+                added = deploy_decisions(c, dep, resource, data, checksum, defs, out,
+                                         self.tenant_id) or added
                 continue
-            added = deploy_processes(c, dep, resource, data, checksum, defs, out) or added
+            added = deploy_processes(c, dep, resource, data, checksum, defs, out,
+                                     self.tenant_id) or added
         if added:
             tx.add_deployment(dep)
         return out
 
 
+MAX_TENANT_ID = 64
+_TENANT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def check_tenant_id(tenant_id: Any) -> None:
+    """A tenant id is 1-64 letters, digits, '-', '_' or '.' (Camunda's default pattern is
+    letters and digits only): it is shown, filtered by and stored with every definition."""
+    if tenant_id is None:
+        return
+    if not isinstance(tenant_id, str) or not 0 < len(tenant_id) <= MAX_TENANT_ID \
+            or not set(tenant_id) <= _TENANT_CHARS:
+        raise EngineError(f"tenant id {tenant_id!r:.80} is not allowed: use 1 to "
+                          f"{MAX_TENANT_ID} letters, digits, '-', '_' or '.'")
+
+
 def deploy_processes(c: CommandContext, dep: DeploymentRecord, resource: str | None,
                      data: bytes, checksum: str, defs: Definitions,
-                     out: list[ProcessDefinition]) -> bool:
+                     out: list[ProcessDefinition], tenant_id: str | None = None) -> bool:
     tx = c.tx
     cache = c.env.definitions
     added = False
@@ -71,27 +96,30 @@ def deploy_processes(c: CommandContext, dep: DeploymentRecord, resource: str | N
         if latest is not None and cache.is_dmn(latest):
             raise EngineError(f"process id '{key}' is already the id of a deployed "
                               "DMN decision; rename one of them")
-        if latest is not None and latest.checksum == checksum:
+        if latest is not None and latest.checksum == checksum \
+                and latest.tenant_id == tenant_id:
             out.append(ProcessDefinition(latest.id, key, latest.version, latest.name,
                                          latest.deployment_id, latest.resource, checksum,
-                                         False, warnings=defs.warnings))
+                                         False, warnings=defs.warnings, tenant_id=tenant_id))
             continue
         version = (latest.version + 1) if latest else 1
         rec = DefinitionRecord(f"{key}:{version}:{dep.id[:8]}", key, version, graph.name, data,
-                               checksum, dep.id, resource, dep.time, graph.executable)
+                               checksum, dep.id, resource, dep.time, graph.executable,
+                               tenant_id=tenant_id)
         tx.add_definition(rec)
         added = True
         cache.graphs[rec.id] = graph
         cache.files.setdefault(checksum, defs)
         replace_start_events(c, rec, graph, latest)
         out.append(ProcessDefinition(rec.id, key, version, graph.name, dep.id, resource,
-                                     checksum, True, warnings=defs.warnings))
+                                     checksum, True, warnings=defs.warnings,
+                                     tenant_id=tenant_id))
     return added
 
 
 def deploy_decisions(c: CommandContext, dep: DeploymentRecord, resource: str | None,
                      data: bytes, checksum: str, decisions: DecisionSet,
-                     out: list[ProcessDefinition]) -> bool:
+                     out: list[ProcessDefinition], tenant_id: str | None = None) -> bool:
     """Store each decision of a DMN file as a definition keyed by the decision id (the
     whole file is its xml, as for a BPMN file with several processes)."""
     cache = c.env.definitions
@@ -101,21 +129,23 @@ def deploy_decisions(c: CommandContext, dep: DeploymentRecord, resource: str | N
         if latest is not None and not cache.is_dmn(latest):
             raise EngineError(f"decision id '{key}' is already the key of a deployed "
                               "process; rename one of them")
-        if latest is not None and latest.checksum == checksum:
+        if latest is not None and latest.checksum == checksum \
+                and latest.tenant_id == tenant_id:
             out.append(ProcessDefinition(latest.id, key, latest.version, latest.name,
                                          latest.deployment_id, latest.resource, checksum,
-                                         False, "decision", decisions.warnings))
+                                         False, "decision", decisions.warnings, tenant_id))
             continue
         version = (latest.version + 1) if latest else 1
         rec = DefinitionRecord(f"{key}:{version}:{dep.id[:8]}", key, version,
                                decision.name, data, checksum, dep.id, resource, dep.time,
-                               False)
+                               False, tenant_id=tenant_id)
         c.tx.add_definition(rec)
         added = True
         cache.decision_sets[checksum] = decisions
         cache.dmn_checksums[checksum] = True
         out.append(ProcessDefinition(rec.id, key, version, decision.name, dep.id, resource,
-                                     checksum, True, "decision", decisions.warnings))
+                                     checksum, True, "decision", decisions.warnings,
+                                     tenant_id))
     return added
 
 

@@ -17,8 +17,11 @@ from engine.commands.executor import BaseCommand
 from engine.commands.instances import token_variables
 from engine.errors import EngineError, NotFound
 from engine.ids import new_id
+from engine.limits import check_variables
 from engine.runtime import triggers as tr
+from engine.store.predicates import compiled, sort_records
 from engine.store.records import ExternalTaskRecord, IncidentRecord
+from engine.store.rules import EXTERNAL_FETCHABLE, EXTERNAL_ORDER, EXTERNAL_PRIORITY_ORDER
 
 MAX_LOCK_SECONDS = 366 * 24 * 3600.0     # a lock longer than a year is a client's mistake
 MAX_RETRIES = 10_000
@@ -40,8 +43,64 @@ def retries_count(value: Any) -> int:
     return value
 
 
+TOPIC_FILTERS = frozenset({"business_key", "definition_ids", "definition_keys", "tenant_ids",
+                           "without_tenant", "variables"})
+_FETCHABLE = compiled(EXTERNAL_FETCHABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicFilter:
+    """What else a task of one topic must match to be fetched (Camunda's per-topic fetch
+    filters): the instance's business key, the definition's id or key, its tenant (one of
+    `tenant_ids`, or none with `without_tenant`), and process variables, of which ANY must
+    hold its value (Camunda 7 ORs them: ExternalTask.xml, `filterVariables`)."""
+
+    business_key: str | None = None
+    definition_ids: frozenset[str] | None = None
+    definition_keys: frozenset[str] | None = None
+    tenant_ids: frozenset[str] | None = None
+    without_tenant: bool = False
+    variables: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of(cls, topic: str, given: Mapping[str, Any]) -> TopicFilter:
+        unknown = set(given) - TOPIC_FILTERS
+        if unknown:
+            raise EngineError(f"topic '{topic}': unknown fetch filter(s) "
+                              f"{', '.join(sorted(unknown))} (known: "
+                              f"{', '.join(sorted(TOPIC_FILTERS))})")
+        sets = {k: frozenset(given[k]) if given.get(k) is not None else None
+                for k in ("definition_ids", "definition_keys", "tenant_ids")}
+        variables = given.get("variables") or None
+        check_variables(variables, where=f"topic '{topic}': variables")
+        return cls(given.get("business_key"), sets["definition_ids"], sets["definition_keys"],
+                   sets["tenant_ids"], bool(given.get("without_tenant")), variables)
+
+    def matches_task(self, task: ExternalTaskRecord) -> bool:
+        """The filters the task row answers by itself."""
+        return (self.business_key is None or task.business_key == self.business_key) \
+            and (self.definition_ids is None or task.definition_id in self.definition_ids) \
+            and (self.definition_keys is None or task.definition_key in self.definition_keys)
+
+    def matches_tenant(self, tenant_id: str | None) -> bool:
+        if self.without_tenant and tenant_id is not None:
+            return False
+        return self.tenant_ids is None or tenant_id in self.tenant_ids
+
+    def matches_variables(self, variables: Mapping[str, Any]) -> bool:
+        if not self.variables:
+            return True
+        return any(name in variables and variables[name] == value
+                   for name, value in self.variables.items())
+
+
 @dataclass(slots=True)
 class FetchAndLock(BaseCommand):
+    """Lock fetchable tasks of the topics. Topics without filters are leased by the store in
+    one statement (`lock_external`: SKIP LOCKED on PostgreSQL). Topics with filters are read,
+    filtered here and leased by updating each row: the store's revision check makes a
+    task another worker leased meanwhile a conflict, and the command is retried."""
+
     permission: ClassVar[tuple[str, str] | None] = ("external_task", "work")
     worker_id: str
     topics: Mapping[str, float]
@@ -49,6 +108,7 @@ class FetchAndLock(BaseCommand):
     use_priority: bool = False
     local_topics: frozenset[str] | None = None      # None: no variables wanted
     user: str | None = None
+    topic_filters: Mapping[str, Mapping[str, Any]] | None = None
 
     def execute(self, c: CommandContext) -> list[tuple[ExternalTaskRecord, dict[str, Any]]]:
         if not isinstance(self.worker_id, str) or not self.worker_id:
@@ -60,12 +120,49 @@ class FetchAndLock(BaseCommand):
             return []
         until = {t: c.now + timedelta(seconds=lock_seconds(s, f"lockDuration of topic '{t}'"))
                  for t, s in self.topics.items()}
-        locked = c.tx.lock_external(list(self.topics), self.worker_id, c.now, until,
-                                    self.max_tasks, self.use_priority)
+        filters = {t: TopicFilter.of(t, f) for t, f in (self.topic_filters or {}).items()
+                   if t in until and f}
+        plain = {t: when for t, when in until.items() if t not in filters}
+        locked = c.tx.lock_external(list(plain), self.worker_id, c.now, plain,
+                                    self.max_tasks, self.use_priority) if plain else []
+        if filters and len(locked) < self.max_tasks:
+            locked += self._lock_filtered(c, filters, until, self.max_tasks - len(locked))
         if self.local_topics is None:
             return [(task, {}) for task in locked]
         return [(task, token_variables(c.tx, task.instance_id, task.token,
                                        task.topic in self.local_topics)) for task in locked]
+
+    def _lock_filtered(self, c: CommandContext, filters: Mapping[str, TopicFilter],
+                       until: Mapping[str, Any], room: int) -> list[ExternalTaskRecord]:
+        params = {"now": c.now, "topics": filters}
+        candidates: list[ExternalTaskRecord] = []
+        for topic, f in filters.items():
+            found = c.tx.find_external(topic=topic, **({"business_key": f.business_key}
+                                                       if f.business_key is not None else {}))
+            candidates += [t for t in found if _FETCHABLE(t, params) and f.matches_task(t)]
+        sort_records(candidates, EXTERNAL_PRIORITY_ORDER if self.use_priority
+                     else EXTERNAL_ORDER)
+        tenants: dict[str, str | None] = {}
+        out: list[ExternalTaskRecord] = []
+        for task in candidates:
+            f = filters[task.topic]
+            if f.tenant_ids is not None or f.without_tenant:
+                if task.definition_id not in tenants:
+                    rec = c.tx.get_definition(task.definition_id)
+                    tenants[task.definition_id] = rec.tenant_id if rec is not None else None
+                if not f.matches_tenant(tenants[task.definition_id]):
+                    continue
+            if f.variables:
+                instance = c.tx.get_instance(task.instance_id)
+                if instance is None or not f.matches_variables(instance.variables):
+                    continue
+            task.worker_id = self.worker_id
+            task.lock_expires = until[task.topic]
+            c.tx.update_external(task)
+            out.append(task)
+            if len(out) >= room:
+                break
+        return out
 
 
 def locked_external(c: CommandContext, task_id: str, worker_id: str | None

@@ -26,11 +26,18 @@ class ExternalTaskService(Service):
     def fetch_and_lock_with_variables(
             self, worker_id: str, topics: Mapping[str, float], max_tasks: int = 10,
             use_priority: bool = False, local_topics: Collection[str] = (), *,
-            user: str | None = None) -> list[tuple[ExternalTaskRecord, dict[str, Any]]]:
+            user: str | None = None,
+            topic_filters: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> list[tuple[ExternalTaskRecord, dict[str, Any]]]:
         """`fetch_and_lock`, each task with the variables its token sees (only the token's
-        own scope for topics in `local_topics`), read in the same transaction as the lock."""
+        own scope for topics in `local_topics`), read in the same transaction as the lock.
+
+        `topic_filters`: topic -> what its tasks must also match (`business_key`,
+        `definition_ids`, `definition_keys`, `tenant_ids`, `without_tenant`, `variables`:
+        any of these process variables has this value); see commands.external.TopicFilter."""
         return self.executor.execute(cmd.FetchAndLock(
-            worker_id, dict(topics), max_tasks, use_priority, frozenset(local_topics), user))
+            worker_id, dict(topics), max_tasks, use_priority, frozenset(local_topics), user,
+            topic_filters))
 
     def complete_external(self, task_id: str, variables: Mapping[str, Any] | None = None,
                           worker_id: str | None = None,

@@ -22,9 +22,11 @@ from engine.store.records import DefinitionRecord
 
 class RepositoryService(Service):
     def deploy(self, source: Any, *more: Any, name: str | None = None,
-               user: str | None = None, strict: bool = False) -> list[ProcessDefinition]:
+               user: str | None = None, strict: bool = False,
+               tenant_id: str | None = None) -> list[ProcessDefinition]:
         """Deploy one or more BPMN or DMN files (bytes, XML text, paths or (name, bytes)
         pairs) as one deployment. All files are validated before anything is stored.
+        `tenant_id` labels the definitions (Camunda's deployment tenant).
 
         Warnings (docs/validation-rules.md: what Baton runs with a documented fallback) come
         back on each ProcessDefinition of their file; with `strict` they refuse the
@@ -45,7 +47,7 @@ class RepositoryService(Service):
                 compiled.append((resource, data,
                                  compile_bpmn(data, filename=resource, strict=strict)))
         compiled = self._check_calls(compiled, strict)
-        return self.executor.execute(cmd.Deploy(name, compiled, user))
+        return self.executor.execute(cmd.Deploy(name, compiled, user, tenant_id))
 
     def _check_calls(self, compiled: list[tuple[str | None, bytes, Any]],
                      strict: bool) -> list[tuple[str | None, bytes, Any]]:

@@ -9,6 +9,15 @@ the same Python type when read.
 Decoding is the hot path (every command loads an instance), so the object hook that looks
 for tags runs only when the text contains a tag at all.
 
+Typed values (`Long`, `Short`, `ObjectValue`, `ObjectList`) keep the type a Camunda client
+declared (`{"type": "Long", "value": 5000}`), which Python's int, dict and list cannot say.
+They are subclasses, so every door, expression and connector sees a plain number, dict or
+list; only /engine-rest reads the type back. The JSON encoder writes subclasses as their base
+type, so `dumps` tags them itself - at the top level of a mapping (a variables map), and only
+once a typed value has been made in this process: no cost for engines that never see one.
+A typed value inside a container, or one that an expression computes a new value from, is
+an ordinary value again (as in Camunda, where `amount + 1` is whatever the script returns).
+
 Reading never fails on depth. Before values were checked at the command boundary, a
 variable nested hundreds of levels deep could be stored; `json.loads` raises RecursionError
 on such text (and the engine's own copies of a value do, a few hundred levels sooner), so
@@ -59,6 +68,103 @@ def _tagged(o: Any) -> dict[str, Any]:
         "numbers, booleans, None, lists, dicts, dates, datetimes or decimals")
 
 
+# ------------------------------------------------------------------ typed values
+_typed_made = False      # whether a typed value exists in this process: dumps looks for them
+
+
+def _made() -> None:
+    global _typed_made
+    _typed_made = True
+
+
+class TypedInt(int):
+    """An integer with the Java type a client declared (`type_name`); a plain int otherwise."""
+
+    __slots__ = ()
+    type_name = "Integer"
+
+    def __new__(cls, value: Any = 0) -> TypedInt:
+        _made()
+        return super().__new__(cls, value)
+
+    def __deepcopy__(self, memo: Any) -> TypedInt:
+        return self                        # immutable
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (int(self),))
+
+
+class Long(TypedInt):
+    """An integer a client declared a Java long (Camunda's "Long")."""
+
+    __slots__ = ()
+    type_name = "Long"
+
+
+class Short(TypedInt):
+    """An integer a client declared a Java short (Camunda's "Short")."""
+
+    __slots__ = ()
+    type_name = "Short"
+
+
+class ObjectValue(dict):  # type: ignore[type-arg]
+    """A JSON object a client sent as Camunda's "Object" type, with its Java class name
+    (`objectTypeName`), so that a Java client reading it back deserializes the same class."""
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name: str | None, *args: Any, **kwargs: Any) -> None:
+        _made()
+        super().__init__(*args, **kwargs)
+        self.type_name = type_name
+
+    def __deepcopy__(self, memo: Any) -> ObjectValue:
+        import copy
+
+        return ObjectValue(self.type_name, {k: copy.deepcopy(v, memo) for k, v in self.items()})
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.type_name, dict(self)))
+
+
+class ObjectList(list):  # type: ignore[type-arg]
+    """A JSON array sent as Camunda's "Object" type (a java.util.List), with its class name."""
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name: str | None, *args: Any) -> None:
+        _made()
+        super().__init__(*args)
+        self.type_name = type_name
+
+    def __deepcopy__(self, memo: Any) -> ObjectList:
+        import copy
+
+        return ObjectList(self.type_name, [copy.deepcopy(v, memo) for v in self])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.type_name, list(self)))
+
+
+_TYPED_TAGS: dict[type, str] = {Long: "long", Short: "short", ObjectValue: "object",
+                                ObjectList: "objectlist"}
+
+
+def _tag_typed(o: Any) -> dict[str, Any]:
+    kind = _TYPED_TAGS[type(o)]
+    if kind in ("long", "short"):
+        return {TAG: kind, "v": int(o)}
+    return {TAG: kind, "v": [o.type_name, dict(o) if kind == "object" else list(o)]}
+
+
+def _typed_top(value: Any) -> Any:
+    """A mapping with its typed values tagged (the same mapping when it holds none)."""
+    if type(value) is not dict or not any(type(v) in _TYPED_TAGS for v in value.values()):
+        return value
+    return {k: _tag_typed(v) if type(v) in _TYPED_TAGS else v for k, v in value.items()}
+
+
 def _untag(d: dict[str, Any]) -> Any:
     kind = d.get(TAG)
     if kind is None or len(d) != 2:
@@ -80,11 +186,22 @@ def _untag(d: dict[str, Any]) -> Any:
         return base64.b64decode(v)
     if kind == "set":
         return set(v)
+    if kind == "long":
+        return Long(v)
+    if kind == "short":
+        return Short(v)
+    if kind == "object" and isinstance(v, list) and len(v) == 2 and isinstance(v[1], dict):
+        return ObjectValue(v[0], v[1])
+    if kind == "objectlist" and isinstance(v, list) and len(v) == 2 \
+            and isinstance(v[1], list):
+        return ObjectList(v[0], v[1])
     return d
 
 
 def dumps(value: Any) -> str:
     """Compact JSON with tagged dates; raises UnstorableValue naming the odd type."""
+    if _typed_made:
+        value = _typed_top(value)
     try:
         return _encoder.encode(value)
     except ValueError as e:  # NaN / infinity

@@ -34,6 +34,7 @@ class DefinitionRecord:
     deployed_at: datetime
     executable: bool = True
     has_start_form: bool = False
+    tenant_id: str | None = None  # Camunda's deployment tenant: a label workers filter by
 
 
 @dataclass(slots=True)

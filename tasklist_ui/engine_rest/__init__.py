@@ -6,11 +6,12 @@ request authenticates (HTTP Basic against Baton's users, or a bearer API token; 
 `auth`), and every error is answered as Camunda answers it: a status and
 `{"type": ..., "message": ...}`.
 
-Endpoints: external-task (fetchAndLock with long polling, complete, failure, bpmnError,
-extendLock, unlock, retries, queries), process-definition (query, by id/key, xml, start),
-deployment/create, process-instance (query, get, delete, variables, modification), message,
-job (query, get, retries), task (query, get, variables, claim, unclaim, complete), incident
-(query, get).
+Endpoints: external-task (fetchAndLock with long polling and per-topic filters, complete,
+failure, bpmnError, extendLock, unlock, retries, queries), process-definition (query, by
+id/key/key and tenant, xml, start), deployment/create, process-instance (query, get, delete,
+variables, modification), message, job (query, get, retries), task (query, get, variables,
+claim, unclaim, complete), incident (query, get); the OpenAPI document of them all at
+/engine-rest/openapi.json (`openapi`), the one endpoint that needs no login.
 """
 
 from __future__ import annotations
@@ -22,10 +23,17 @@ from flask import Blueprint
 bp = Blueprint("engine_rest", __name__, url_prefix="/engine-rest")
 
 
+PUBLIC_ENDPOINTS = frozenset({"engine_rest.openapi_document"})
+
+
 @bp.before_request
 def _authenticate() -> None:
+    from flask import request
+
     from tasklist_ui.engine_rest.auth import authenticate
 
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
     authenticate()
 
 
@@ -45,6 +53,6 @@ def _engines() -> Any:
 
 
 # the route modules attach themselves to `bp`
-from tasklist_ui.engine_rest import external_task, jobs, process, tasks  # noqa: E402, F401
+from tasklist_ui.engine_rest import external_task, jobs, openapi, process, tasks  # noqa: E402, F401, I001
 
 __all__ = ["bp"]

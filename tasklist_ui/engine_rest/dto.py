@@ -8,25 +8,46 @@ from tasklist_ui.engine_rest.common import self_link
 from tasklist_ui.engine_rest.values import format_date
 
 
+class TenantLookup:
+    """The tenant of definitions by id, read once per answer: tasks and instances name their
+    definition, and the tenant is the definition's (a deployment's `tenant-id`)."""
+
+    def __init__(self, eng: Any) -> None:
+        self.engine = eng
+        self.known: dict[str, str | None] = {}
+
+    def of(self, definition_id: str | None) -> str | None:
+        if definition_id is None:
+            return None
+        if definition_id not in self.known:
+            try:   # a trusted read: the caller was allowed to see what names it
+                rec = self.engine.definition_by_id(definition_id)
+            except Exception:  # noqa: BLE001 - a vanished definition has no tenant to give
+                rec = None
+            self.known[definition_id] = getattr(rec, "tenant_id", None)
+        return self.known[definition_id]
+
+
 def definition(d: Any) -> dict[str, Any]:
     return {
         "id": d.id, "key": d.key, "category": None, "description": None, "name": d.name,
         "version": d.version, "resource": d.resource, "deploymentId": d.deployment_id,
-        "diagram": None, "suspended": False, "tenantId": None, "versionTag": None,
-        "historyTimeToLive": None, "startableInTasklist": True,
+        "diagram": None, "suspended": False, "tenantId": getattr(d, "tenant_id", None),
+        "versionTag": None, "historyTimeToLive": None, "startableInTasklist": True,
     }
 
 
-def instance(v: Any) -> dict[str, Any]:
+def instance(v: Any, tenant_id: str | None = None) -> dict[str, Any]:
     return {
         "links": self_link(f"/process-instance/{v.id}"), "id": v.id,
         "definitionId": v.definition_id, "definitionKey": v.key,
         "businessKey": v.business_key, "caseInstanceId": None,
-        "ended": v.status != "running", "suspended": False, "tenantId": None,
+        "ended": v.status != "running", "suspended": False, "tenantId": tenant_id,
     }
 
 
-def external_task(t: Any, suspended: bool = False) -> dict[str, Any]:
+def external_task(t: Any, suspended: bool = False,
+                  tenant_id: str | None = None) -> dict[str, Any]:
     return {
         "activityId": t.activity_id, "activityInstanceId": f"{t.activity_id}:{t.token}",
         "errorMessage": t.error_message, "executionId": f"{t.instance_id}:{t.token}",
@@ -35,14 +56,14 @@ def external_task(t: Any, suspended: bool = False) -> dict[str, Any]:
         "processDefinitionId": t.definition_id, "processDefinitionKey": t.definition_key,
         "processDefinitionVersionTag": None, "processInstanceId": t.instance_id,
         "retries": t.retries, "suspended": suspended, "workerId": t.worker_id,
-        "topicName": t.topic, "tenantId": None, "priority": t.priority,
+        "topicName": t.topic, "tenantId": tenant_id, "priority": t.priority,
         "businessKey": t.business_key,
     }
 
 
-def locked_task(t: Any, variables: dict[str, Any], properties: dict[str, str] | None
-                ) -> dict[str, Any]:
-    out = external_task(t)
+def locked_task(t: Any, variables: dict[str, Any], properties: dict[str, str] | None,
+                tenant_id: str | None = None) -> dict[str, Any]:
+    out = external_task(t, tenant_id=tenant_id)
     out.pop("suspended")
     out["errorDetails"] = t.error_details
     out["variables"] = variables

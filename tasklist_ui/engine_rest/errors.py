@@ -19,12 +19,14 @@ log = logging.getLogger("baton.engine_rest")
 
 class RestError(Exception):
     def __init__(self, status: int, type_: str, message: str,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.type = type_
         self.message = message
         self.headers = headers or {}
+        self.extra = extra or {}       # more fields of the answer (a ParseException's details)
 
 
 def invalid(message: str) -> RestError:
@@ -37,7 +39,7 @@ def not_found(message: str) -> RestError:
 
 
 def error_response(err: RestError) -> Any:
-    response = jsonify({"type": err.type, "message": err.message})
+    response = jsonify({"type": err.type, "message": err.message, **err.extra})
     response.status_code = err.status
     for k, v in err.headers.items():
         response.headers[k] = v
@@ -67,10 +69,29 @@ def from_exception(e: BaseException) -> RestError:
     if isinstance(e, UnstorableValue):
         return RestError(400, "InvalidRequestException", str(e))
     if isinstance(e, BpmnValidationError):
-        return RestError(400, "ParseException", f"the diagram cannot be deployed:\n{e}")
+        return RestError(400, "ParseException", f"the diagram cannot be deployed:\n{e}",
+                         extra={"details": parse_details(e)})
     if isinstance(e, HTTPException):
         return RestError(e.code or 500, "RestException", e.description or e.name)
     ref = uuid.uuid4().hex[:12]
     log.exception("engine-rest: unexpected error (ref %s)", ref)
     return RestError(500, "ProcessEngineException",
                      f"unexpected server error {type(e).__name__} (ref {ref}; see the server log)")
+
+
+def parse_details(e: Any) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Camunda 7's ParseException `details`: per resource name, its `errors` and `warnings`,
+    each `{message, line, column, mainElementId, elementIds}` (Camunda Modeler and clients
+    show them per file). Baton knows no column; `batonRule` names the validation rule
+    (docs/validation-rules.md)."""
+    details: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for problem in e.problems:
+        entry = details.setdefault(problem.filename or "resource",
+                                   {"errors": [], "warnings": []})
+        kind = "warnings" if problem.severity == "warning" else "errors"
+        entry[kind].append({
+            "message": problem.message, "line": problem.line, "column": None,
+            "mainElementId": problem.element_id,
+            "elementIds": [problem.element_id] if problem.element_id else [],
+            "batonRule": problem.rule})
+    return details

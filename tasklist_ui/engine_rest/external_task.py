@@ -27,7 +27,7 @@ from tasklist_ui.engine_rest.common import (
     no_content,
     page,
 )
-from tasklist_ui.engine_rest.dto import external_task, locked_task
+from tasklist_ui.engine_rest.dto import TenantLookup, external_task, locked_task
 from tasklist_ui.engine_rest.errors import invalid, not_found
 from tasklist_ui.engine_rest.longpoll import poll, waiter_for
 from tasklist_ui.engine_rest.values import read_variables, typed_map
@@ -36,11 +36,10 @@ MAX_ASYNC_TIMEOUT_MS = 1_800_000          # Camunda's limit
 MAX_TASKS = 1000
 MAX_ERROR_MESSAGE = 4000
 MAX_ERROR_DETAILS = 100_000
-# topic filters Baton cannot apply yet: refused, since ignoring them would hand a worker
-# tasks it did not ask for
-UNSUPPORTED_TOPIC_FILTERS = ("businessKey", "processDefinitionId", "processDefinitionIdIn",
-                             "processDefinitionKey", "processDefinitionKeyIn",
-                             "processDefinitionVersionTag", "processVariables", "tenantIdIn")
+# topic filters Baton cannot apply: refused, since ignoring them would hand a worker tasks
+# it did not ask for (Baton has no version tags)
+UNSUPPORTED_TOPIC_FILTERS = ("processDefinitionVersionTag",)
+MAX_FILTER_ITEMS = 100
 
 
 class _Topic:
@@ -70,13 +69,72 @@ class _Topic:
         self.variables = names
         self.local_only = bool(raw.get("localVariables", False))
         self.properties = bool(raw.get("includeExtensionProperties", False))
+        # Camunda's fetchAndLock default: Object variables in their serialized form
+        self.deserialize = _flag(raw, "deserializeValues", where)
         for key in UNSUPPORTED_TOPIC_FILTERS:
             value = raw.get(key)
             if value not in (None, {}, [], ""):
-                raise invalid(f"{where}.{key}: this filter is not supported by Baton yet; "
-                              "subscribe by topic name")
-        if raw.get("withoutTenantId") not in (None, False, True):
-            raise invalid(f"{where}.withoutTenantId must be true or false")
+                raise invalid(f"{where}.{key}: this filter is not supported by Baton "
+                              "(definitions have no version tags)")
+        self.filters = _topic_filters(raw, where)
+
+
+def _flag(raw: dict[str, Any], key: str, where: str) -> bool:
+    value = raw.get(key)
+    if value not in (None, False, True):
+        raise invalid(f"{where}.{key} must be true or false")
+    return bool(value)
+
+
+def _names(raw: dict[str, Any], key: str, where: str) -> list[str] | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > MAX_FILTER_ITEMS \
+            or not all(isinstance(v, str) and 0 < len(v) <= 255 for v in value):
+        raise invalid(f"{where}.{key} must be a list of at most {MAX_FILTER_ITEMS} "
+                      "non-empty strings")
+    return value
+
+
+def _topic_filters(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """Camunda's per-topic filters as the engine's (engine.commands.external.TopicFilter):
+    business key, definition id(s) and key(s), tenants, process variables (any matching)."""
+    out: dict[str, Any] = {}
+    for key, name in (("businessKey", "business_key"), ("processDefinitionId", None),
+                      ("processDefinitionKey", None)):
+        value = raw.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > 255:
+            raise invalid(f"{where}.{key} must be a string of at most 255 characters")
+        if name is not None:
+            out[name] = value
+    for single, many, name in (("processDefinitionId", "processDefinitionIdIn",
+                                "definition_ids"),
+                               ("processDefinitionKey", "processDefinitionKeyIn",
+                                "definition_keys")):
+        values = _names(raw, many, where)
+        if raw.get(single) is not None:
+            values = [raw[single]] if values is None else \
+                [v for v in values if v == raw[single]] or ["\x00none"]
+        if values is not None:
+            out[name] = values
+    tenants = _names(raw, "tenantIdIn", where)
+    without = _flag(raw, "withoutTenantId", where)
+    if tenants is not None and without:
+        raise invalid(f"{where}: tenantIdIn and withoutTenantId exclude each other")
+    if tenants is not None:
+        out["tenant_ids"] = tenants
+    if without:
+        out["without_tenant"] = True
+    variables = raw.get("processVariables")
+    if variables not in (None, {}):
+        if not isinstance(variables, dict) or len(variables) > MAX_FILTER_ITEMS:
+            raise invalid(f"{where}.processVariables must be an object of at most "
+                          f"{MAX_FILTER_ITEMS} variable names and values")
+        out["variables"] = variables
+    return out
 
 
 @bp.post("/external-task/fetchAndLock")
@@ -96,24 +154,30 @@ def fetch_and_lock() -> Any:
         raise invalid("'topics' must be a list of {topicName, lockDuration}")
     topics = [_Topic(t, i) for i, t in enumerate(raw_topics)]
     by_name = {t.name: t for t in topics}
+    if len(by_name) < len(topics):
+        raise invalid("each topicName may be given once")
     eng = engine()
     locks = {t.name: t.lock_seconds for t in topics}
     local_topics = [t.name for t in topics if t.local_only]
+    filters = {t.name: t.filters for t in topics if t.filters}
 
     def attempt() -> list[Any]:
         # the variables are read in the locking transaction: one round of queries
         return eng.fetch_and_lock_with_variables(worker, locks, max_tasks=max_tasks,
                                                  use_priority=use_priority,
-                                                 local_topics=local_topics, user=user_id())
+                                                 local_topics=local_topics, user=user_id(),
+                                                 topic_filters=filters or None)
 
     interval = float(current_app.config.get("BATON_REST_POLL_INTERVAL", 0.5))
     wait = (wait_ms or 0) / 1000.0 if topics and max_tasks else 0.0
     locked = poll(eng, attempt, wait, interval)
     out = []
+    tenants = TenantLookup(eng)
     for task, values in locked:
         topic = by_name[task.topic]
         props = _properties(eng, task) if topic.properties else None
-        out.append(locked_task(task, typed_map(values, topic.variables), props))
+        out.append(locked_task(task, typed_map(values, topic.variables, topic.deserialize),
+                               props, tenants.of(task.definition_id)))
     return jsonify(out)
 
 
@@ -216,7 +280,8 @@ def _get(task_id: str) -> Any:
 
 @bp.get("/external-task/<task_id>")
 def get_external_task(task_id: str) -> Any:
-    return jsonify(external_task(_get(task_id)))
+    task = _get(task_id)
+    return jsonify(external_task(task, tenant_id=TenantLookup(engine()).of(task.definition_id)))
 
 
 @bp.get("/external-task/<task_id>/errorDetails")
@@ -252,7 +317,8 @@ def external_tasks() -> Any:
     rows = page(_query(), {"id": lambda r: r.id, "createTime": lambda r: r.created,
                            "priority": lambda r: r.priority,
                            "processInstanceId": lambda r: r.instance_id})
-    return jsonify([external_task(r) for r in rows])
+    tenants = TenantLookup(engine())
+    return jsonify([external_task(r, tenant_id=tenants.of(r.definition_id)) for r in rows])
 
 
 @bp.get("/external-task/count")

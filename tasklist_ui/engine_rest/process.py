@@ -24,7 +24,7 @@ from tasklist_ui.engine_rest.common import (
     page,
     self_link,
 )
-from tasklist_ui.engine_rest.dto import definition, instance
+from tasklist_ui.engine_rest.dto import TenantLookup, definition, instance
 from tasklist_ui.engine_rest.errors import RestError, invalid, not_found
 from tasklist_ui.engine_rest.values import (
     format_date,
@@ -53,7 +53,8 @@ def _like(pattern: str, value: str | None) -> bool:
 def _definitions() -> list[Any]:
     check_args(("key", "keyLike", "keysIn", "name", "nameLike", "latestVersion", "version",
                 "deploymentId", "processDefinitionId", "processDefinitionIdIn",
-                "versionTagLike", "versionTag", "resourceName", "resourceNameLike"))
+                "versionTagLike", "versionTag", "resourceName", "resourceNameLike",
+                "tenantIdIn", "withoutTenantId", "includeProcessDefinitionsWithoutTenantId"))
     rows = engine().definitions(arg("key"), user=user_id())
     if arg_bool("latestVersion"):
         latest: dict[str, Any] = {}
@@ -79,6 +80,12 @@ def _definitions() -> list[Any]:
         value = arg(param)
         if value is not None:
             rows = [d for d in rows if test(d, value)]
+    tenants = arg_list("tenantIdIn")
+    if tenants is not None:      # Camunda: ... or without tenant, when asked to include those
+        also_none = bool(arg_bool("includeProcessDefinitionsWithoutTenantId"))
+        rows = [d for d in rows if d.tenant_id in tenants or (also_none and d.tenant_id is None)]
+    if arg_bool("withoutTenantId"):
+        rows = [d for d in rows if d.tenant_id is None]
     return rows
 
 
@@ -113,9 +120,24 @@ def _by_id(definition_id: str) -> Any:
         raise not_found(f"No matching definition with id {definition_id}") from None
 
 
+def _by_key_and_tenant(key: str, tenant_id: str) -> Any:
+    """The latest version of `key` deployed for the tenant (Camunda's
+    `/process-definition/key/{key}/tenant-id/{tenant-id}`)."""
+    rows = [d for d in engine().definitions(key, user=user_id()) if d.tenant_id == tenant_id]
+    if not rows:
+        raise not_found(f"No matching process definition with key: {key} and tenant-id: "
+                        f"{tenant_id}")
+    return max(rows, key=lambda d: d.version)
+
+
 @bp.get("/process-definition/key/<key>")
 def definition_by_key(key: str) -> Any:
     return jsonify(definition(_by_key(key)))
+
+
+@bp.get("/process-definition/key/<key>/tenant-id/<tenant_id>")
+def definition_by_key_and_tenant(key: str, tenant_id: str) -> Any:
+    return jsonify(definition(_by_key_and_tenant(key, tenant_id)))
 
 
 @bp.get("/process-definition/<definition_id>")
@@ -148,7 +170,7 @@ def _start(key: str, version: int | None) -> Any:
     eng = engine()
     iid = eng.start(key, variables, business_key=business_key, version=version, user=user_id())
     view = eng.instance(iid)      # the starter sees what they started
-    out = instance(view)
+    out = instance(view, TenantLookup(eng).of(view.definition_id))
     if data.get("withVariablesInReturn"):
         out["variables"] = typed_map(view.variables)
     return jsonify(out)
@@ -158,6 +180,13 @@ def _start(key: str, version: int | None) -> Any:
 def start_by_key(key: str) -> Any:
     _by_key(key)
     return _start(key, None)
+
+
+@bp.post("/process-definition/key/<key>/tenant-id/<tenant_id>/start")
+def start_by_key_and_tenant(key: str, tenant_id: str) -> Any:
+    engine().authorize(user_id(), "instance", "start")   # refused before anything is read
+    d = _by_key_and_tenant(key, tenant_id)
+    return _start(d.key, d.version)
 
 
 @bp.post("/process-definition/<definition_id>/start")
@@ -180,8 +209,8 @@ def deploy() -> Any:
                       "files as file parts")
     name = request.form.get("deployment-name") or None
     source = request.form.get("deployment-source") or None
-    if request.form.get("tenant-id"):
-        raise invalid("tenant-id: Baton has no tenants")
+    # a label of the definitions deployed (workers fetch by it); the engine checks its form
+    tenant_id = request.form.get("tenant-id") or None
     files = [(part, f) for part in request.files for f in request.files.getlist(part)]
     if not files:
         raise invalid("the deployment has no files: send the BPMN files as file parts")
@@ -195,12 +224,13 @@ def deploy() -> Any:
                           ".xml) only")
         sources.append((filename, f.read()))
     # ?strict=true: validation warnings refuse the deployment too (a Baton extension)
-    deployed = eng.deploy(*sources, name=name, user=user_id(), strict=bool(arg_bool("strict")))
+    deployed = eng.deploy(*sources, name=name, user=user_id(), strict=bool(arg_bool("strict")),
+                          tenant_id=tenant_id)
     dep_id = deployed[0].deployment_id if deployed else None
     new = {d.id: definition(_by_id(d.id)) for d in deployed if d.new}
     return jsonify({
         "links": self_link(f"/deployment/{dep_id}"), "id": dep_id, "name": name,
-        "source": source, "deploymentTime": format_date(eng.clock()), "tenantId": None,
+        "source": source, "deploymentTime": format_date(eng.clock()), "tenantId": tenant_id,
         "deployedProcessDefinitions": new or None, "deployedCaseDefinitions": None,
         "deployedDecisionDefinitions": None, "deployedDecisionRequirementsDefinitions": None,
         # not Camunda's: what Baton runs with a documented fallback (docs/validation-rules.md)
@@ -270,7 +300,7 @@ def _matches(variables: dict[str, Any], filters: list[tuple[str, str, Any]]) -> 
 def _instances() -> list[Any]:
     check_args(("processDefinitionKey", "processDefinitionId", "businessKey",
                 "businessKeyLike", "processInstanceIds", "superProcessInstance", "variables",
-                "active", "processDefinitionKeyIn"))
+                "active", "processDefinitionKeyIn", "tenantIdIn", "withoutTenantId"))
     if arg_bool("active") is False:
         return []                         # Baton does not suspend instances
     rows = engine().instances(status="running", key=arg("processDefinitionKey"),
@@ -288,6 +318,11 @@ def _instances() -> list[Any]:
     filters = _variable_filters(arg("variables"))
     if filters:
         rows = [r for r in rows if _matches(r.variables, filters)]
+    tenants = arg_list("tenantIdIn")
+    if tenants is not None or arg_bool("withoutTenantId"):
+        lookup = TenantLookup(engine())
+        wanted = set(tenants) if tenants is not None else {None}
+        rows = [r for r in rows if lookup.of(r.definition_id) in wanted]
     return rows
 
 
@@ -297,7 +332,9 @@ _INST_SORT = {"instanceId": lambda r: r.id, "definitionKey": lambda r: r.key,
 
 @bp.get("/process-instance")
 def instances() -> Any:
-    return jsonify([instance(r) for r in page(_instances(), _INST_SORT)])
+    tenants = TenantLookup(engine())
+    return jsonify([instance(r, tenants.of(r.definition_id))
+                    for r in page(_instances(), _INST_SORT)])
 
 
 @bp.get("/process-instance/count")
@@ -317,7 +354,8 @@ def _running(instance_id: str) -> Any:
 
 @bp.get("/process-instance/<instance_id>")
 def get_instance(instance_id: str) -> Any:
-    return jsonify(instance(_running(instance_id)))
+    view = _running(instance_id)
+    return jsonify(instance(view, TenantLookup(engine()).of(view.definition_id)))
 
 
 @bp.delete("/process-instance/<instance_id>")
@@ -327,9 +365,14 @@ def cancel_instance(instance_id: str) -> Response:
     return no_content()
 
 
+def _deserialize() -> bool:
+    """Camunda's `deserializeValues` query parameter (default true)."""
+    return arg_bool("deserializeValues") is not False
+
+
 @bp.get("/process-instance/<instance_id>/variables")
 def get_variables(instance_id: str) -> Any:
-    return jsonify(typed_map(_running(instance_id).variables))
+    return jsonify(typed_map(_running(instance_id).variables, deserialize=_deserialize()))
 
 
 def _variable(instance_id: str, name: str) -> Any:
@@ -341,7 +384,7 @@ def _variable(instance_id: str, name: str) -> Any:
 
 @bp.get("/process-instance/<instance_id>/variables/<name>")
 def get_variable(instance_id: str, name: str) -> Any:
-    return jsonify(typed(_variable(instance_id, name)))
+    return jsonify(typed(_variable(instance_id, name), _deserialize()))
 
 
 @bp.get("/process-instance/<instance_id>/variables/<name>/data")
@@ -461,7 +504,7 @@ def correlate() -> Any:
     results = []
     for iid in got:
         view = eng.instance(iid)
-        inst = instance(view)
+        inst = instance(view, TenantLookup(eng).of(view.definition_id))
         entry: dict[str, Any] = {"resultType": "Execution" if waiting else "ProcessDefinition",
                                  "processInstance": inst if not waiting else None,
                                  "execution": {"id": iid, "processInstanceId": iid,

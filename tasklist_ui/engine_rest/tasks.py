@@ -18,6 +18,7 @@ from tasklist_ui.engine_rest.common import (
     arg,
     arg_bool,
     arg_int,
+    arg_list,
     arg_max_results,
     body,
     check_args,
@@ -35,8 +36,8 @@ _SORTS = {"created": "created", "dueDate": "due", "priority": "priority", "name"
 
 def _filters() -> dict[str, Any]:
     check_args(("processInstanceId", "assignee", "candidateUser", "candidateGroup",
-                "unassigned", "taskDefinitionKey", "processDefinitionKey", "nameLike",
-                "processInstanceBusinessKey", "taskId"))
+                "candidateGroups", "includeAssignedTasks", "unassigned", "taskDefinitionKey",
+                "processDefinitionKey", "nameLike", "processInstanceBusinessKey", "taskId"))
     filters: dict[str, Any] = {}
     for param, key in (("processInstanceId", "instance_id"), ("assignee", "assignee"),
                        ("candidateUser", "candidate_user"), ("taskDefinitionKey", "activity_id"),
@@ -44,9 +45,13 @@ def _filters() -> dict[str, Any]:
                        ("processInstanceBusinessKey", "business_key"), ("taskId", "id")):
         if arg(param) is not None:
             filters[key] = arg(param)
-    if arg("candidateGroup") is not None:
-        filters["candidate_groups"] = [arg("candidateGroup")]
-    if arg_bool("unassigned"):
+    groups = [g for g in (arg("candidateGroup"), *(arg_list("candidateGroups") or [])) if g]
+    if groups:
+        filters["candidate_groups"] = list(dict.fromkeys(groups))
+    # Camunda: a candidate filter lists the tasks still waiting to be claimed, unless
+    # includeAssignedTasks=true adds those a candidate has already claimed
+    candidates = bool(groups) or arg("candidateUser") is not None
+    if arg_bool("unassigned") or (candidates and not arg_bool("includeAssignedTasks")):
         filters["unassigned"] = True
     if arg("nameLike") is not None:
         filters["name_like"] = (arg("nameLike") or "").strip("%")
@@ -97,7 +102,7 @@ def task_variables(task_id: str) -> Any:
         values = engine().task_variables(task_id, user=user_id())
     except (NotFound, Forbidden):
         raise not_found(f"No matching task with id {task_id}") from None
-    return jsonify(typed_map(values))
+    return jsonify(typed_map(values, deserialize=arg_bool("deserializeValues") is not False))
 
 
 @bp.post("/task/<task_id>/claim")

@@ -8,6 +8,13 @@ so clients that read `type` behave as they do against Camunda.
 Dates travel in Camunda's format `yyyy-MM-dd'T'HH:mm:ss.SSSZ` ("2026-01-01T09:30:00.000+0100");
 ISO 8601 is accepted too. Bytes travel as base64. Java-serialized objects cannot be read
 and are refused with a clear error.
+
+A variable keeps the type its client declared where Python's own types cannot say it: a
+Long or Short is stored as `engine.store.codec.Long` / `Short` (ints to everything else),
+an Object in JSON format as `ObjectValue` / `ObjectList` with its `objectTypeName`. So a
+worker that sends `{"type": "Long", "value": 5000}` reads back a Long, not an Integer,
+whichever endpoint it reads from. Double, Date, Bytes, Json (objects and arrays), String
+and Boolean already come back as sent; a Json scalar comes back as its inferred type.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import Any
 
 from engine.errors import EngineError
 from engine.limits import check_datetime
+from engine.store.codec import Long, ObjectList, ObjectValue, Short, TypedInt
 from tasklist_ui.engine_rest.errors import invalid
 from tasklist_ui.strict_json import strict_json
 
@@ -32,6 +40,7 @@ LONG_MIN, LONG_MAX = -(2 ** 63), 2 ** 63 - 1
 SHORT_MIN, SHORT_MAX = -(2 ** 15), 2 ** 15 - 1
 _CAMUNDA_DATE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:?\d{2})?$")
+MAX_TYPE_NAME = 255          # a Java class name
 TYPES = ("Boolean", "Bytes", "Short", "Integer", "Long", "Double", "Date", "String", "Null",
          "Json", "Object", "Number")
 
@@ -114,7 +123,8 @@ def read_value(typed: Any, where: str) -> Any:
         n = _integer(value, where, k)
         if not lo <= n <= hi:
             raise invalid(f"{where}: {value!r} is out of range for {k}")
-        return n
+        # an Integer is what an int reads back as anyway; Long and Short keep their type
+        return Long(n) if k == "Long" else Short(n) if k == "Short" else n
     if k in ("Double", "Number"):
         if isinstance(value, bool):
             raise invalid(f"{where}: {value!r} is not a {k}")
@@ -143,11 +153,22 @@ def read_value(typed: Any, where: str) -> Any:
                           "application/json)")
         if isinstance(value, str):
             try:
-                return strict_json(value)
+                value = strict_json(value)
             except RecursionError:
                 raise invalid(f"{where}: {k} value is nested too deeply") from None
             except ValueError as e:
                 raise invalid(f"{where}: {k} value is not valid JSON ({e})") from None
+        if k == "Object":
+            type_name = info.get("objectTypeName") if isinstance(info, Mapping) else None
+            if type_name is not None and not isinstance(type_name, str):
+                raise invalid(f"{where}: valueInfo.objectTypeName must be a string")
+            if type_name is not None and len(type_name) > MAX_TYPE_NAME:
+                raise invalid(f"{where}: valueInfo.objectTypeName is longer than "
+                              f"{MAX_TYPE_NAME} characters")
+            if isinstance(value, dict):
+                return ObjectValue(type_name, value)
+            if isinstance(value, list):
+                return ObjectList(type_name, value)
         return value
     if k == "File":
         raise invalid(f"{where}: File variables are not supported by Baton")
@@ -170,11 +191,23 @@ def _integer(value: Any, where: str, kind: str) -> int:
 
 
 def typed(value: Any, deserialize: bool = True) -> dict[str, Any]:
-    """A plain value as Camunda's `{"value", "type", "valueInfo"}`."""
+    """A plain value as Camunda's `{"value", "type", "valueInfo"}`; `deserialize` as
+    Camunda's `deserializeValues` (Object values as JSON, else as JSON text)."""
     if value is None:
         return {"value": None, "type": "Null", "valueInfo": {}}
     if isinstance(value, bool):
         return {"value": value, "type": "Boolean", "valueInfo": {}}
+    if isinstance(value, TypedInt):
+        return {"value": int(value), "type": value.type_name, "valueInfo": {}}
+    if isinstance(value, ObjectValue | ObjectList):
+        info = {"serializationDataFormat": "application/json"}
+        if value.type_name is not None:
+            info["objectTypeName"] = value.type_name
+        # deserialized (Camunda's default for variable reads) the value is JSON itself;
+        # serialized (fetchAndLock's default) it is the JSON text
+        shown = (json.loads(json.dumps(value, default=_json_default)) if deserialize
+                 else json.dumps(value, default=_json_default, separators=(",", ":")))
+        return {"value": shown, "type": "Object", "valueInfo": info}
     if isinstance(value, int):
         kind = "Integer" if INT_MIN <= value <= INT_MAX else "Long"
         return {"value": value, "type": kind, "valueInfo": {}}
@@ -195,10 +228,12 @@ def typed(value: Any, deserialize: bool = True) -> dict[str, Any]:
             "type": "Json", "valueInfo": {}}
 
 
-def typed_map(values: Mapping[str, Any], names: Any = None) -> dict[str, Any]:
+def typed_map(values: Mapping[str, Any], names: Any = None,
+              deserialize: bool = True) -> dict[str, Any]:
     """Variables as a typed map, keeping only `names` when given."""
     wanted = None if names is None else set(names)
-    return {k: typed(v) for k, v in values.items() if wanted is None or k in wanted}
+    return {k: typed(v, deserialize) for k, v in values.items()
+            if wanted is None or k in wanted}
 
 
 def _json_default(o: Any) -> Any:

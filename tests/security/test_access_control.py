@@ -19,7 +19,8 @@ from engine.policy import POLICY, Actor, allows
 from tests.security.conftest import PASSWORD, basic, bearer
 from tests.security.diagrams import user_task_process
 
-PUBLIC = {"static", "auth.login", "healthz", "api.openapi_document", "index"}
+PUBLIC = {"static", "auth.login", "healthz", "api.openapi_document", "index",
+          "engine_rest.openapi_document"}
 ANY_USER = None
 # The policy row (engine/policy.py) each endpoint needs whatever it is asked about, or
 # ANY_USER: every logged-in user may call it and the engine then decides per task (or it
@@ -73,6 +74,8 @@ REQUIRED_ROW: dict[str, tuple[str, str] | None] = {
     "engine_rest.xml_by_key": DEFINITION_READ,
     "engine_rest.start_by_id": ("instance", "start"),
     "engine_rest.start_by_key": ("instance", "start"),
+    "engine_rest.definition_by_key_and_tenant": DEFINITION_READ,
+    "engine_rest.start_by_key_and_tenant": ("instance", "start"),
     "engine_rest.deploy": ("definition", "deploy"),
     "engine_rest.instances": INSTANCE_READ, "engine_rest.instances_count": INSTANCE_READ,
     "engine_rest.get_instance": INSTANCE_READ, "engine_rest.get_variables": INSTANCE_READ,
@@ -106,7 +109,8 @@ def ids(engine: Engine) -> dict[str, str]:
     return {"key": "plain", "version": "1", "task_id": task.id, "instance_id": instance,
             "definition_id": engine.definitions()[0].id, "incident_id": "no-such-incident",
             "job_id": "no-such-job", "name": "secret", "filename": "baton.css",
-            "activity_id": "no-such-activity", "adhoc_id": "no-such-adhoc"}
+            "activity_id": "no-such-activity", "adhoc_id": "no-such-adhoc",
+            "tenant_id": "no-such-tenant"}
 
 
 def routes(app: Flask, ids: dict[str, str]):
