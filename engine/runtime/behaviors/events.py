@@ -96,6 +96,36 @@ class _ExternalThrow(Behavior):
         run.leave(token)
 
 
+def throw_from_end(run: Run, token: Token, node: Node, kind: str, code: str | None) -> None:
+    """An error or escalation end event throws; how it ends depends on the catcher.
+
+    Caught by an interrupting catcher (a boundary event on an enclosing subprocess, an
+    event subprocess of an enclosing scope), the end event is cut short together with the
+    scope it ends: it is recorded as cancelled, as Camunda 7's history does
+    (HistoricActivityInstanceStateTest.testBoundaryErrorCancel) and BPMN 2.0.2 13.5.6
+    implies (the catcher's activity is interrupted with everything inside it). An error
+    nobody catches in this instance ends the instance (a calling activity takes it, or it
+    is an incident): cancelled too. A non-interrupting escalation catcher, or none, lets
+    the end event complete its token as usual."""
+    from engine.runtime.errors import UnhandledBpmnError
+
+    at = len(run.effects)                # the record goes before what the catcher does
+    run.state.tokens.pop(token.id, None)
+    try:
+        caught = run.throw(kind, code, None, token, node, self_boundaries=False)
+    except UnhandledBpmnError:
+        _record_at(run, at, "activity_cancelled", node, token)
+        raise
+    _record_at(run, at, "activity_cancelled" if caught else "activity_completed", node, token)
+    if not caught:
+        run.check_scope(token.scope)
+
+
+def _record_at(run: Run, at: int, type_: str, node: Node, token: Token) -> None:
+    run.history(type_, node, token)
+    run.effects.insert(at, run.effects.pop())
+
+
 class StartEvent(Behavior):
     """A start event: its token moves on (what started it was the trigger's business)."""
 
@@ -125,11 +155,7 @@ class EndEvent(_ExternalThrow):
             # Camunda); "terminated" is kept for instances cancelled from outside
             run.check_scope(sid)
         elif etype in ("error", "escalation"):
-            run.history("activity_completed", node, token)
-            run.state.tokens.pop(token.id, None)
-            caught = run.throw(etype, ev.ref, None, token, node, self_boundaries=False)
-            if not caught:
-                run.check_scope(token.scope)
+            throw_from_end(run, token, node, etype, ev.ref)
         elif etype in ("message", "signal"):
             if etype == "message" and start_external_worker(run, token, node):
                 return

@@ -1,0 +1,129 @@
+"""Issue 10, execution semantics: what a run records and decides where Baton differed from
+BPMN 2.0.2 chapter 13 or from Camunda 7 (the reference where the spec is silent)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.runtime.conftest import bpmn, flows
+
+ERROR = '<error id="err" errorCode="E1"/>'
+MESSAGE = '<message id="msg" name="continue"/>'
+
+
+# ---------------------------------------------------------------------------- error end
+def _boundary_error_cancel() -> str:
+    """Camunda 7's HistoricActivityInstanceStateTest.testBoundaryErrorCancel: a subprocess
+    forks to a user task and a message catch; after the message, an error end event whose
+    error the subprocess's interrupting boundary event catches."""
+    inner = ('<startEvent id="subprocessStart"/><parallelGateway id="gtw"/>'
+             '<userTask id="userTask"/><endEvent id="subprocessEnd"/>'
+             '<intermediateCatchEvent id="catchMessage"><messageEventDefinition '
+             'messageRef="msg"/></intermediateCatchEvent>'
+             '<endEvent id="errorSubprocessEnd"><errorEventDefinition errorRef="err"/>'
+             '</endEvent>'
+             + flows("subprocessStart>gtw", "gtw>userTask", "userTask>subprocessEnd",
+                     "gtw>catchMessage", "catchMessage>errorSubprocessEnd"))
+    return bpmn('<startEvent id="start"/>'
+                f'<subProcess id="subprocess">{inner}</subProcess>'
+                '<boundaryEvent id="subprocessBoundary" attachedToRef="subprocess">'
+                '<errorEventDefinition errorRef="err"/></boundaryEvent>'
+                '<endEvent id="end"/><endEvent id="endAfterBoundary"/>'
+                + flows("start>subprocess", "subprocess>end",
+                        "subprocessBoundary>endAfterBoundary"),
+                extra=ERROR + MESSAGE)
+
+
+def test_an_error_end_event_caught_by_an_interrupting_boundary_is_cancelled(h) -> None:
+    h.deploy(_boundary_error_cancel())
+    iid = h.start()
+    h.engine.correlate_message("continue")
+    assert h.status(iid) == "completed"
+    cancelled, completed = h.cancelled(iid), h.completed(iid)
+    assert sorted(cancelled) == ["errorSubprocessEnd", "subprocess", "userTask"]
+    assert "errorSubprocessEnd" not in completed and "subprocess" not in completed
+    for done in ("start", "subprocessStart", "gtw", "catchMessage", "subprocessBoundary",
+                 "endAfterBoundary"):
+        assert done in completed and done not in cancelled, done
+    types = [(r.type, r.activity_id) for r in h.engine.history(iid)]
+    # the end event is cut short before the catcher takes over
+    assert types.index(("activity_cancelled", "errorSubprocessEnd")) < types.index(
+        ("activity_cancelled", "subprocess"))
+
+
+def test_an_error_end_event_caught_by_an_event_subprocess_is_cancelled(h) -> None:
+    """Camunda 7's testEventSubprocessErrorCancel: the error event subprocess of the
+    process interrupts it, the error end event included."""
+    h.deploy(bpmn(
+        '<startEvent id="s"/><parallelGateway id="fork"/><userTask id="userTask"/>'
+        '<intermediateCatchEvent id="catch"><messageEventDefinition messageRef="msg"/>'
+        '</intermediateCatchEvent><endEvent id="errorEnd"><errorEventDefinition '
+        'errorRef="err"/></endEvent><endEvent id="e"/>'
+        '<subProcess id="esp" triggeredByEvent="true"><startEvent id="eventSubprocessStart">'
+        '<errorEventDefinition errorRef="err"/></startEvent><endEvent id="eventSubprocessEnd"/>'
+        + flows("eventSubprocessStart>eventSubprocessEnd") + '</subProcess>'
+        + flows("s>fork", "fork>userTask", "userTask>e", "fork>catch", "catch>errorEnd"),
+        extra=ERROR + MESSAGE))
+    iid = h.start()
+    h.engine.correlate_message("continue")
+    assert h.status(iid) == "completed"
+    assert sorted(h.cancelled(iid)) == ["errorEnd", "userTask"]
+    assert "eventSubprocessEnd" in h.completed(iid)
+
+
+def test_an_escalation_end_event_with_a_non_interrupting_catcher_completes(h) -> None:
+    h.deploy(bpmn(
+        '<startEvent id="s"/><subProcess id="sub"><startEvent id="ss"/>'
+        '<endEvent id="up"><escalationEventDefinition escalationRef="esc"/></endEvent>'
+        + flows("ss>up") + '</subProcess>'
+        '<boundaryEvent id="b" attachedToRef="sub" cancelActivity="false">'
+        '<escalationEventDefinition escalationRef="esc"/></boundaryEvent>'
+        '<userTask id="after"/><endEvent id="e"/><endEvent id="e2"/>'
+        + flows("s>sub", "sub>e", "b>after", "after>e2"),
+        extra='<escalation id="esc" escalationCode="UP"/>'))
+    iid = h.start()
+    assert "up" in h.completed(iid) and "up" not in h.cancelled(iid)
+    assert "sub" in h.completed(iid)
+    assert h.tasks(iid) == ["after"]
+
+
+# ---------------------------------------------------------------------------- inclusive split
+def _inclusive(default: bool = False) -> str:
+    """An inclusive split with two unconditioned flows (to a, b), one conditioned (to c),
+    and an inclusive join; with `default`, the flow to d is the default."""
+    cond = '<conditionExpression>${go}</conditionExpression>'
+    body = ('<startEvent id="s"/><inclusiveGateway id="split"'
+            + (' default="split_d"' if default else '') + '/>'
+            '<userTask id="a"/><userTask id="b"/><userTask id="c"/><userTask id="d"/>'
+            '<inclusiveGateway id="join"/><userTask id="after"/><endEvent id="e"/>'
+            '<sequenceFlow id="split_a" sourceRef="split" targetRef="a"/>'
+            '<sequenceFlow id="split_b" sourceRef="split" targetRef="b"/>'
+            f'<sequenceFlow id="split_c" sourceRef="split" targetRef="c">{cond}</sequenceFlow>'
+            '<sequenceFlow id="split_d" sourceRef="split" targetRef="d">'
+            + ('' if default else '<conditionExpression>${not go}</conditionExpression>')
+            + '</sequenceFlow>'
+            + flows("s>split", "a>join", "b>join", "c>join", "d>join", "join>after",
+                    "after>e"))
+    return bpmn(body)
+
+
+@pytest.mark.parametrize("go", [True, False])
+def test_inclusive_split_takes_unconditioned_flows_with_every_true_condition(h, go) -> None:
+    """BPMN 2.0.2 13.3.5 / 8.4.13: a flow without condition is not gated, so the split
+    takes it together with every flow whose condition holds; the join waits for all."""
+    h.deploy(_inclusive())
+    iid = h.start(go=go)
+    assert h.tasks(iid) == (["a", "b", "c"] if go else ["a", "b", "d"])
+    for task in h.tasks(iid):
+        assert h.tasks(iid) != ["after"]
+        h.complete(task, iid)
+    assert h.tasks(iid) == ["after"]
+    assert h.completed(iid).count("join") == 1
+
+
+def test_inclusive_split_with_unconditioned_flows_never_takes_its_default(h) -> None:
+    """An unconditioned flow counts as a condition that holds: the default flow (taken
+    "if and only if none of the other flows' conditions evaluate to true") stays idle."""
+    h.deploy(_inclusive(default=True))
+    iid = h.start(go=False)
+    assert h.tasks(iid) == ["a", "b"]
