@@ -251,3 +251,17 @@ def test_wait_states_match_what_the_engine_lists_as_waiting(module_name: str) ->
     assert waiting == el.WAIT_STATES, (
         f"{module_name}.WAITING_KINDS differs from engine.bpmn.elements.WAIT_STATES; "
         "import WAIT_STATES instead of keeping a copy")
+
+
+def test_waiting_lists_wait_states_never_containers_boundaries_or_call_activities() -> None:
+    """`Engine.instance(id).waiting` lists elements holding a token in a wait state. A
+    container, a boundary event or a call activity holds its token for what runs inside or
+    elsewhere (a called instance: see `InstanceView.called`), so none of them has a wait
+    state, and a value is either a wait or a hold, never both."""
+    assert not el.WAIT_STATES & el.HOLD_STATES
+    assert el.HOLD_STATES == {"call"}
+    for spec in ELEMENTS:
+        if el.CONTAINER in spec.flags or spec.kind in ("boundaryEvent", "callActivity"):
+            assert spec.waits == (), spec.tag
+        if spec.holds:
+            assert spec.category == el.ACTIVITY, spec.tag

@@ -70,6 +70,9 @@ class ElementSpec:
     event_types: frozenset[str] = frozenset()  # events: the definitions it may carry
     interrupting_attr: str | None = None      # events: attribute that says "interrupting"
     waits: tuple[str, ...] = ()               # Token.wait values its behaviour rests in
+    # Token.wait values in which its token holds the element open for something else (a
+    # called instance): not a wait state of this instance, so never listed as `waiting`
+    holds: tuple[str, ...] = ()
     marks: tuple[tuple[str, bool], ...] = ()  # entries every such node carries in Node.ext
 
 
@@ -111,7 +114,7 @@ ELEMENTS: tuple[ElementSpec, ...] = (
                 parse=(*_TASK_READERS, "script")),
     ElementSpec(tag="callActivity", kind="callActivity", category=ACTIVITY,
                 behavior="CallActivity", parse=(*_TASK_READERS, "call_activity"),
-                waits=("call",)),
+                holds=("call",)),
     # (an event subprocess is a subProcess with triggeredByEvent="true": its entry comes
     # first so that it wins; it reads no ioSpecification, as before the table)
     ElementSpec(tag="subProcess", kind="eventSubProcess", category=ACTIVITY,
@@ -215,8 +218,14 @@ EVENT_TYPES: Mapping[str, frozenset[str]] = MappingProxyType(
     {spec.kind: spec.event_types for spec in ELEMENTS
      if spec.kind is not None and spec.category == EVENT})
 
-# every Token.wait value that means "waiting for something outside" at an element
+# every Token.wait value that means "waiting for something outside" at an element: what
+# `Engine.instance(id).waiting` lists (elements holding a token in a wait state, never
+# containers, boundary events or call activities)
 WAIT_STATES = frozenset(wait for spec in ELEMENTS for wait in spec.waits)
+# Token.wait values of elements that hold their token while another instance runs (a call
+# activity: where its child waits is the child's own `waiting`, reached through
+# `InstanceView.called`)
+HOLD_STATES = frozenset(hold for spec in ELEMENTS for hold in spec.holds)
 
 
 def element_spec(tag: str, attributes: Mapping[str, str]) -> ElementSpec | None:
@@ -235,6 +244,7 @@ __all__ = [
     "ACTIVITY", "ACTIVITY_KINDS", "BEHAVIOR_OF_KIND", "BY_TAG", "CATCH", "CATCH_KINDS",
     "CHOREOGRAPHY", "CONTAINER", "CONTAINER_KINDS", "CONTAINER_TAGS", "ELEMENTS", "EVENT",
     "EVENT_KINDS", "EVENT_TYPES", "ElementSpec", "FLOW_NODE_TAGS", "GATEWAY", "GATEWAY_KINDS",
+    "HOLD_STATES",
     "JOIN", "JOIN_KINDS", "KINDS", "PASSIVE_TAGS", "THROW", "THROW_KINDS", "TRIGGERED",
     "TRIGGERED_KINDS", "UNSUPPORTED_TAGS", "WAIT_STATES", "behaviors_by_kind", "element_spec",
     "index_by_tag",

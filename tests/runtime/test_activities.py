@@ -112,7 +112,10 @@ def test_call_activity_with_in_out_mappings(h):
     iid = h.start("p", amount=7, secret=1)
     (kid,) = [i for i in h.engine.instances() if i.parent_id == iid]
     assert kid.variables == {"sum": 7}
-    assert h.engine.instance(iid).waiting == ["call"]
+    # a call activity is not a wait state of the caller: the child says where it waits
+    view = h.engine.instance(iid)
+    assert view.waiting == [] and view.called == {"call": [kid.id]}
+    assert h.engine.instance(kid.id).waiting == ["childTask"]
     h.complete("childTask", kid.id, result="done")
     assert h.tasks(iid) == ["after"]
     assert h.vars(iid)["childResult"] == "done"
