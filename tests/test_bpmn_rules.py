@@ -9,6 +9,7 @@ docs/validation-rules.md is what `python -m engine.bpmn.rules.docs` writes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -549,7 +550,7 @@ def test_the_bad_model_breaks_the_rule_at_its_element(case: Case) -> None:
     assert problem.severity == declared.severity
     assert str(problem).endswith(f"[{case.rule}]") and problem.message in str(problem)
     if declared.severity == ERROR:
-        with pytest.raises(BpmnValidationError):
+        with pytest.raises(BpmnValidationError, match=re.escape(f"[{case.rule}]")):
             compile_bpmn(case.bad)
     else:
         assert any(w.endswith(f"[{case.rule}]") for w in compile_bpmn(case.bad).warnings)
@@ -606,7 +607,7 @@ def test_strict_compiling_refuses_warnings_with_their_severity() -> None:
 def test_lenient_compiling_loads_what_a_newer_rule_refuses() -> None:
     """A definition deployed before a rule existed is reloaded with lenient=True."""
     xml = CASES[[c.rule for c in CASES].index("cancel-boundary-transaction")].bad
-    with pytest.raises(BpmnValidationError):
+    with pytest.raises(BpmnValidationError, match=r"\[cancel-boundary-transaction\]"):
         compile_bpmn(xml)
     warnings = compile_bpmn(xml, lenient=True).warnings
     assert any(w.endswith("[cancel-boundary-transaction]") for w in warnings)
@@ -691,7 +692,7 @@ def test_called_process_deployed_earlier_or_not_at_all_is_a_warning() -> None:
     engine = Engine()
     [first] = engine.deploy(caller("callee"))
     assert first.warnings[0].endswith("[called-process-deployed]")
-    with pytest.raises(BpmnValidationError):
+    with pytest.raises(BpmnValidationError, match=r"\[called-process-deployed\]"):
         engine.deploy(caller("callee", "caller2"), strict=True)
     engine.deploy(callee(MESSAGE_STARTS))
     [later] = engine.deploy(caller("callee", "caller3"))

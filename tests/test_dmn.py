@@ -495,7 +495,7 @@ def test_decisions_are_versioned_and_kept_apart_from_processes() -> None:
         engine.start("discount")
     assert engine.evaluate_decision("discount", {"customer": "x", "amount": 1}).rows[0] == {
         "rate": 0, "reason": "standard"}
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match="no DMN decision with id 'nowhere' is deployed"):
         engine.evaluate_decision("nowhere")
 
 

@@ -289,7 +289,7 @@ def test_bad_instructions_are_refused_with_the_element_named_and_nothing_changes
         engine.modify(engine.start("q"), start_before=["t"])
     assert tasks(engine, iid) == ["a"]                  # each refusal rolled back
     assert events(engine, iid, "instance_modified", "activity_cancelled") == []
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match="process instance 'missing' not found"):
         engine.modify("missing", start_before=["a"])
 
 

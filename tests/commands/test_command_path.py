@@ -100,7 +100,7 @@ def test_listeners_hear_only_of_committed_commands() -> None:
         ctx.start_instance(rec, {}, None, None, None, None)
         raise EngineError("refused after the fact")
 
-    with pytest.raises(EngineError):
+    with pytest.raises(EngineError, match="^refused after the fact$"):
         eng.run(fails_after_the_task_is_created)
     assert heard == [] and eng.instances() == []      # rolled back, nothing announced
     eng.start("payout")
@@ -188,7 +188,7 @@ def test_the_trusted_caller_may_add_variables_but_not_break_the_form(app_engine)
     _app, eng = app_engine
     iid = eng.start("payout")
     (task,) = eng.tasks(instance_id=iid)
-    with pytest.raises(FormInvalid):
+    with pytest.raises(FormInvalid, match="score: must be at most 10"):
         eng.complete_task(task.id, {"score": 11})
     eng.complete_task(task.id, {"score": 3, "note": "from a script"})
     assert eng.instance(iid).variables == {"score": 3, "note": "from a script"}

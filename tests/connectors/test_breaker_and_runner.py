@@ -63,7 +63,7 @@ def test_half_open_lets_one_trial_through_and_success_closes() -> None:
     clock.t += 5
     assert b.state == HALF_OPEN
     b.before_call()                          # the trial
-    with pytest.raises(CircuitOpen):
+    with pytest.raises(CircuitOpen, match="circuit breaker is open"):
         b.before_call()                      # others still wait while it runs
     b.record_success()
     assert b.state == CLOSED
@@ -94,7 +94,7 @@ def test_call_connector_fails_fast_while_open_without_calling_the_handler() -> N
     r = reg.register("down", down, ConnectorPolicy(timeout=None, breaker_failures=2,
                                                    breaker_cooldown=60))
     for _ in range(2):
-        with pytest.raises(ConnectionError):
+        with pytest.raises(ConnectionError, match="^service down$"):
             call_connector(r, ctx())
     with pytest.raises(CircuitOpen, match="circuit breaker is open"):
         call_connector(r, ctx())

@@ -160,6 +160,6 @@ def test_the_policy_timeout_caps_the_request_timeout(server: LocalServer) -> Non
     reg = Registry()
     r = reg.register("http", HttpConnector(), ConnectorPolicy(timeout=0.3))
     c = ConnectorContext({"url": url, "timeout": 60}, "i", "a", 1, "k", "http")
-    with pytest.raises(ConnectorTimeout):
+    with pytest.raises(ConnectorTimeout, match=r"connector 'http' did not return within 0\.3s"):
         call_connector(r, c)
     assert c.timeout == 0.3

@@ -108,7 +108,8 @@ def test_only_enabled_activities_can_be_started(h):
     h.deploy(_diagram())
     iid = h.start(done=False)
     for activity in ("report", "after", "nope", "case"):
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound, match=f"'{activity}' is not an activity of an ad-hoc "
+                                            "subprocess that can be started on request"):
             h.engine.start_adhoc_activity(iid, activity)
 
 

@@ -74,7 +74,7 @@ def test_set_deputy_validation(engine, clock):
         engine.set_deputy("ann", "ann")
     with pytest.raises(NotFound, match="user 'nobody'"):
         engine.set_deputy("ann", "nobody")
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match="user 'nobody' not found"):
         engine.set_deputy("nobody", "ann")
     with pytest.raises(EngineError, match="ends before it starts"):
         engine.set_deputy("ann", "bob", clock(), clock() - timedelta(days=1))

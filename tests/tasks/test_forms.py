@@ -214,7 +214,7 @@ def test_submit_form_completes_with_typed_values(engine, form_task):
 
 def test_submit_form_checks_who_submits_before_the_values(engine, form_task):
     engine.claim(form_task.id, "ann")
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="is assigned to 'ann', not to 'bob'"):
         engine.submit_form(form_task.id, "bob", {"amount": "bad"})
 
 

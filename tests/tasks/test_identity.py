@@ -36,7 +36,7 @@ def test_groups_are_created_with_users_and_membership_changes(engine):
     assert engine.user("cat").groups == ["underwriters", "adjusters"]
     engine.remove_from_group("cat", "underwriters")
     assert engine.user("cat").groups == ["adjusters"]
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match="user 'nobody' not found"):
         engine.add_to_group("nobody", "adjusters")
 
 

@@ -42,7 +42,8 @@ def test_staff_cannot_claim_outside_their_groups(engine, task):
 
 
 def test_unknown_user_has_no_groups(engine, task):
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="user 'stranger' is not a candidate .* it is for "
+                                        "groups adjusters"):
         engine.claim(task.id, "stranger")
 
 
@@ -61,7 +62,7 @@ def test_supervisors_may_claim_any_task(engine, task):
 
 
 def test_claim_unknown_task_is_not_found(engine):
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match="task 'no-such-task' not found"):
         engine.claim("no-such-task", "ann")
 
 
@@ -110,7 +111,7 @@ def test_delegate_keeps_the_owner_and_the_delegate_completes(engine, task):
 def test_resolve_gives_a_delegated_task_back(engine, task):
     engine.claim(task.id, "ann")
     engine.delegate(task.id, "cat", by="ann")
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="only the delegate 'cat' may resolve task"):
         engine.resolve(task.id, "bob")
     got = engine.resolve(task.id, "cat")
     assert (got.assignee, got.delegation) == ("ann", "resolved")
@@ -118,7 +119,8 @@ def test_resolve_gives_a_delegated_task_back(engine, task):
 
 def test_delegate_only_by_assignee_and_to_known_users(engine, task):
     engine.claim(task.id, "ann")
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="user 'bob' may not delegate task .* it is assigned "
+                                        "to 'ann'"):
         engine.delegate(task.id, "cat", by="bob")
     with pytest.raises(NotFound, match="user 'nobody'"):
         engine.delegate(task.id, "nobody", by="ann")
@@ -139,7 +141,8 @@ def test_supervisor_reassigns_to_a_group(engine, task):
     got = engine.reassign(task.id, to_group="underwriters", by="sue")
     assert got.assignee is None and got.candidate_groups == ["underwriters"]
     assert engine.claim(task.id, "cat").assignee == "cat"
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="user 'ann' may not unclaim task .* it is assigned "
+                                        "to 'cat'"):
         engine.unclaim(task.id, "ann")      # no longer hers
     (ev,) = events(engine, task.instance_id, "task_assigned")
     assert ev.user == "sue" and ev.detail == {"task_id": task.id, "to": None,
@@ -147,7 +150,8 @@ def test_supervisor_reassigns_to_a_group(engine, task):
 
 
 def test_reassign_rules(engine, task):
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="user 'ann' may not reassign task .* it is not "
+                                        "assigned to you"):
         engine.reassign(task.id, to_user="bob", by="ann")   # ann is not the assignee
     with pytest.raises(EngineError, match="needs a user or a group"):
         engine.reassign(task.id, by="sue")
@@ -175,7 +179,7 @@ def test_comments_are_kept_with_author_time_and_history(engine, task, clock):
 
 
 def test_comment_rules(engine, task):
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="user 'cat' is not involved in task"):
         engine.comment(task.id, "cat", "not my business")
     with pytest.raises(EngineError, match="needs some text"):
         engine.comment(task.id, "ann", "   ")
@@ -188,7 +192,7 @@ def test_comment_rules(engine, task):
 
 
 def test_priority_and_due_by_assignee_or_supervisor(engine, task, clock):
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="user 'ann' may not change the priority of task"):
         engine.set_priority(task.id, 90, by="ann")
     engine.claim(task.id, "ann")
     assert engine.set_priority(task.id, 90, by="ann").priority == 90
@@ -289,10 +293,13 @@ def test_a_refused_operation_changes_nothing(engine, task):
     engine.claim(task.id, "ann")
     before = engine.task(task.id)
     hist = len(engine.history(task.instance_id))
-    for op in (lambda: engine.claim(task.id, "bob"),
-               lambda: engine.delegate(task.id, "cat", by="bob"),
-               lambda: engine.set_due(task.id, datetime(2030, 1, 1, tzinfo=UTC), by="bob")):
-        with pytest.raises((Conflict, Forbidden)):
+    for error, message, op in (
+            (Conflict, "is already claimed by 'ann'", lambda: engine.claim(task.id, "bob")),
+            (Forbidden, "user 'bob' may not delegate task",
+             lambda: engine.delegate(task.id, "cat", by="bob")),
+            (Forbidden, "user 'bob' may not change the due of task",
+             lambda: engine.set_due(task.id, datetime(2030, 1, 1, tzinfo=UTC), by="bob"))):
+        with pytest.raises(error, match=message):
             op()
     assert engine.task(task.id) == before
     assert len(engine.history(task.instance_id)) == hist
