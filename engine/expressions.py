@@ -111,7 +111,8 @@ def _excerpt(source: str, limit: int = 80) -> str:
 
 
 def is_truthy_condition(value: Any) -> bool:
-    """How a condition's value decides a flow: plain bool() semantics."""
+    """How a Python condition's value decides a flow: plain bool() semantics (JUEL and FEEL
+    conditions must give a boolean, see `Expression.holds`)."""
     return bool(value)
 
 
@@ -212,15 +213,19 @@ class _Compiled:
 
 
 class Expression(_Compiled):
-    """A compiled expression; `evaluate` never writes to the variables it is given."""
+    """A compiled expression; `evaluate` never writes to the variables it is given.
 
-    __slots__ = ("names", "_language")
+    `dialect` is the syntax it was read as: "python", "juel" or "feel"."""
+
+    __slots__ = ("names", "_language", "dialect")
 
     def __init__(self, source: str, where: str, fn: Callable[..., Any], names: frozenset[str],
-                 budget: int, metered: bool, filename: str, language: str | None) -> None:
+                 budget: int, metered: bool, filename: str, language: str | None,
+                 dialect: str = "python") -> None:
         self._init(source, where, fn, budget, metered, filename)
         self.names = names
         self._language = language
+        self.dialect = dialect
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as its text: unpickling compiles it again."""
@@ -235,6 +240,35 @@ class Expression(_Compiled):
             except Exception as exc:
                 raise self._failure(exc) from exc
         return self._checked(value)
+
+    def holds(self, variables: Mapping[str, Any]) -> bool:
+        """The verdict of a condition (a sequence flow's, a conditional event's, a
+        completion condition...).
+
+        JUEL and FEEL conditions must give a boolean: anything else (a string, a number,
+        null) is an error naming the condition, as in Camunda 7 ("condition expression
+        returns non-Boolean") and Zeebe, rather than a silent guess. A Python condition
+        keeps Python's truthiness (`items` is true when the list is not empty), which is
+        how SpiffWorkflow diagrams are written (see `is_truthy_condition`)."""
+        value = self.evaluate(variables)
+        if value is True or value is False:
+            return value
+        if self.dialect == "python":
+            return bool(value)
+        shown = "null" if value is None else f"{_kind_of(value)} {_short(value)}"
+        raise ExpressionError(
+            f"it gave {shown}, not true or false (a "
+            f"{self.dialect.upper()} condition must evaluate to a boolean)",
+            source=self.source, where=self.where, kind="condition")
+
+
+def _kind_of(value: Any) -> str:
+    """How a message names a value's type: "the text", "the number"..."""
+    if isinstance(value, str):
+        return "the text"
+    if isinstance(value, int | float):
+        return "the number"
+    return f"a value of type {type(value).__name__}"
 
 
 class Outcome(NamedTuple):
@@ -405,7 +439,8 @@ def compile_expression(source: str, *, where: str = "", budget: int = EXPRESSION
             raise Refused("it is empty")
         if len(text) > MAX_EXPRESSION_LENGTH:
             raise Refused(f"it is longer than {MAX_EXPRESSION_LENGTH} characters")
-        tree = ast.Expression(body=_parse_expression(text, _detect(text, language)))
+        dialect = _detect(text, language)
+        tree = ast.Expression(body=_parse_expression(text, dialect))
         use = check(tree, script=False)
         guarded, many_guards = guard(tree)
         filename = unique_filename(where)
@@ -414,7 +449,7 @@ def compile_expression(source: str, *, where: str = "", budget: int = EXPRESSION
     except (Refused, SyntaxError, RecursionError, MemoryError, ValueError) as exc:
         raise _refusal(exc, source, where, "expression") from None
     return Expression(source, where, fn, frozenset(use.reads), budget,
-                      use.has_loops or many_guards, filename, language)
+                      use.has_loops or many_guards, filename, language, dialect)
 
 
 def compile_script(source: str, *, where: str = "", budget: int = SCRIPT_BUDGET,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+import re
 import threading
 import types
 from typing import Any
@@ -348,6 +349,28 @@ def test_errors_survive_pickling() -> None:
 def test_is_truthy_condition_uses_bool_semantics() -> None:
     assert [is_truthy_condition(v) for v in (1, 0, "", "x", None, [], [0])] == [
         True, False, False, True, False, False, True]
+
+
+@pytest.mark.parametrize(("source", "dialect"), [
+    ("amount > 1", "python"), ("${amount > 1}", "juel"), ("= amount > 1", "feel"),
+    ("true", "python")])
+def test_an_expression_knows_its_dialect(source: str, dialect: str) -> None:
+    assert compile_expression(source).dialect == dialect
+
+
+def test_conditions_hold_by_dialect() -> None:
+    """Python conditions keep bool() truthiness; JUEL and FEEL ones must give a boolean
+    (Camunda 7: "condition expression returns non-Boolean")."""
+    variables = {"status": "yes", "items": [], "n": 0}
+    assert compile_expression("status").holds(variables) is True
+    assert compile_expression("items").holds(variables) is False
+    assert compile_expression("${status == 'yes'}").holds(variables) is True
+    assert compile_expression("= n = 0").holds(variables) is True
+    for text, shown in (("${status}", "the text 'yes'"), ("${n}", "the number 0"),
+                        ("= items", "a value of type list []"), ("${nothing.x}", "null")):
+        with pytest.raises(ExpressionError, match=re.escape(WHERE) + r" .* failed: it gave "
+                                                   + re.escape(shown) + ", not true or false"):
+            compile_expression(text, where=WHERE).holds({**variables, "nothing": {}})
 
 
 # --------------------------------------------------------------------------- budget

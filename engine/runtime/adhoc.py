@@ -100,7 +100,7 @@ def inner_completed(run: Run, token: Token, node: Node) -> bool:
     completing = bool(scope.data and scope.data.get(COMPLETING))
     if not completing:
         condition = rules.completion_condition
-        if condition is None or not run.evaluate(condition, scope.id, adhoc):
+        if condition is None or not run.holds(condition, scope.id, adhoc):
             return False
     run.state.tokens.pop(token.id, None)
     if not completing and (rules.cancel_remaining or rules.sequential):

@@ -157,7 +157,7 @@ def inner_done(run: Run, token: Token, node: Node) -> None:
     _counters(body)
     done = False
     if mi.completion_condition is not None:
-        done = bool(run.evaluate(mi.completion_condition, inner.id, node))
+        done = run.holds(mi.completion_condition, inner.id, node)
     del state.scopes[inner.id]
     if done:
         for s in [s for s in state.scopes.values() if s.parent == body.id and s.kind == "inner"]:
@@ -177,7 +177,7 @@ def _loop_again(run: Run, body: Scope, node: Node) -> bool:
     view = ChainMap({"loopCounter": body.data["next"]} if body.data else {},
                     run.view(body.id))  # type: ignore[arg-type]
     try:
-        return bool(loop.condition.evaluate(view))
+        return loop.condition.holds(view)
     except Exception as e:
         raise RuntimeFailure(f"{node.label}: loop condition failed: {e}", node.id) from e
 

@@ -477,15 +477,25 @@ class Run:
         condition names but nobody has set yet makes it false rather than an error: the
         event simply keeps waiting for the variable to appear."""
         try:
-            return bool(expr.evaluate(self.view(sid)))
+            return expr.holds(self.view(sid))
         except ExpressionError as e:
             if isinstance(e.__cause__, NameError):
                 return False
             raise RuntimeFailure(str(e), node.id) from e
 
-    def test(self, flow: Flow, token: Token) -> bool:
+    def holds(self, expr: Expression, sid: int, node: Node) -> bool:
+        """A condition's verdict in scope `sid` (see `Expression.holds`: JUEL and FEEL
+        conditions must give a boolean)."""
         try:
-            return bool(flow.condition.evaluate(self.view(token.scope)))  # type: ignore[union-attr]
+            return expr.holds(self.view(sid))
+        except ExpressionError as e:
+            raise RuntimeFailure(str(e), node.id) from e
+
+    def test(self, flow: Flow, token: Token) -> bool:
+        """A sequence flow's condition; a failure (also a JUEL/FEEL condition that gives no
+        boolean) names the flow."""
+        try:
+            return flow.condition.holds(self.view(token.scope))  # type: ignore[union-attr]
         except ExpressionError as e:
             raise RuntimeFailure(str(e), flow.id) from e
 

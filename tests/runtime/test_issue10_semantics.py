@@ -127,3 +127,46 @@ def test_inclusive_split_with_unconditioned_flows_never_takes_its_default(h) -> 
     h.deploy(_inclusive(default=True))
     iid = h.start(go=False)
     assert h.tasks(iid) == ["a", "b"]
+
+
+# ---------------------------------------------------------------------------- conditions
+def _gateway(condition: str, language: str | None = None) -> str:
+    lang = f' language="{language}"' if language else ""
+    return bpmn('<startEvent id="s"/><exclusiveGateway id="g" default="g_no"/>'
+                '<userTask id="yes"/><userTask id="no"/>'
+                f'<sequenceFlow id="g_yes" sourceRef="g" targetRef="yes">'
+                f'<conditionExpression{lang}>{condition}</conditionExpression></sequenceFlow>'
+                '<sequenceFlow id="g_no" sourceRef="g" targetRef="no"/>'
+                + flows("s>g"))
+
+
+@pytest.mark.parametrize(("condition", "language"), [
+    ("${status}", None), ("${amount}", None), ("${missing_key.x}", None),
+    ("= status", None), ("status", "feel"), ("status", "juel"),
+])
+def test_a_juel_or_feel_condition_without_a_boolean_fails_naming_the_flow(
+        h, condition: str, language: str | None) -> None:
+    """Camunda 7 raises "condition expression returns non-Boolean" where Baton used to take
+    a non-empty string as true: now the instance fails there (an incident in a job), and
+    the error names the flow."""
+    from engine import EngineError
+
+    h.deploy(_gateway(condition, language))
+    with pytest.raises(EngineError, match=r"sequenceFlow 'g_yes'.*not true or false"):
+        h.start(status="yes", amount=3, missing_key={})
+
+
+@pytest.mark.parametrize("condition", ["${status == 'yes'}", "= status = \"yes\"",
+                                       "status == 'yes'"])
+def test_boolean_conditions_decide_as_before(h, condition: str) -> None:
+    h.deploy(_gateway(condition))
+    assert h.tasks(h.start(status="yes")) == ["yes"]
+    assert h.tasks(h.start(status="no")) == ["no"]
+
+
+def test_python_conditions_keep_python_truthiness(h) -> None:
+    """Documented (engine.expressions.Expression.holds, README): SpiffWorkflow diagrams
+    test lists and strings for being non-empty."""
+    h.deploy(_gateway("items"))
+    assert h.tasks(h.start(items=[1])) == ["yes"]
+    assert h.tasks(h.start(items=[])) == ["no"]

@@ -138,7 +138,7 @@ def _holds(run: Run, expr: Expression | None, sid: int, facts: dict[str, Any], n
     if expr is None:
         return True
     try:
-        return bool(expr.evaluate(ChainMap(facts, run.view(sid))))
+        return expr.holds(ChainMap(facts, run.view(sid)))
     except ExpressionError as e:
         if what == "activationCondition" and isinstance(e.__cause__, NameError):
             return False
