@@ -10,7 +10,7 @@ from flask import Response, current_app, request
 from engine.errors import EngineError
 from engine.limits import INT64_MAX, INT64_MIN, MAX_OFFSET, MAX_PAGE, parse_int
 from tasklist_ui.engine_rest.errors import invalid
-from tasklist_ui.strict_json import strict_json
+from tasklist_ui.strict_json import NestedTooDeep, strict_json
 
 T = TypeVar("T")
 MAX_RESULTS = MAX_PAGE
@@ -34,8 +34,8 @@ def body(required: bool = False) -> dict[str, Any]:
         return {}
     try:
         data = strict_json(raw)
-    except RecursionError:
-        raise invalid("the request body is nested too deeply") from None
+    except (NestedTooDeep, RecursionError) as e:
+        raise invalid(f"the request body is nested too deeply ({e})") from None
     except ValueError as e:     # invalid JSON, NaN, 1e999, a lone surrogate, not UTF-8
         raise invalid(f"the request body is not valid JSON: {e}") from None
     if data is None:

@@ -33,7 +33,7 @@ from engine.errors import EngineError
 from engine.limits import check_datetime
 from engine.store.codec import Long, ObjectList, ObjectValue, Short, TypedInt
 from tasklist_ui.engine_rest.errors import invalid
-from tasklist_ui.strict_json import strict_json
+from tasklist_ui.strict_json import NestedTooDeep, strict_json
 
 INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
 LONG_MIN, LONG_MAX = -(2 ** 63), 2 ** 63 - 1
@@ -154,8 +154,8 @@ def read_value(typed: Any, where: str) -> Any:
         if isinstance(value, str):
             try:
                 value = strict_json(value)
-            except RecursionError:
-                raise invalid(f"{where}: {k} value is nested too deeply") from None
+            except (NestedTooDeep, RecursionError) as e:
+                raise invalid(f"{where}: {k} value is nested too deeply ({e})") from None
             except ValueError as e:
                 raise invalid(f"{where}: {k} value is not valid JSON ({e})") from None
         if k == "Object":
