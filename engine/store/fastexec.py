@@ -37,6 +37,7 @@ Conv = Callable[[Any], Any] | None
 
 _names = itertools.count(1)      # process-wide: no two Prepared objects share a name
 SERVER_PREFIX = "baton_"
+CHECK_PARAM = "baton_check_what"   # the parameter naming what a checked write guards
 
 
 def _dollar_dialect() -> Any:
@@ -86,7 +87,7 @@ class Prepared:
     """One statement compiled for one dialect, with its parameter and column converters."""
 
     __slots__ = ("sql", "names", "defaults", "in_conv", "out_conv", "positional", "locks",
-                 "stmt", "keys", "server_name", "_server")
+                 "stmt", "keys", "server_name", "_server", "_checked")
 
     def __init__(self, stmt: Any, dialect: Any, keys: tuple[str, ...] | None = None) -> None:
         # `keys`: for INSERT/UPDATE, the columns to write (bind names = column names)
@@ -95,6 +96,7 @@ class Prepared:
         # named now, not when first prepared: threads sharing this object agree on the name
         self.server_name = f"{SERVER_PREFIX}{next(_names)}"
         self._server: tuple[str, str, list[str]] | None = None
+        self._checked: tuple[str, str, list[str]] | None = None
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
         self.sql = str(compiled)
         self.locks = "FOR UPDATE" in self.sql       # a locking read: inside a transaction
@@ -142,6 +144,19 @@ class Prepared:
                                          column_keys=list(self.keys) if self.keys else None)
             self._server = (self.server_name, str(compiled), list(compiled.positiontup or []))
         return self._server
+
+    def server_checked(self) -> tuple[str, str, list[str]]:
+        """PostgreSQL: this INSERT/UPDATE/DELETE as a statement the server itself refuses
+        unless it changed exactly one row (`baton_check`, migration 0004, raises
+        serialization_failure with the text in the `CHECK_PARAM` parameter). A checked
+        write can then travel in the same round trip as the COMMIT: a miss aborts the
+        transaction there, instead of the client counting rows before it dares commit."""
+        if self._checked is None:
+            name, sql, order = self.server_prepared()
+            self._checked = (f"{name}_c", f"WITH w AS ({sql} RETURNING 1) SELECT "
+                             f"baton_check(count(*) = 1, ${len(order) + 1}::text) FROM w",
+                             [*order, CHECK_PARAM])
+        return self._checked
 
     def rows(self, raw: Sequence[Any]) -> list[Any]:
         conv = self.out_conv

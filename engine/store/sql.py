@@ -41,11 +41,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from engine.store import schema as s
 from engine.store.codec import dumps, loads
 from engine.store.errors import StoreError
-from engine.store.fastexec import FastExec, SessionStatements
+from engine.store.fastexec import CHECK_PARAM, FastExec, SessionStatements
 from engine.store.records import (
     CommentRecord,
     ConcurrentModification,
@@ -283,12 +284,38 @@ SEL_HISTORY = (sa.select(_H.c.time, _H.c.events).where(_H.c.instance_id == B("ii
 
 # the ids of an instance's rows in its wait-state tables: one probe instead of four queries
 PROBE_TABLES = ("tasks", "jobs", "external_tasks", "subscriptions")
-PROBE = sa.union_all(*[
-    sa.select(sa.literal_column(str(i)).label("t"), t.c.id).where(t.c.instance_id == B("iid"))
-    for i, t in enumerate((_T, _J, _X, _SUB))
-])
+
+
+def _probe_stmt(iid: Any, tables: tuple[sa.Table, ...] = (_T, _J, _X, _SUB)) -> Any:
+    return sa.union_all(*[
+        sa.select(sa.literal_column(str(PROBE_TABLES.index(t.name))).label("t"), t.c.id)
+        .where(t.c.instance_id == iid) for t in tables
+    ])
+
+
+PROBE = _probe_stmt(B("iid"))
+# with the row lock, PostgreSQL reads an instance's tasks whole (a command that ends a
+# task, or the instance, then needs no further query for them) and probes the rest
+SEL_TASKS_OF = (sa.select(*_cols(_T, K_TASK)).where(_T.c.instance_id == B("iid"))
+                .order_by(_T.c.created, _T.c.id))
+PROBE_REST = _probe_stmt(B("iid"), (_J, _X, _SUB))
+# the same three, by a task's id: the instance is found through the task (lock_task)
+_IID_OF_TASK = sa.select(_T.c.instance_id).where(_T.c.id == B("tid")).scalar_subquery()
+SEL_INSTANCE_OF_TASK_LOCK = (sa.select(*_cols(_I, F_INSTANCE)).where(_I.c.id == _IID_OF_TASK)
+                             .with_for_update())
+SEL_TASKS_OF_TASK = (sa.select(*_cols(_T, K_TASK)).where(_T.c.instance_id == _IID_OF_TASK)
+                     .order_by(_T.c.created, _T.c.id))
+PROBE_REST_OF_TASK = _probe_stmt(_IID_OF_TASK, (_J, _X, _SUB))
+# at COMMIT: the version an instance was started from is still the newest of its key
+GUARD_LATEST = sa.select(sa.func.baton_check(
+    ~sa.exists().where(_D.c.key == B("key"), _D.c.version > B("v")), B("what")))
 
 SEL_USER = sa.select(*_cols(s.users, F_USER)).where(s.users.c.id == B("id"))
+# PostgreSQL: the user and their groups (in order) in one statement
+SEL_USER_GROUPS_PG = sa.select(*_cols(s.users, F_USER), sa.select(
+    sa.func.array_agg(aggregate_order_by(s.memberships.c.group_id, s.memberships.c.position)))
+    .where(s.memberships.c.user_id == s.users.c.id).scalar_subquery()).where(
+    s.users.c.id == B("id"))
 SEL_USERS = sa.select(*_cols(s.users, F_USER)).order_by(s.users.c.id)
 SEL_USER_GROUPS = (sa.select(s.memberships.c.group_id).where(s.memberships.c.user_id == B("id"))
                    .order_by(s.memberships.c.position))
@@ -390,6 +417,11 @@ class SqlStore:
             _pg_setup(self.engine)
         self.fast = FastExec(self.engine.dialect)
         self.definitions: dict[str, DefinitionRecord] = {}
+        # PostgreSQL: key -> id of its newest version as last read (checked at commit by
+        # whoever relies on it, see latest_definition); (key, version) -> id
+        self.latest: dict[str, str] = {}
+        self.versions: dict[tuple[str, int], str] = {}
+        self.round_trips = 0        # diagnostics: database round trips of finished transactions
         if auto_upgrade is None:
             auto_upgrade = self.dialect == "sqlite"
         from engine.store import migrate
@@ -435,6 +467,8 @@ class SqlStore:
                             yield tx
                             tx._finish()
                         except BaseException:
+                            for key in tx.guarded_keys:     # the cache may be what failed
+                                self.latest.pop(key, None)
                             if tx.broken():
                                 conn.invalidate()   # the pool must not hand it out again
                             else:
@@ -445,6 +479,7 @@ class SqlStore:
                             raise
                         finally:
                             self._local.tx = None
+                            self.round_trips += tx.trips
                             tx._release()
                     else:
                         with conn.begin():
@@ -454,6 +489,7 @@ class SqlStore:
                                 yield tx
                             finally:
                                 self._local.tx = None
+                                self.round_trips += tx.trips
                 if tx.definitions_read:
                     self.definitions.update(tx.definitions_read)
             except exc.DBAPIError as e:
@@ -546,8 +582,6 @@ def _is_conflict(orig: Any) -> bool:
 class SqlTx:
     """The store API inside one database transaction (see `MemoryTx` for the contract)."""
 
-    serializable = False        # READ COMMITTED: re-read a row once its instance is locked
-
     def __init__(self, store: SqlStore, conn: sa.Connection) -> None:
         self.store = store
         self.conn = conn
@@ -563,8 +597,21 @@ class SqlTx:
         # ask (see _probe)
         self._rows: dict[str, dict[str, set[str]]] = {}
         self._pending: list[tuple[str, Any, str | None]] = []   # queued writes (PostgreSQL)
+        # statements that must hold at COMMIT, sent just before it (PostgreSQL)
+        self._guards: list[tuple[Any, Any]] = []
+        self.guarded_keys: set[str] = set()                # definitions answered from cache
         self._open = False                                # a transaction block is open
         self._locked: set[str] = set()                    # instances read FOR UPDATE
+        # instance rows read under their lock and not yet handed out (lock_task)
+        self._locked_rows: dict[str, Any] = {}
+        # tasks whose entry in _tasks is as current as the database can be for this
+        # transaction: read after their instance was locked, or written here (None in
+        # _tasks: deleted here)
+        self._fresh: set[str] = set()
+        self.trips = 0                                    # round trips (statements on SQLite)
+        # SQLite: BEGIN IMMEDIATE holds the write lock from the first statement, so nothing
+        # read here can change before the end; PostgreSQL runs READ COMMITTED
+        self.serializable = not self.pg
         # the statements PREPAREd on this connection's session (PostgreSQL)
         self.session = SessionStatements.of(conn.connection.info) if self.pg else None
 
@@ -574,13 +621,15 @@ class SqlTx:
     # READ COMMITTED every statement sees the latest committed data, in a block or not.
     # Writes are queued and sent in one round trip with the BEGIN, the next read, or the
     # COMMIT, so a command costs a few round trips however many rows it writes. A queued
-    # write that must hit exactly one row (a revision check) is verified when that round
-    # trip returns, before anything commits.
+    # write that must hit exactly one row (a revision check), and a fact that must still
+    # hold at commit (a guard), are checked by the server in that same round trip
+    # (`baton_check`, migration 0004): a miss aborts the transaction before its COMMIT.
     def _q(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """Rows of a SELECT (compiled once, run on the DBAPI cursor)."""
         p = self.fast.prepared(stmt)
         if self.pg and (self._pending or (p.locks and not self._open)):
             return p.rows(self._send([(p, p.params(params))], False)[0])
+        self.trips += 1
         cur = self.raw.execute(p.sql, p.params(params))
         return p.rows(cur.fetchall())
 
@@ -593,6 +642,7 @@ class SqlTx:
         if self.pg:
             self._pending.append((p, p.params(params), check))
             return
+        self.trips += 1
         rowcount = self.raw.execute(p.sql, p.params(params)).rowcount
         if check is not None and rowcount != 1:
             raise ConcurrentModification(check)
@@ -602,6 +652,7 @@ class SqlTx:
         if self.pg:
             self._pending.extend((p, p.params(r), None) for r in rows)
             return
+        self.trips += 1
         cur = self.raw.cursor()
         cur.executemany(p.sql, [p.params(r) for r in rows])
         cur.close()
@@ -612,6 +663,7 @@ class SqlTx:
         `write`: the statement writes or locks rows (it needs the transaction block)."""
         if self.pg and (self._pending or (write and not self._open)):
             self._flush()
+        self.trips += 1
         result = self.conn.execute(stmt, params or {})
         return list(result) if result.returns_rows else []
 
@@ -638,8 +690,12 @@ class SqlTx:
         prepare: list[str] = []
         parts: list[str] = []
 
-        def call(p: Any, params: Any) -> str:
-            name, sql, order = p.server_prepared()
+        def call(p: Any, params: Any, check: str | None = None) -> str:
+            if check is None:
+                name, sql, order = p.server_prepared()
+            else:       # the server refuses a change of other than one row (fastexec)
+                name, sql, order = p.server_checked()
+                params = {**params, CHECK_PARAM: check}
             if name not in known and name not in prepared_now:
                 prepare.append(f"PREPARE {name} AS {sql}")
                 prepared_now.add(name)
@@ -649,18 +705,15 @@ class SqlTx:
             return f"EXECUTE {name}({args})"
 
         prepared_now: set[str] = set()
-        checks: dict[int, str] = {}
         if not self._open:
             parts.append("BEGIN")
-        for p, params, check in pending:
-            if check is not None:
-                checks[len(parts)] = check
-            parts.append(call(p, params))
+        parts.extend(call(p, params, check) for p, params, check in pending)
         first_read = len(parts)
         parts.extend(call(p, params) for p, params in reads)
-        committing = commit and not checks
-        if committing:
+        if commit:
+            parts.extend(call(p, params) for p, params in self._guards)
             parts.append("COMMIT")
+        self.trips += 1
         try:
             cur.execute(";\n".join(prepare + parts))
         except psycopg.Error as e:
@@ -671,31 +724,32 @@ class SqlTx:
                     f"prepared statements out of step with the database session: {e}") from e
             raise
         known.update(prepared_now)
-        self._open = not committing
+        self._open = not commit
         for _ in prepare:
             cur.nextset()
         out: list[Any] = []
-        for i in range(len(parts)):
-            if i in checks and cur.rowcount != 1:
-                raise ConcurrentModification(checks[i])
-            if first_read <= i < first_read + len(reads):
-                out.append(cur.fetchall())
-            if i + 1 < len(parts) and not cur.nextset():
-                break
+        if reads:
+            for i in range(first_read + len(reads)):
+                if i >= first_read:
+                    out.append(cur.fetchall())
+                if i + 1 < len(parts) and not cur.nextset():
+                    break
         cur.close()
         return out
 
     def _finish(self) -> None:
         """PostgreSQL, the block is ending: send what is queued, with the COMMIT when no
         check can still fail."""
-        if self._pending:
+        if self._pending or self._guards:
             self._flush(commit=True)
         if self._open:
+            self.trips += 1
             self.raw.execute("COMMIT", prepare=False)
             self._open = False
 
     def _abort(self) -> None:
         self._pending = []
+        self._guards = []
         if self._open or self.raw.info.transaction_status != 0:   # not IDLE
             self._rollback()
         self._open = False
@@ -723,11 +777,15 @@ class SqlTx:
             pass
 
     def _probe(self, table: str, instance_id: str) -> bool:
-        """True when `table` certainly holds no row of the instance. The first question about
-        an instance probes all four tables at once (on PostgreSQL already with the instance's
-        row lock, see get_instance); rows added or deleted here since are accounted for."""
+        """True when `table` certainly holds no row of the instance. Known for an instance
+        locked here (on PostgreSQL probed with the lock, see get_instance; on SQLite by one
+        probe of all four tables at the first question) or created here, with the rows
+        added or deleted here since accounted for. Of an instance not locked here nothing
+        is known, and nothing is asked: the caller's own query is as cheap as a probe."""
         rows = self._rows.get(instance_id)
         if rows is None:
+            if instance_id not in self._locked:
+                return False
             rows = self._probed(instance_id, self._q(PROBE, {"iid": instance_id}))
         return not rows[table]
 
@@ -764,6 +822,7 @@ class SqlTx:
         values["executable"] = bool(rec.executable)
         values["has_start_form"] = bool(rec.has_start_form)
         self._w(INS["definitions"], values, F_DEF)
+        self.store.latest.pop(rec.key, None)
 
     def get_definition(self, def_id: str) -> DefinitionRecord | None:
         rec = self.store.definitions.get(def_id) or self.definitions_read.get(def_id)
@@ -780,13 +839,37 @@ class SqlTx:
         rows = self._q(SEL_DEFS) if key is None else self._q(SEL_DEFS_KEY, {"key": key})
         return [_definition(r) for r in rows]
 
-    def latest_definition(self, key: str) -> DefinitionRecord | None:
+    def latest_definition(self, key: str, *, starting: bool = False) -> DefinitionRecord | None:
+        """The newest version. `starting` (on PostgreSQL): answered from the store's cache
+        when it has one, with a guard sent before the COMMIT that no newer version exists
+        by then (else the command fails with ConcurrentModification, the cache entry is
+        dropped and the retry reads the database)."""
+        if starting and self.pg:
+            def_id = self.store.latest.get(key)
+            rec = self.get_definition(def_id) if def_id is not None else None
+            if rec is not None:
+                if key not in self.guarded_keys:
+                    self.guarded_keys.add(key)
+                    g = self.fast.prepared(GUARD_LATEST)
+                    self._guards.append((g, g.params({
+                        "key": key, "v": rec.version,
+                        "what": f"a newer version of process '{key}' was deployed"})))
+                return rec
         rows = self._q(SEL_LATEST, {"key": key})
-        return self.get_definition(rows[0][0]) if rows else None
+        if not rows:
+            return None
+        if self.pg:
+            self.store.latest[key] = rows[0][0]
+        return self.get_definition(rows[0][0])
 
     def definition_version(self, key: str, version: int) -> DefinitionRecord | None:
-        rows = self._q(SEL_VERSION, {"key": key, "v": version})
-        return self.get_definition(rows[0][0]) if rows else None
+        def_id = self.store.versions.get((key, version))    # a version never changes
+        if def_id is None:
+            rows = self._q(SEL_VERSION, {"key": key, "v": version})
+            if not rows:
+                return None
+            def_id = self.store.versions[(key, version)] = rows[0][0]
+        return self.get_definition(def_id)
 
     # ---------------------------------------------------------------- instances
     def add_instance(self, rec: InstanceRecord) -> None:
@@ -794,22 +877,65 @@ class SqlTx:
 
     def get_instance(self, instance_id: str, lock: bool = False) -> InstanceRecord | None:
         if lock and self.pg:
+            row = self._locked_rows.pop(instance_id, None)
+            if row is not None:         # read under its lock by lock_task, not handed out
+                return _instance(row)
             if instance_id in self._rows:
                 rows = self._q(SEL_INSTANCE_LOCK, {"id": instance_id})
-            else:   # lock the row and probe its wait-state rows in the same round trip
-                lock_q = self.fast.prepared(SEL_INSTANCE_LOCK)
-                probe_q = self.fast.prepared(PROBE)
-                got, found = self._send([(lock_q, lock_q.params({"id": instance_id})),
-                                         (probe_q, probe_q.params({"iid": instance_id}))],
-                                        False)
-                rows = lock_q.rows(got)
-                if rows:
-                    self._probed(instance_id, found)
+            else:   # lock the row, read its tasks, probe the rest: one round trip
+                rows = self._lock_batch(SEL_INSTANCE_LOCK, SEL_TASKS_OF, PROBE_REST,
+                                        {"id": instance_id}, {"iid": instance_id})
             if rows:
                 self._locked.add(instance_id)
         else:
             rows = self._q(SEL_INSTANCE, {"id": instance_id})
+            if lock and rows:
+                self._locked.add(instance_id)
         return _instance(rows[0]) if rows else None
+
+    def _lock_batch(self, lock: Any, tasks: Any, rest: Any, lock_params: dict[str, Any],
+                    params: dict[str, Any]) -> list[Any]:
+        """PostgreSQL, one round trip: lock an instance row, then (in statements that start
+        after the lock is granted, so they see what its previous holder committed) read
+        its tasks whole and the ids of its other wait-state rows. Returns the instance
+        rows (none or one)."""
+        lock_q, tasks_q, rest_q = (self.fast.prepared(lock), self.fast.prepared(tasks),
+                                   self.fast.prepared(rest))
+        got, task_rows, found = self._send([(lock_q, lock_q.params(lock_params)),
+                                            (tasks_q, tasks_q.params(params)),
+                                            (rest_q, rest_q.params(params))], False)
+        rows = lock_q.rows(got)
+        if rows:
+            iid = rows[0][0]
+            ids = []
+            for r in tasks_q.rows(task_rows):
+                rec, rev = _task(r)
+                self._seen_task(rec, rev)
+                self._fresh.add(rec.id)
+                ids.append(rec.id)
+            self._probed(iid, [*found, *((0, i) for i in ids)])
+        return rows
+
+    def lock_task(self, task_id: str) -> TaskRecord | None:
+        """The task, read after its instance's row is locked for this transaction (on
+        PostgreSQL the lock, the task and the instance's other wait-state rows in one round
+        trip; the instance row then comes from that read). None when it is gone."""
+        if not isinstance(task_id, str):
+            return None
+        if not self.pg or task_id in self._fresh:
+            return self.get_task(task_id)
+        rows = self._lock_batch(SEL_INSTANCE_OF_TASK_LOCK, SEL_TASKS_OF_TASK,
+                                PROBE_REST_OF_TASK, {"tid": task_id}, {"tid": task_id})
+        if not rows:
+            return None
+        iid = rows[0][0]
+        self._locked.add(iid)
+        self._locked_rows[iid] = rows[0]
+        rec = self._tasks.get(task_id)
+        if rec is None:         # completed or cancelled before the lock was ours
+            self._fresh.add(task_id)
+            return None
+        return clone(rec)
 
     def update_instance(self, rec: InstanceRecord) -> None:
         values = _instance_values(rec)
@@ -870,6 +996,7 @@ class SqlTx:
         self._insert_candidates(rec)
         self._added("tasks", rec.instance_id, rec.id)
         self._seen_task(clone(rec), 0)
+        self._fresh.add(rec.id)
 
     def _insert_candidates(self, rec: TaskRecord) -> None:
         copies = _copies(rec)
@@ -881,6 +1008,9 @@ class SqlTx:
             self._wm(INS["task_candidates"], rows, K_CANDIDATE)
 
     def get_task(self, task_id: str) -> TaskRecord | None:
+        if task_id in self._fresh:
+            rec = self._tasks.get(task_id)
+            return clone(rec) if rec is not None else None
         rows = self._q(SEL_TASK, {"id": task_id})
         if not rows:
             self._tasks.pop(task_id, None)
@@ -901,6 +1031,7 @@ class SqlTx:
         if rev is None:
             self._tasks.pop(rec.id, None)
             self._cands.pop(rec.id, None)
+            self._fresh.discard(rec.id)
         else:
             self._seen_task(clone(rec), rev)
 
@@ -926,6 +1057,10 @@ class SqlTx:
         check_task_query(filters, sort)
         if iid is not None and self._probe("tasks", iid):
             return []
+        if iid is not None and len(filters) == 1 and sort == "created" and limit is None \
+                and not offset and isinstance(iid, str):
+            # an instance's tasks (commands, the instance page): compiled once, no SQLAlchemy
+            return [self._seen_task(*_task(r)) for r in self._q(SEL_TASKS_OF, {"iid": iid})]
         if limit is not None:       # a page: walk indexes in the page's order (task_sql.py)
             q = page_query(_cols(_T, K_TASK), filters, sort, limit, offset, self.pg)
         else:
@@ -1206,6 +1341,9 @@ class SqlTx:
         self.add_user(rec)
 
     def get_user(self, user_id: str) -> UserRecord | None:
+        if self.pg:     # every command acting for a user asks: one round trip, not two
+            rows = self._q(SEL_USER_GROUPS_PG, {"id": user_id})
+            return _user(rows[0][:-1], rows[0][-1] or []) if rows else None
         rows = self._q(SEL_USER, {"id": user_id})
         if not rows:
             return None
