@@ -34,7 +34,7 @@ class StartInstance(BaseCommand):
                                               or len(self.business_key) > 255):
             raise EngineError("a business key must be text of at most 255 characters")
         rec = (c.tx.definition_version(self.key, self.version) if self.version is not None
-               else c.tx.latest_definition(self.key))
+               else c.tx.latest_definition(self.key, starting=True))
         if rec is None:
             raise NotFound(f"no process definition with key '{self.key}'"
                            + (f" and version {self.version}" if self.version else ""))
