@@ -13,10 +13,18 @@ memory or CPU (`expr/guards.py`, `expr/work.py`), a metered loop budget, and one
 function per text (`expr/rewrite.py`). Compiled objects hold no per-evaluation state: cache
 them on the process graph and call them from any thread.
 
-Scripts are a Python subset: assignments, if/for/while, comprehensions and calls of safe
-builtins; no import, def, lambda, class, try, with, raise (use `assert cond, 'message'`),
-global, attribute assignment, or names/attributes starting with '_'/'__'. A script's last
-expression statement is its value (Camunda's camunda:resultVariable on script tasks).
+Scripts are a Python subset: assignments, if/for/while, comprehensions, calls of safe
+builtins, and small functions of their own (`def`, and `lambda` in expressions too); no
+import, class, try, with, raise (use `assert cond, 'message'`), global, nonlocal, yield,
+decorators, attribute assignment, or names/attributes starting with '_'/'__'. A script's
+last expression statement is its value (Camunda's camunda:resultVariable on script tasks).
+
+Functions run under the same guards and the same operation budget: every call of one takes
+a budget step, calls nest at most `MAX_CALL_DEPTH` (100) deep, parameter defaults must be
+constants, and a function is never data: it is not kept as a variable (a script's `def`
+disappears with the run, as in SpiffWorkflow) and a value holding one is refused, so it
+cannot run later on another run's budget. Their attributes (`__code__`, `__globals__`,
+`__closure__`, ...) are private names like any other, refused before anything runs.
 
 Camunda 7's `execution` object is translated at compile time (`expr/execution.py`), never
 exposed: `execution.getVariable('x')`/`hasVariable` work everywhere; `setVariable`,
@@ -64,6 +72,7 @@ MAX_EXPRESSION_LENGTH = 20_000   # characters
 MAX_SCRIPT_LENGTH = 200_000
 _MISSING = object()
 _PLAIN_TYPES = frozenset({int, float, str, bool, type(None), list, dict, tuple, set})
+_CONTAINERS = frozenset({list, dict, set})   # what a function may change in place
 
 
 class ExpressionError(ValueError):
@@ -298,15 +307,17 @@ class Script(_Compiled):
     `uses_context`: it reads facts about the instance (pass `context` to `perform`)."""
 
     __slots__ = ("_reported", "_compare", "_deleted", "_local", "_records", "has_value",
-                 "uses_context", "_language", "_action")
+                 "uses_context", "_language", "_action", "_aliased")
     _kind = "script"
 
     def __init__(self, source: str, where: str, fn: Callable[..., Any], reported: tuple[str, ...],
                  compare: frozenset[str], budget: int, metered: bool, filename: str,
                  deleted: tuple[str, ...] = (), *, local: frozenset[str] = frozenset(),
                  records: bool = False, has_value: bool = False, uses_context: bool = False,
-                 language: str | None = None, action: bool = False) -> None:
+                 language: str | None = None, action: bool = False,
+                 aliased: bool = False) -> None:
         self._init(source, where, fn, budget, metered, filename)
+        self._aliased = aliased     # defines functions: containers read may have changed
         self._reported = reported   # names the script may bind or mutate
         self._compare = compare     # of those, names that were loaded from the variables
         self._deleted = deleted     # names a `del name` statement may remove
@@ -351,7 +362,8 @@ class Script(_Compiled):
             value = scope.get(name, _MISSING)
             if value is _MISSING:
                 continue  # never assigned on the path taken, or deleted
-            if name in self._compare and value is variables.get(name, _MISSING):
+            if name in self._compare and value is variables.get(name, _MISSING) and not (
+                    self._aliased and type(value) in _CONTAINERS):
                 continue  # still the variable's own value
             value = _plain(value)
             if value is not _MISSING:
@@ -571,11 +583,16 @@ def _compile_statements(source: str, where: str, budget: int, language: str | No
         raise _refusal(exc, source, where, "script") from None
     reported = tuple(sorted(use.assigned | use.mutated))
     compare = frozenset(use.reads - use.mutated)
+    if use.has_functions:
+        # a function's parameter may be a variable's list or dict, changed in place where
+        # the checker cannot see it: every variable read is reported when it is a container
+        # (and so checked for size and for functions put in it)
+        reported = tuple(sorted(use.assigned | use.mutated | use.reads))
     return Script(source, where, fn, reported, compare, budget, use.has_loops or many_guards,
                   filename, tuple(sorted(use.deleted)),
                   local=frozenset(translator.local_names), has_value=has_value,
                   uses_context=execution.uses_helper(guarded, "__baton_execution"),
-                  language=language, action=action)
+                  language=language, action=action, aliased=use.has_functions)
 
 
 def _recompile_expression(source: str, where: str, budget: int,

@@ -33,14 +33,15 @@ _SCRIPT_NODES = _EXPRESSION_NODES + (
     ast.Module, ast.Assign, ast.AugAssign, ast.Expr, ast.If, ast.For, ast.While, ast.Break,
     ast.Continue, ast.Pass, ast.Delete, ast.Assert, ast.NamedExpr,
 )
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
 # Refusals with a reason, for the constructs people (or attackers) actually try.
 _REFUSED_NODES: dict[type, str] = {
     ast.Import: "import is not allowed",
     ast.ImportFrom: "import is not allowed",
-    ast.FunctionDef: "defining functions (def/lambda tricks) is not allowed",
-    ast.AsyncFunctionDef: "defining functions (def/lambda tricks) is not allowed",
-    ast.Lambda: "lambda is not allowed (def/lambda tricks)",
+    ast.FunctionDef: "def is only allowed in scripts (an expression may use lambda)",
+    ast.AsyncFunctionDef: "async def is not allowed",
     ast.ClassDef: "defining classes is not allowed",
     ast.Global: "global is not allowed",
     ast.Nonlocal: "nonlocal is not allowed",
@@ -48,7 +49,7 @@ _REFUSED_NODES: dict[type, str] = {
     ast.With: "with is not supported",
     ast.AsyncWith: "with is not supported",
     ast.Raise: "raise is not supported; use assert condition, 'message' to fail a script",
-    ast.Return: "return is not allowed in a script",
+    ast.Return: "return is only allowed inside a function (def)",
     ast.Yield: "yield is not allowed",
     ast.YieldFrom: "yield is not allowed",
     ast.Await: "await is not allowed",
@@ -91,12 +92,59 @@ class NameUse:
     deleted: set[str] = field(default_factory=set)    # names of top-level `del name`
     called: set[str] = field(default_factory=set)     # host functions called (not variables)
     has_loops: bool = False
+    has_functions: bool = False                       # defines functions (def, lambda)
 
 
 def _root_name(node: ast.AST) -> str | None:
     while isinstance(node, ast.Subscript | ast.Attribute):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+def _is_constant_default(node: ast.AST) -> bool:
+    """A default value fixed by the text: a constant, a negated number, a tuple of those."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        return isinstance(node.operand, ast.Constant)
+    if isinstance(node, ast.Tuple):
+        return all(_is_constant_default(e) for e in node.elts)
+    return False
+
+
+def parameter_names(args: ast.arguments) -> list[str]:
+    """Every name a function's parameters bind, in order."""
+    names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+    names += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+    return names
+
+
+def local_names(function: ast.FunctionDef | ast.Lambda) -> set[str]:
+    """The names local to a function, by Python's rule: its parameters and every name
+    bound anywhere in its body (assigned, a loop target, deleted, a nested def, a `:=`),
+    except inside nested functions and except comprehension targets (their own scope)."""
+    names = set(parameter_names(function.args))
+    body = function.body if isinstance(function, ast.FunctionDef) else [function.body]
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _FUNCTIONS):
+            if not isinstance(node, ast.Lambda):
+                names.add(node.name)
+            # defaults are evaluated here; the body is the nested function's own scope
+            stack.extend(d for d in (*node.args.defaults, *node.args.kw_defaults) if d)
+            continue
+        if isinstance(node, _COMPREHENSIONS):
+            for gen in node.generators:       # the targets belong to the comprehension
+                stack.append(gen.iter)
+                stack.extend(gen.ifs)
+            stack.extend([node.key, node.value] if isinstance(node, ast.DictComp)
+                         else [node.elt])
+            continue
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        stack.extend(ast.iter_child_nodes(node))
+    return names
 
 
 class Checker(ast.NodeVisitor):
@@ -107,6 +155,9 @@ class Checker(ast.NodeVisitor):
         self.allowed = _SCRIPT_NODES if script else _EXPRESSION_NODES
         self.use = NameUse()
         self.bound_in_comprehension: list[set[str]] = []
+        # the local names of each function (def, lambda) being walked, innermost last:
+        # a name not local to any of them is the script's own (a variable)
+        self.functions: list[set[str]] = []
         self.host_calls: list[ast.Call] = []   # name(...) of no builtin: see `check`
 
     def refuse(self, node: ast.AST, problem: str) -> None:
@@ -133,8 +184,8 @@ class Checker(ast.NodeVisitor):
                               "reserved)")
         if name in _FORBIDDEN_NAMES:
             self.refuse(node, f"{name}() is not available in Baton expressions and scripts")
-        if any(name in scope for scope in self.bound_in_comprehension):
-            return
+        if self._bound(name) or (self.functions and not isinstance(node.ctx, ast.Load)):
+            return  # a function's own name (every name a function binds is its local)
         if isinstance(node.ctx, ast.Store):
             self.use.assigned.add(name)
         else:  # Load, or Del (`del x` needs x loaded first, like a read)
@@ -179,7 +230,9 @@ class Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _bound(self, name: str) -> bool:
-        return any(name in scope for scope in self.bound_in_comprehension)
+        """A name of a comprehension or function being walked, not a script variable."""
+        return (any(name in scope for scope in self.bound_in_comprehension)
+                or any(name in scope for scope in self.functions))
 
     def _visit_all(self, *groups: list[ast.AST]) -> None:
         for group in groups:
@@ -236,6 +289,62 @@ class Checker(ast.NodeVisitor):
     def visit_DictComp(self, node: ast.DictComp) -> None:
         self._visit_comprehension(node, [node.key, node.value])
 
+    # ------------------------------------------------------------------ functions
+    def _check_signature(self, node: ast.FunctionDef | ast.Lambda) -> None:
+        """Plain parameters with constant defaults: a default computed from other names
+        (`lambda f=something: ...`) is evaluated where the function is defined and is
+        the classic way to smuggle a value into a function, so it is refused."""
+        args = node.args
+        for name in parameter_names(args):
+            if name.startswith("__"):
+                self.refuse(node, f"parameter name {name!r} is not allowed (names starting "
+                                  "with '__' are reserved)")
+        every = (*args.posonlyargs, *args.args, *args.kwonlyargs,
+                 *(a for a in (args.vararg, args.kwarg) if a is not None))
+        if any(a.annotation is not None for a in every):
+            self.refuse(node, "type annotations are not supported")
+        for default in (*args.defaults, *(d for d in args.kw_defaults if d is not None)):
+            if not _is_constant_default(default):
+                self.refuse(default, "a parameter's default value must be a constant (a "
+                                     "default computed from other names is refused)")
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        if not self.script:
+            self.refuse(node, _REFUSED_NODES[ast.FunctionDef])
+        if node.decorator_list:
+            self.refuse(node, "decorators are not allowed")
+        if node.returns is not None or getattr(node, "type_params", None):
+            self.refuse(node, "type annotations and type parameters are not supported")
+        if node.name.startswith("__"):
+            self.refuse(node, f"function name {node.name!r} is not allowed (names starting "
+                              "with '__' are reserved)")
+        self._check_signature(node)
+        if not self.functions and not self.bound_in_comprehension:
+            self.use.assigned.add(node.name)   # the script's own name, not a variable
+        self.use.has_loops = True              # calls are counted against the budget
+        self.use.has_functions = True
+        self.functions.append(local_names(node))
+        try:
+            for statement in node.body:
+                self.visit(statement)
+        finally:
+            self.functions.pop()
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._check_signature(node)
+        self.use.has_loops = self.use.has_functions = True
+        self.functions.append(local_names(node))
+        try:
+            self.visit(node.body)
+        finally:
+            self.functions.pop()
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if not self.functions:
+            self.refuse(node, _REFUSED_NODES[ast.Return])
+        if node.value is not None:
+            self.visit(node.value)
+
     # ------------------------------------------------------------------ statements
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         if not self.script:
@@ -243,13 +352,14 @@ class Checker(ast.NodeVisitor):
         # PEP 572: the target binds in the enclosing (top-level) scope even in a comprehension.
         if node.target.id.startswith("__"):
             self.refuse(node, f"name {node.target.id!r} is not allowed")
-        self.use.assigned.add(node.target.id)
+        if not self.functions:
+            self.use.assigned.add(node.target.id)
         self.visit(node.value)
 
     def _note_mutation(self, target: ast.AST) -> None:
         if isinstance(target, ast.Subscript):
             root = _root_name(target)
-            if root is not None:
+            if root is not None and not self._bound(root):
                 self.use.mutated.add(root)
         elif isinstance(target, ast.Tuple | ast.List):
             for element in target.elts:
@@ -264,14 +374,15 @@ class Checker(ast.NodeVisitor):
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self._note_mutation(node.target)
-        if isinstance(node.target, ast.Name):
+        if isinstance(node.target, ast.Name) and not self._bound(node.target.id):
             self.use.reads.add(node.target.id)
         self.generic_visit(node)
 
     def visit_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             self._note_mutation(target)
-            if isinstance(target, ast.Name) and not self.bound_in_comprehension:
+            if (isinstance(target, ast.Name) and not self.bound_in_comprehension
+                    and not self.functions):
                 self.use.deleted.add(target.id)
         self.generic_visit(node)
 

@@ -172,10 +172,25 @@ class PythonTranslator(ast.NodeTransformer):
     def __init__(self, *, statements: bool) -> None:
         self.statements = statements
         self.local_names: set[str] = set()
+        self.in_function = 0
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        self.in_function += 1
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.in_function -= 1
+
+    visit_Lambda = visit_FunctionDef
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
         call = node.value
         member = _member_call(call)
+        if self.statements and member in SETTERS | REMOVERS and self.in_function:
+            raise Refused(f"execution.{member}() cannot be used inside a function (it would "
+                          "change a name of the function only); return the value and set "
+                          "the variable at the top level of the script",
+                          getattr(node, "lineno", None))
         if self.statements and member in SETTERS | REMOVERS:
             arguments = call.args  # type: ignore[attr-defined]
             if call.keywords:  # type: ignore[attr-defined]

@@ -405,6 +405,31 @@ def guarded_method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
     return method(*args, **kwargs)
 
 
+# --------------------------------------------------------------------------- functions
+MAX_CALL_DEPTH = 100           # calls of script-defined functions inside one another
+
+
+def enter_function(fuel: Iterator[bool] | None, depth: list[int]) -> list[int]:
+    """The first thing a script-defined function (def, lambda) does when called: one
+    budget step per call, so recursion and callbacks are counted like loop iterations,
+    and a depth well below Python's own recursion limit, so a recursion bomb ends with a
+    clear error instead of a RecursionError deep inside the engine. `depth` is the run's
+    own counter (a local of the compiled code, never shared between runs)."""
+    if depth[0] >= MAX_CALL_DEPTH:
+        raise GuardError(f"functions were called more than {MAX_CALL_DEPTH} levels deep "
+                         "(a recursion that does not end?)")
+    depth[0] += 1
+    if fuel is not None:
+        next(fuel)
+    return depth
+
+
+def leave_function(depth: list[int], value: Any) -> Any:
+    """A lambda's return: one level up again, its value unchanged."""
+    depth[0] -= 1
+    return value
+
+
 # --------------------------------------------------------------------------- budget
 def _out_of_fuel(_: Any) -> Any:
     raise BudgetExhausted
@@ -584,6 +609,8 @@ RUNTIME_GLOBALS: dict[str, Any] = {
     "__baton_compress": compress,
     "__baton_next": next,
     "__baton_locals": locals,
+    "__baton_enter": enter_function,
+    "__baton_leave": leave_function,
     "__baton_KeyError": KeyError,
     "__baton_prop": juel_property,
     "__baton_index": juel_index,

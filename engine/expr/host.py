@@ -1,7 +1,8 @@
 """Host functions: trusted Python that diagram scripts and expressions may call by name.
 
-Why: diagrams often need a little domain logic that the sandbox rightly refuses to let a
-diagram define (`def` and `lambda` are refused): a tax rule, a lookup, a formatting helper.
+Why: diagrams often need a little domain logic that a diagram's own small functions
+(`def`, `lambda`, run inside the sandbox) cannot provide: a tax rule kept in one place, a
+lookup in the host's data, a formatting helper shared by many diagrams.
 A developer registers such functions; a script then calls them like builtins -
 `c1 = custom_function('hello')`, `${vat(amount)}` - the way SpiffWorkflow's script engine
 takes injected globals and Camunda's scripts reach beans. Three ways in:

@@ -14,6 +14,7 @@ FUEL = "__baton_fuel"   # parameter: the per-run budget iterator (None without l
 CTX = "__baton_ctx"     # parameter: facts about the running instance (scripts and actions only)
 VALUE = "__baton_value"  # local: the value of a script's last expression (its "result")
 OUT = "__baton_out"     # local: variables set by JUEL's execution.setVariable (name, value, local)
+DEPTH = "__baton_depth"  # local: [calls of script-defined functions in progress] (see guards)
 
 
 def internal(name: str) -> ast.Name:

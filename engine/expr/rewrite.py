@@ -38,8 +38,8 @@ from engine.expr.guards import (
     percent_format_problem,
 )
 from engine.expr.host import CALL_HELPER, HOST_GLOBALS
-from engine.expr.names import CTX, FUEL, VALUE, VARS, internal
-from engine.expr.work import COMPARISON_HELPERS, WORK_GLOBALS, guarded_floordiv
+from engine.expr.names import CTX, DEPTH, FUEL, VALUE, VARS, internal
+from engine.expr.work import COMPARISON_HELPERS, SANDBOX_CODE, WORK_GLOBALS, guarded_floordiv
 
 _FOLDERS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Mult: guarded_mul, ast.Pow: guarded_pow, ast.LShift: guarded_lshift,
@@ -341,6 +341,26 @@ class Guarder(ast.NodeTransformer):
         node.body.insert(0, ast.copy_location(tick, node))
         return node
 
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        """`def f(...): body` -> `def f(...): enter; try: body finally: depth -= 1`: each
+        call takes a budget step and one level of the run's call depth (guards.py)."""
+        self.generic_visit(node)
+        enter = ast.Expr(value=_call("__baton_enter", [internal(FUEL), internal(DEPTH)], node))
+        leave = ast.Expr(value=_call("__baton_leave", [internal(DEPTH),
+                                                        ast.Constant(value=None)], node))
+        guarded = ast.Try(body=node.body, handlers=[], orelse=[], finalbody=[leave])
+        node.body = [ast.copy_location(enter, node), ast.copy_location(guarded, node)]
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        """`lambda ...: e` -> `lambda ...: __baton_leave(__baton_enter(fuel, depth), e)`:
+        entered before `e` is evaluated, left with its value (an exception ends the whole
+        run: the sandbox has no try)."""
+        self.generic_visit(node)
+        enter = _call("__baton_enter", [internal(FUEL), internal(DEPTH)], node)
+        node.body = _call("__baton_leave", [enter, node.body], node.body)
+        return node
+
 
 def _refuse_starred_target(target: ast.AST) -> None:
     """`for first, *rest in rows` copies each row, at a cost the loop budget cannot see."""
@@ -387,8 +407,14 @@ def build_function(body: list[ast.stmt], reads: set[str], filename: str) -> Call
                               args=[ast.arg(arg=VARS), ast.arg(arg=FUEL), ast.arg(arg=CTX)],
                               kwonlyargs=[], kw_defaults=[],
                               defaults=[ast.Constant(value=None)])
+    prologue = _prologue(reads)
+    if _defines_functions(body):   # the run's call depth, shared by its functions
+        target = ast.Name(id=DEPTH, ctx=ast.Store())
+        prologue.append(ast.Assign(targets=[target],
+                                   value=ast.List(elts=[ast.Constant(value=0)],
+                                                  ctx=ast.Load())))
     function = ast.FunctionDef(name="__baton_code", args=arguments,
-                               body=_prologue(reads) + body, decorator_list=[],
+                               body=prologue + body, decorator_list=[],
                                returns=None, type_comment=None)
     module = ast.Module(body=[function], type_ignores=[])
     # The wrapper and prologue get line 1; the user's nodes keep their own line numbers,
@@ -400,9 +426,14 @@ def build_function(body: list[ast.stmt], reads: set[str], filename: str) -> Call
     return namespace["__baton_code"]
 
 
+def _defines_functions(body: list[ast.stmt]) -> bool:
+    return any(isinstance(node, ast.FunctionDef | ast.Lambda)
+               for statement in body for node in ast.walk(statement))
+
+
 def unique_filename(where: str) -> str:
     """A code filename per compiled text, so error line numbers can be found in tracebacks."""
-    return f"<baton {where or 'expression'} #{next(_counter)}>"
+    return f"{SANDBOX_CODE}{where or 'expression'} #{next(_counter)}>"
 
 
 def script_return() -> ast.stmt:
@@ -430,8 +461,13 @@ UNMETERED_WORK_SITES = 2
 def guard(tree: ast.AST) -> tuple[ast.AST, bool]:
     """Insert the guards; also say whether the code must run with a budget even if it has
     no loops (many guarded operations, each able to allocate up to the size limit)."""
-    bound = frozenset(node.id for node in ast.walk(tree)
-                      if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load))
+    # names the text binds (variables, functions, parameters): a call of such a name may
+    # be anything, so it is never taken for a cheap builtin
+    bound = frozenset(
+        name for node in ast.walk(tree) for name in (
+            (node.id,) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
+            else (node.name,) if isinstance(node, ast.FunctionDef)
+            else (node.arg,) if isinstance(node, ast.arg) else ()))
     guarder = Guarder(bound)
     guarded = guarder.visit(tree)
     return guarded, (guarder.sites > UNMETERED_GUARD_SITES

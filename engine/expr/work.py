@@ -40,6 +40,7 @@ from engine.expr.fuel import (
     spend,
 )
 
+SANDBOX_CODE = "<baton "          # how the code compiled from diagram texts is named
 PER_CALL = 32                     # units per item when a function is called per item
 NEW_ITEM = 4                      # units per item of a list, tuple, set or dict a call returns
 MAX_OUTPUT_UNITS = 10_000_000     # estimated characters of a value leaving the sandbox
@@ -240,6 +241,8 @@ def guarded_setslice(container: Any, key: slice, value: Any) -> None:
 def call_units(fn: Any, args: tuple, kwargs: dict, receiver: Any = None) -> int:
     """The work a call of `fn` (a builtin, a method, a FEEL helper) may do, from the sizes of
     its receiver (the object a builtin method is bound to, or `receiver`) and arguments."""
+    if type(fn) is types.FunctionType and fn.__code__.co_filename.startswith(SANDBOX_CODE):
+        return 0   # a function the script defined: it charges its own call and work
     if receiver is None and type(fn) is _BUILTIN_METHOD:
         receiver = fn.__self__
     name = ""
@@ -355,9 +358,18 @@ def _text_cost(items: Any, kinds: set[type]) -> int:
             total += len(item) + 3
         elif kind is int:
             total += item.bit_length() // 3 + 2
+        elif kind is types.FunctionType:
+            raise FunctionValue
         else:
             total += 24
     return total
+
+
+class FunctionValue(GuardError):
+    """A value leaving the sandbox holds a function a script defined (see check_output)."""
+
+    def __init__(self) -> None:
+        super().__init__("a function")
 
 
 def output_units(value: Any, limit: int = MAX_OUTPUT_UNITS) -> int:
@@ -369,11 +381,21 @@ def output_units(value: Any, limit: int = MAX_OUTPUT_UNITS) -> int:
 
 
 def check_output(value: Any, name: str | None = None) -> Any:
-    """Refuse a value too large to keep as a variable (or to use as a result)."""
+    """Refuse a value too large to keep as a variable (or to use as a result), or one that
+    holds a function a script defined (def, lambda): only data leaves the sandbox, so a
+    function never runs outside the run that made it, on another run's budget."""
     kind = type(value)
+    what = f"variable {name!r}" if name else "the result"
+    if kind is types.FunctionType:
+        raise GuardError(f"{what} is a function (def/lambda); only data can be kept or "
+                         "returned (call the function and keep its value)")
     if kind in _NESTED or (kind in _TEXT and len(value) > MAX_OUTPUT_UNITS):
-        if output_units(value) > MAX_OUTPUT_UNITS:
-            what = f"variable {name!r}" if name else "the result"
+        try:
+            units = output_units(value)
+        except FunctionValue:
+            raise GuardError(f"{what} holds a function (def/lambda); only data can be "
+                             "kept (call the function and keep its value)") from None
+        if units > MAX_OUTPUT_UNITS:
             raise GuardError(f"{what} would take over {MAX_OUTPUT_UNITS:,} characters as "
                              "stored text (nested lists repeat what they share)")
     return value

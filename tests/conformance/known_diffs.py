@@ -53,7 +53,6 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:300]} @ `{failing_line(exc)}`"
 
 
-DEF_NOT_ALLOWED = r"script does not compile: defining functions \(def/lambda tricks\) is not allowed"
 VARS_REFUSED = (r"sequenceFlow 'SequenceFlow_0expyhf' .*does not compile: vars\(\) is not "
                 r"available in Baton")
 NO_DATA_STORE = (r"scriptTask 'Activity_1skgyn9' script `x=variableTiedToDataStore` failed: "
@@ -66,10 +65,6 @@ PINS: dict[str, Pin] = {
         "AssertionError", r"'IntermediateCatchEvent_1'",
         at="assert sorted(ctx.history_ids(iid)) == ["),
     # refused at deployment by the script sandbox / the parser
-    "spiff/bpmn/data/ScriptTest.bpmn": Pin(
-        "StepFailed", r"^deploy: scriptTask 'Activity_0kky4xd' .*" + DEF_NOT_ALLOWED),
-    "spiff/bpmn/data/random_fact.bpmn": Pin(
-        "StepFailed", r"^deploy: scriptTask 'Task_Get_Fact_From_API' .*" + DEF_NOT_ALLOWED),
     "spiff/bpmn/data/Test-Workflows/CallActivity-Escalation-Test-Sub.bpmn20.xml": Pin(
         "StepFailed", r"^deploy: " + VARS_REFUSED),
     "spiff/bpmn/data/Test-Workflows/CallActivity-Escalation-Test.bpmn20.xml": Pin(

@@ -36,7 +36,7 @@ PYTHON_ESCAPES = [
     "str.mro()", "int.mro", "datetime.now.__self__", "datetime.__subclasses__()",
     "datetime.strptime.__func__", "max.__self__", "print.__globals__", "sorted.__globals__",
     "[].append.__self__", "dict.fromkeys.__self__", "str.__new__", "str.__dict__",
-    "(lambda: 1)()", "[z.tb_frame for z in []]", "x.f_globals", "x.co_code", "x.cr_frame",
+    "(lambda: 1).__code__", "[z.tb_frame for z in []]", "x.f_globals", "x.co_code", "x.cr_frame",
     "x.ag_frame", "x.func_globals", "x.im_func", "date.__subclasses__", "iter([])",
     "next(iter([1]))", "hash(1)", "repr(x)", "ascii(x)", "format(1, 'x')", "callable(x)",
     "issubclass(int, int)", "hasattr(x, 'a')", "classmethod(x)", "staticmethod(x)",
@@ -44,12 +44,12 @@ PYTHON_ESCAPES = [
     "__baton_vars", "__baton_invoke(open, '/etc/passwd')", "_private", "x._private",
 ]
 SCRIPT_ESCAPES = [
-    "import os", "from os import system", "def f():\n    pass",
+    "import os", "from os import system", "def f():\n    yield 1",
     "@decorator\ndef f():\n    pass", "class A:\n    pass", "global x\nx = 1",
     "try:\n    1/0\nexcept Exception as e:\n    t = e.__traceback__",
     "try:\n    x = 1\nfinally:\n    pass", "with open('/etc/passwd') as f:\n    pass",
     "match x:\n    case _:\n        pass", "raise SystemExit", "x = yield 1",
-    "async def f():\n    pass", "lambda: 1", "x.attr = 1", "del x.attr", "return 1",
+    "async def f():\n    pass", "f = lambda: 1\ny = [f]", "x.attr = 1", "del x.attr", "return 1",
     "nonlocal x", "__class__ = 1", "[__x for __x in range(3)]",
     "for __x in range(3):\n    pass", "x: int = 1", "type X = int",
 ]
@@ -200,3 +200,109 @@ def test_ordinary_scripts_still_run() -> None:
     assert out["total"] == out["total_again"] == sum(i % 97 for i in range(2000))
     assert out["ranked"][0] == 96 and out["hit"] == 5 and out["same"] is True
     assert out["names"].startswith("0, 1, 2")
+
+
+# --------------------------------------------------------------------------- functions
+# Scripts may define small functions (def; lambda in expressions too): they run under the
+# same guards and budget, every call takes a step, calls nest at most MAX_CALL_DEPTH deep,
+# defaults are constants, and a function is never data that leaves the run.
+FUNCTION_ESCAPES = [
+    # interpreter internals of a function object: private names, refused at compile time
+    "def f():\n    pass\nx = f.__code__", "def f():\n    pass\nx = f.__globals__",
+    "def f():\n    pass\nx = f.__closure__", "def f():\n    pass\nx = f.__defaults__",
+    "def f():\n    pass\nx = f.__kwdefaults__", "def f():\n    pass\nx = f.__dict__",
+    "def f():\n    pass\nx = f.__wrapped__", "def f():\n    pass\nx = f.__builtins__",
+    "def f():\n    pass\nx = f.func_globals", "def f():\n    pass\nx = f.func_code",
+    "x = (lambda: 0).__code__.co_consts", "x = (lambda: 0).__globals__['__builtins__']",
+    "def f():\n    pass\nf.attr = 1", "def f():\n    pass\nx = getattr(f, '__code__')",
+    # default-argument tricks: a default is evaluated where the function is defined
+    "f = lambda g=print: g", "def f(g=max):\n    return g", "f = lambda x=[]: x",
+    "f = lambda x=(lambda: 0): x", "def f(a=x):\n    return a",
+    "f = lambda x={}: x", "def f(*, k=len):\n    return k",
+    # reserved names as parameters or functions
+    "def f(__baton_fuel):\n    return __baton_fuel", "def __baton_enter(a, b):\n    return a",
+    "f = lambda __builtins__: 1", "def __class__():\n    pass",
+    # generators and coroutines
+    "def g():\n    yield 1", "def g():\n    yield from [1]", "f = lambda: (yield)",
+    "async def g():\n    pass", "def g():\n    return (i for i in [1])\nx = g().gi_frame",
+    "def g():\n    return (i for i in [1])\nx = g().gi_code",
+    # scope escapes
+    "def f():\n    global x\n    x = 1", "def f():\n    x = 1\n    def g():\n        nonlocal x\n"
+    "        x = 2", "def f():\n    return locals()", "def f():\n    return vars()",
+    "def f():\n    return globals()",
+    "def f():\n    return execution.getVariable('__baton_fuel')",
+    "def f():\n    return execution.getVariable('__baton_' + 'vars')\ny = f()",
+    "def f():\n    execution.setVariable('y', 1)",
+    # annotations, decorators, classes inside
+    "def f(a: int):\n    return a", "def f() -> int:\n    return 1",
+    "@staticmethod\ndef f():\n    pass", "def f():\n    class A:\n        pass",
+    "def f():\n    import os", "def f():\n    try:\n        pass\n    finally:\n        pass",
+    # a function as data: never kept, never handed out
+    "f = lambda: 1\nx = [f]", "def f():\n    return f\nx = [f()]",
+    "x = {'k': lambda: 1}", "def f(items):\n    items.append(f)\nf(v)",
+    "return 1",
+]
+
+
+@pytest.mark.parametrize("payload", FUNCTION_ESCAPES)
+def test_function_escapes_are_refused_or_fail(payload: str) -> None:
+    fails_safely(lambda: compile_script(payload).perform({"x": 1, "v": [1]}, {}))
+
+
+@pytest.mark.parametrize("script", [
+    "def f(n):\n    return f(n + 1)\ny = f(0)",                       # unbounded recursion
+    "f = lambda n: f(n + 1)\ny = f(0)",
+    "def a(n):\n    return b(n)\ndef b(n):\n    return a(n)\ny = a(0)",   # mutual
+    "def f(x):\n    return sorted([x], key=f)\ny = f(1)",               # through a builtin
+    "def f(x):\n    return list(map(f, [x]))\ny = f(1)",
+    "def f(n):\n    return max([n], key=lambda m: f(m))\ny = f(1)",
+])
+def test_recursion_bombs_stop_at_the_call_depth(script: str) -> None:
+    error = fails_safely(lambda: compile_script(script).run({}))
+    assert "levels deep" in error.problem
+
+
+@pytest.mark.parametrize("script", [
+    "def f(n):\n    return 1 if n == 0 else f(n - 1) + f(n - 1)\ny = f(40)",  # 2**40 calls
+    "def f():\n    pass\nfor i in range(10**6):\n    f()",               # a call is a step
+    "f = lambda: 0\ny = [f() for i in range(10**6)]",
+    "def f(n):\n    while True:\n        n += 1\ny = f(0)",
+    "def f(v):\n    return max(v)\nv = list(range(10**5))\nfor i in range(1000):\n    x = f(v)",
+    "def f(x):\n    return [x] * 1000\ny = f(f(f(f(1))))\nz = y == y",
+])
+def test_functions_spend_the_same_budget(script: str) -> None:
+    error = fails_safely(lambda: compile_script(script, budget=SMALL_BUDGET).run({}))
+    assert "budget" in error.problem or "units of work" in error.problem
+
+
+def test_a_script_defines_and_calls_functions() -> None:
+    script = ("def total(items, rate=0.5, *rest, minimum=-1, **options):\n"
+              "    s = sum(i['amount'] for i in items)\n"
+              "    return max(s * rate, minimum)\n"
+              "def fact(n):\n"
+              "    return 1 if n <= 1 else n * fact(n - 1)\n"
+              "top = sorted(items, key=lambda i: -i['amount'])[0]['amount']\n"
+              "half = total(items)\n"
+              "f10 = fact(10)\n"
+              "def bump(d):\n"
+              "    d['seen'] = True\n"
+              "bump(flags)\n")
+    out = compile_script(script).run({"items": [{"amount": 4}, {"amount": 6}], "flags": {}})
+    assert out == {"top": 6, "half": 5.0, "f10": 3628800, "flags": {"seen": True},
+                   "items": [{"amount": 4}, {"amount": 6}]}
+    assert "total" not in out and "fact" not in out and "bump" not in out
+
+
+def test_the_call_depth_is_per_run() -> None:
+    """A run that failed deep inside its functions leaves nothing behind for the next."""
+    script = compile_script("def f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\ny = f(depth)")
+    assert script.run({"depth": 90}) == {"y": 90}
+    fails_safely(lambda: script.run({"depth": 1000}))
+    assert script.run({"depth": 90}) == {"y": 90}
+
+
+def test_an_engine_runs_a_script_with_functions_and_keeps_only_data() -> None:
+    engine = Engine()
+    engine.deploy(script_process("def twice(x):\n    return 2 * x\ny = twice(21)").encode())
+    iid = engine.start("scripted", {})
+    assert engine.instance(iid).variables == {"y": 42}
