@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,3 +112,89 @@ def test_serve_demo_answers_and_runs_jobs(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# ---------------------------------------------------------------------- in this process
+# The subprocess test above is what a person runs; coverage does not follow it. These run
+# the same code through main(argv) in this process.
+TIMER = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+         '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" '
+         'targetNamespace="http://baton.test"><process id="tick" isExecutable="true">'
+         '<startEvent id="s"/><intermediateCatchEvent id="wait"><timerEventDefinition>'
+         '<timeDuration>PT0S</timeDuration></timerEventDefinition></intermediateCatchEvent>'
+         '<userTask id="after"/><endEvent id="e"/>'
+         '<sequenceFlow id="f1" sourceRef="s" targetRef="wait"/>'
+         '<sequenceFlow id="f2" sourceRef="wait" targetRef="after"/>'
+         '<sequenceFlow id="f3" sourceRef="after" targetRef="e"/></process></definitions>')
+
+
+def test_serve_in_process_answers_runs_jobs_and_stops(db: str, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`baton serve` with its job worker thread: the page answers, a timer started from
+    another engine fires in the server's worker, and shutting the server down returns 0."""
+    import threading
+
+    import werkzeug.serving
+
+    servers: list[Any] = []
+    real = werkzeug.serving.make_server
+
+    def recording(*args: Any, **kw: Any) -> Any:
+        servers.append(real(*args, **kw))
+        return servers[-1]
+
+    monkeypatch.setattr(werkzeug.serving, "make_server", recording)
+    engine = open_db(db)
+    engine.deploy(TIMER.encode())
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(main(
+        ["serve", "--db", db, "--port", "0", "--interval", "0.05"])), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not servers:
+        assert time.monotonic() < deadline and thread.is_alive(), capsys.readouterr()
+        time.sleep(0.02)
+    server = servers[0]
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/login") as r:
+            assert r.status == 200 and b"Log in to Baton" in r.read()
+        iid = engine.start("tick")
+        while engine.instance(iid).waiting != ["after"]:
+            assert time.monotonic() < deadline, "the server's job worker did not fire the timer"
+            time.sleep(0.05)
+    finally:
+        server.shutdown()
+        thread.join(20)
+        engine.store.close()
+    assert result == [0]
+    assert f"running on http://127.0.0.1:{server.server_port}/" in capsys.readouterr().out
+
+
+def test_user_add_asks_for_the_password_twice(db: str, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("BATON_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    answers = iter(["first-password", "other-password", "same-password", "same-password"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["user", "add", "zoe", "--db", db]) == 2
+    assert "the passwords differ" in capsys.readouterr().err
+    assert main(["user", "add", "zoe", "--db", db]) == 0
+    assert open_db(db).check_password("zoe", "same-password") is not None
+
+
+def test_user_add_without_a_terminal_needs_a_password(db: str,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("BATON_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert main(["user", "add", "zoe", "--db", db]) == 2
+    assert "give a password with --password or $BATON_PASSWORD" in capsys.readouterr().err
+    monkeypatch.setenv("BATON_PASSWORD", "from-the-environment")
+    assert main(["user", "add", "zoe", "--db", db]) == 0
+    assert open_db(db).check_password("zoe", "from-the-environment") is not None
+
+
+def test_an_engine_refusal_is_one_line_and_exit_1(db: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["group", "add", "auditors", "--db", db, "--member", "nobody"]) == 1
+    assert capsys.readouterr().err == "baton: user 'nobody' not found\n"
