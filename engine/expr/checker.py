@@ -67,6 +67,9 @@ _FORBIDDEN_NAMES = frozenset({
     "eval", "exec", "compile", "getattr", "setattr", "delattr", "globals", "locals", "vars",
     "breakpoint", "memoryview", "bytearray", "super", "classmethod", "staticmethod",
 })
+# Called with no arguments, these give a copy of the variables visible there (rewrite.py),
+# never the interpreter's namespaces; any other use is refused (they are forbidden names).
+VARIABLE_VIEWS = frozenset({"vars", "globals", "locals"})
 # Refused when called; as plain names they may well be process variables (`type == 'car'`).
 _FORBIDDEN_CALLS = frozenset({
     "open", "type", "input", "help", "dir", "id", "object", "iter", "next", "callable",
@@ -204,6 +207,14 @@ class Checker(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
+        if (isinstance(func, ast.Name) and func.id in VARIABLE_VIEWS
+                and not getattr(func, "baton_internal", False) and not self._bound(func.id)):
+            # `'x' in vars()`: SpiffWorkflow diagrams test whether a variable is set so
+            if node.args or node.keywords:
+                self.refuse(node, f"{func.id}() takes no arguments in Baton (it gives a copy "
+                                  "of the variables visible where it is called)")
+            node.baton_variables = True  # type: ignore[attr-defined]
+            return
         if isinstance(func, ast.Name) and not getattr(func, "baton_internal", False):
             if func.id in _FORBIDDEN_CALLS:
                 self.refuse(node, f"{func.id}() is not available in Baton expressions and "

@@ -430,6 +430,18 @@ def leave_function(depth: list[int], value: Any) -> Any:
     return value
 
 
+def visible_variables(variables: Mapping[str, Any], scope: Mapping[str, Any]) -> dict[str, Any]:
+    """`vars()`, `globals()`, `locals()` (no arguments): a new dict of the variables visible
+    where it is called - the instance's, then the names the script (or function) bound -
+    so `'x' in vars()` tells whether x is set. Never the interpreter's namespaces: Baton's
+    own names (`__baton_*`) and a comprehension's hidden iterator are left out."""
+    out = dict(variables)
+    out.update((k, v) for k, v in scope.items()
+               if k.isidentifier() and not k.startswith("__"))
+    charge(len(out))
+    return out
+
+
 # --------------------------------------------------------------------------- budget
 def _out_of_fuel(_: Any) -> Any:
     raise BudgetExhausted
@@ -609,6 +621,7 @@ RUNTIME_GLOBALS: dict[str, Any] = {
     "__baton_compress": compress,
     "__baton_next": next,
     "__baton_locals": locals,
+    "__baton_visible": visible_variables,
     "__baton_enter": enter_function,
     "__baton_leave": leave_function,
     "__baton_KeyError": KeyError,

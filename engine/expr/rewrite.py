@@ -181,6 +181,10 @@ class Guarder(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
         func = node.func
+        if getattr(node, "baton_variables", False):  # vars() -> a copy of what is visible
+            self.work_sites += 1
+            return _call("__baton_visible", [internal(VARS), _call("__baton_locals", [], node)],
+                         node)
         if getattr(node, "baton_host_call", False):  # name(...) -> __baton_call('name', ...)
             return ast.copy_location(ast.Call(
                 func=internal(CALL_HELPER),

@@ -53,8 +53,6 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:300]} @ `{failing_line(exc)}`"
 
 
-VARS_REFUSED = (r"sequenceFlow 'SequenceFlow_0expyhf' .*does not compile: vars\(\) is not "
-                r"available in Baton")
 NO_DATA_STORE = (r"scriptTask 'Activity_1skgyn9' script `x=variableTiedToDataStore` failed: "
                  r"unknown variable 'variableTiedToDataStore'")
 RENAME_ID = 'd.task_vars("Rename Id")["task_num"]'
@@ -65,10 +63,6 @@ PINS: dict[str, Pin] = {
         "AssertionError", r"'IntermediateCatchEvent_1'",
         at="assert sorted(ctx.history_ids(iid)) == ["),
     # refused at deployment by the script sandbox / the parser
-    "spiff/bpmn/data/Test-Workflows/CallActivity-Escalation-Test-Sub.bpmn20.xml": Pin(
-        "StepFailed", r"^deploy: " + VARS_REFUSED),
-    "spiff/bpmn/data/Test-Workflows/CallActivity-Escalation-Test.bpmn20.xml": Pin(
-        "StepFailed", r"^deploy: " + VARS_REFUSED),
     "spiff/bpmn/data/Test-Workflows/Parallel-Many-Threads-At-Same-Point-Nested.bpmn20.xml": Pin(
         "StepFailed", r"^deploy: callActivity 'sid-EB082AAA-C40E-494F-AC00-B5DEA7B57772' "
                       r".*the call activity has no calledElement.*\[called-element\]"),

@@ -29,7 +29,8 @@ PYTHON_ESCAPES = [
     "'{x.__init__.__globals__}'.format_map({'x': 1})", "str.format_map",
     "f'{1!r:>{10**9}}'", "f'{x!r:>{w}}'", "f'{1:>1000000}'", "f'{x.__class__}'",
     "type(1)", "type(x).__subclasses__(type(x))", "getattr(1, 'real')", "setattr(x, 'a', 1)",
-    "vars()", "globals()", "locals()", "dir()", "__builtins__", "__builtins__['open']",
+    "vars(x)", "globals", "locals().__class__", "globals()['__builtins__']",
+    "vars()['__baton_vars']", "[vars()['.0'] for i in [1]]", "dir()", "__builtins__", "__builtins__['open']",
     "__import__('os').system('id')", "eval('1')", "exec('x=1')", "compile('1','','eval')",
     "open('/etc/passwd').read()", "breakpoint()", "help()", "input()", "memoryview(b'')",
     "bytearray(10**9)", "bytes(10**9)", "super()", "object.__subclasses__()", "id(1)",
@@ -228,8 +229,8 @@ FUNCTION_ESCAPES = [
     "def g():\n    return (i for i in [1])\nx = g().gi_code",
     # scope escapes
     "def f():\n    global x\n    x = 1", "def f():\n    x = 1\n    def g():\n        nonlocal x\n"
-    "        x = 2", "def f():\n    return locals()", "def f():\n    return vars()",
-    "def f():\n    return globals()",
+    "        x = 2", "def f():\n    return locals()['__baton_fuel']\ny = f()",
+    "def f():\n    return vars(f)", "def f():\n    return globals()['__builtins__']\ny = f()",
     "def f():\n    return execution.getVariable('__baton_fuel')",
     "def f():\n    return execution.getVariable('__baton_' + 'vars')\ny = f()",
     "def f():\n    execution.setVariable('y', 1)",
@@ -299,6 +300,16 @@ def test_the_call_depth_is_per_run() -> None:
     assert script.run({"depth": 90}) == {"y": 90}
     fails_safely(lambda: script.run({"depth": 1000}))
     assert script.run({"depth": 90}) == {"y": 90}
+
+
+def test_vars_gives_a_copy_of_the_visible_variables_only() -> None:
+    """`'x' in vars()` (SpiffWorkflow diagrams test for a variable so): a new dict of the
+    instance's variables and the script's names, nothing of the interpreter's."""
+    assert compile_expression("'a' in vars() and 'b' not in globals()").evaluate({"a": 1})
+    out = compile_script("y = 2\nseen = sorted(vars())\nvars()['a'] = 5").run({"a": 1})
+    assert out == {"y": 2, "seen": ["a", "y"]}
+    assert compile_script("def f(q):\n    return sorted(locals())\nz = f(1)").run(
+        {"a": 1}) == {"z": ["a", "q"]}
 
 
 def test_an_engine_runs_a_script_with_functions_and_keeps_only_data() -> None:
