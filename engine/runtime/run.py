@@ -118,7 +118,9 @@ class Run:
             self.attach_boundaries(token, node)
             enter_body(self, token, node)
             return
-        if not (node.kind in JOIN_KINDS and len(node.incoming) > 1):
+        ev = node.event
+        if not ((node.kind in JOIN_KINDS and len(node.incoming) > 1)
+                or (ev is not None and ev.type == "link")):  # a link pair: a flow's jump
             self.history("activity_started", node, token)
         if node.inputs:
             self.push_local(token, node)

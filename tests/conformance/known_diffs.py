@@ -58,10 +58,6 @@ NO_DATA_STORE = (r"scriptTask 'Activity_1skgyn9' script `x=variableTiedToDataSto
 RENAME_ID = 'd.task_vars("Rename Id")["task_num"]'
 
 PINS: dict[str, Pin] = {
-    # history lists the link throw and catch events as completed activities
-    "camunda/event/link/LinkEventTest.testValidEventLink.bpmn20.xml": Pin(
-        "AssertionError", r"'IntermediateCatchEvent_1'",
-        at="assert sorted(ctx.history_ids(iid)) == ["),
     # refused at deployment by the script sandbox / the parser
     "spiff/bpmn/data/Test-Workflows/Parallel-Many-Threads-At-Same-Point-Nested.bpmn20.xml": Pin(
         "StepFailed", r"^deploy: callActivity 'sid-EB082AAA-C40E-494F-AC00-B5DEA7B57772' "

@@ -190,7 +190,9 @@ class IntermediateThrowEvent(_ExternalThrow):
                 if token.id in run.state.tokens:
                     run.leave(token)
         elif etype == "link":
-            run.history("activity_completed", node, token)
+            # a link throw and its catch are one sequence flow drawn in two pieces (BPMN
+            # 2.0.2 10.5.2: "a 'Go To' object within the Process level"): no activity
+            # instance of their own in history, as in Camunda 7 (LinkEventTest)
             target = _link_target(run, node)
             token.node = target
             token.flow = None
@@ -222,8 +224,11 @@ class IntermediateCatchEvent(Behavior):
 
     def enter(self, run: Run, token: Token, node: Node) -> None:
         ev = node.event
-        if ev is None or ev.type in ("none", "link"):
+        if ev is None or ev.type == "none":
             run.leave(token)
+            return
+        if ev.type == "link":
+            run.leave(token, record=False)   # the end of a link jump (see the throw)
             return
         if ev.type == "conditional" and ev.condition is not None:
             if run.condition_holds(ev.condition, token.scope, node):
