@@ -19,6 +19,7 @@ from engine.bpmn.errors import local_name
 from engine.bpmn.expr import is_expression_text
 from engine.bpmn.parser import (
     BATON,
+    BPMN,
     CAMUNDA_LIKE,
     SPIFF,
     ZEEBE,
@@ -201,6 +202,8 @@ def call_activity(element: etree._Element, ctx: Context) -> dict[str, Any]:
         if is_true(zeebe_called.get("propagateAllChildVariables"), True):
             call_out.append(IOParam(name="*", all_variables=True))
     if not called:
+        called = signavio_called_process(element) or ""
+    if not called:
         ctx.problems.add(element, "the call activity has no calledElement, so Baton does not "
                                   "know which process to start")
     elif is_expression_text(called):
@@ -229,6 +232,29 @@ def call_activity(element: etree._Element, ctx: Context) -> dict[str, Any]:
         fields.setdefault("ext", {})["called_element_binding"] = binding
         fields["ext"]["called_element_version"] = version
     return fields
+
+
+SIGNAVIO = "http://www.signavio.com"
+
+
+def signavio_called_process(element: etree._Element) -> str | None:
+    """The process a Signavio export's call activity calls, when it has no calledElement.
+
+    Signavio links a call activity to its subprocess diagram by name, in the metadata entry
+    `<signavio:signavioMetaData metaKey="entry" metaValue="SP"/>`; when the export carries
+    that process (a `process` named, or with the id, "SP" in the same file), the call runs
+    it, as older SpiffWorkflow releases did with such exports. None when there is no entry
+    or no such process."""
+    entry = next((m.get("metaValue") for m in extension_children(element, SIGNAVIO,
+                                                                  "signavioMetaData")
+                  if m.get("metaKey") == "entry"), None)
+    if not entry or not entry.strip():
+        return None
+    entry = entry.strip()
+    processes = element.getroottree().getroot().iterchildren(f"{{{BPMN}}}process")
+    matches = [p.get("id") for p in processes
+               if p.get("id") and (p.get("id") == entry or (p.get("name") or "").strip() == entry)]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _call_param(mapping: etree._Element, owner: etree._Element, ctx: Context) -> IOParam | None:

@@ -59,9 +59,6 @@ RENAME_ID = 'd.task_vars("Rename Id")["task_num"]'
 
 PINS: dict[str, Pin] = {
     # refused at deployment by the script sandbox / the parser
-    "spiff/bpmn/data/Test-Workflows/Parallel-Many-Threads-At-Same-Point-Nested.bpmn20.xml": Pin(
-        "StepFailed", r"^deploy: callActivity 'sid-EB082AAA-C40E-494F-AC00-B5DEA7B57772' "
-                      r".*the call activity has no calledElement.*\[called-element\]"),
     "spiff/bpmn/data/boundary_event_split.bpmn": Pin(
         "StepFailed", r"^deploy: boundaryEvent 'Event_0sh7wyp' .*the signal event has no "
                       r"signalRef and no name.*\[signal-ref-missing\]"),

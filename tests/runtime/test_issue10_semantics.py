@@ -170,3 +170,36 @@ def test_python_conditions_keep_python_truthiness(h) -> None:
     h.deploy(_gateway("items"))
     assert h.tasks(h.start(items=[1])) == ["yes"]
     assert h.tasks(h.start(items=[])) == ["no"]
+
+
+# ---------------------------------------------------------------------------- signavio calls
+SIGNAVIO_NS = 'xmlns:signavio="http://www.signavio.com"'
+
+
+def _signavio(entry: str, sub_name: str = "SP") -> str:
+    call = ('<callActivity id="call"><extensionElements><signavio:signavioMetaData '
+            f'metaKey="entry" metaValue="{entry}"/></extensionElements></callActivity>')
+    main = bpmn('<startEvent id="s"/>' + call + '<endEvent id="e"/>' + flows("s>call", "call>e"))
+    sub = (f'<process id="sub_process" name="{sub_name}" isExecutable="true">'
+           '<startEvent id="ss"/><userTask id="inner"/><endEvent id="se"/>'
+           + flows("ss>inner", "inner>se") + '</process>')
+    return main.replace("<definitions ", f"<definitions {SIGNAVIO_NS} ").replace(
+        "</definitions>", sub + "</definitions>")
+
+
+def test_a_signavio_call_activity_calls_the_process_its_entry_names(h) -> None:
+    """Signavio exports link a call activity to its subprocess by name (metadata `entry`),
+    without calledElement; the process of that name in the same file is called."""
+    h.deploy(_signavio("SP"))
+    iid = h.start()
+    (child,) = h.engine.instance(iid).called["call"]
+    assert h.tasks(child) == ["inner"]
+    h.complete("inner", child)
+    assert h.status(iid) == "completed"
+
+
+def test_a_signavio_entry_naming_no_process_is_still_refused(h) -> None:
+    from engine.bpmn import BpmnValidationError
+
+    with pytest.raises(BpmnValidationError, match="has no calledElement"):
+        h.deploy(_signavio("Elsewhere"))
