@@ -1,7 +1,9 @@
 """The parser against real diagrams from other tools and engines (../shared/corpus).
 
 - Every MIWG file (six modelling tools plus the reference models) either compiles or is
-  refused with problems that name an element or a line - never any other exception.
+  refused for the reasons listed for it in `tests/miwg_refusals.py` (`MIWG_REFUSALS`): a
+  correct refusal (the file is a drawing, not an executable model, or is broken) or a
+  documented gap of Baton; each problem is checked against what the file contains.
 - Every file the MANIFEST marks executable=yes (SpiffWorkflow and Camunda 7 test diagrams)
   compiles, except the explicit allow-list below of files Baton refuses on purpose.
 - No corpus file at all makes the compiler crash.
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from engine.bpmn import BpmnValidationError, compile_bpmn
+from tests.miwg_refusals import MIWG_REFUSALS, REASONS, classify, parse
 
 SHARED = Path(__file__).parents[1] / ".." / "shared"
 CORPUS = SHARED / "corpus"
@@ -24,11 +27,7 @@ MISSING = f"the shared corpus is not at {CORPUS.resolve()} (it ships beside the 
 # why). Anything not listed must compile; anything listed must still be refused, so the list
 # shrinks as soon as Baton learns something new.
 EXPECTED_REFUSALS: dict[str, tuple[str, str]] = {
-    # --- Python scripts using what the sandbox forbids (def, attribute assignment, vars())
-    "spiff/bpmn/data/ScriptTest.bpmn": ("defining functions", "script defines a function"),
-    "spiff/bpmn/data/random_fact.bpmn": ("defining functions", "script defines a function"),
-    "spiff/bpmn/data/Test-Workflows/CallActivity-Escalation-Test-Sub.bpmn20.xml": (
-        "vars()", "condition inspects vars()/globals()"),
+    # --- Python scripts using what the sandbox forbids (attribute assignment)
     "spiff/bpmn/data/Test-Workflows/Scripts.bpmn20.xml": (
         "priority = 'Emergency'",
         "assigns attributes in scripts, has the Python-invalid condition `priority = "
@@ -85,11 +84,43 @@ def _refusal_is_explained(error: BpmnValidationError) -> None:
 
 
 @pytest.mark.parametrize("path", _params(_miwg_files()))
-def test_miwg_files_compile_or_are_refused_with_located_problems(path):
+def test_miwg_file_compiles_or_is_refused_for_its_listed_reasons(path):
+    """Each MIWG file compiles, or is refused for exactly the reasons MIWG_REFUSALS lists
+    for it: every problem is explained by one of them (rule, wording and what the file
+    contains at that element), and every listed reason still shows. A file that starts to
+    compile, or is refused for something new, fails here until the table says so."""
+    expected = MIWG_REFUSALS.get(path, ())
     try:
-        compile_bpmn(CORPUS / path)
+        definitions = compile_bpmn(CORPUS / path)
     except BpmnValidationError as error:
         _refusal_is_explained(error)
+        if not expected:
+            pytest.fail(f"{path} is refused but MIWG_REFUSALS does not list it:\n{error}")
+        xml = parse(CORPUS / path)
+        seen: set[str] = set()
+        for problem in error.problems:
+            reason = classify(problem, xml)     # rule, wording and the file's content
+            assert reason in expected, (
+                f"refused for {reason!r}, which MIWG_REFUSALS does not list for {path}: "
+                f"{problem}")
+            seen.add(reason)
+        assert seen == set(expected), f"listed but no longer seen: {set(expected) - seen}"
+        return
+    assert not expected, (f"{path} compiles now: remove it from MIWG_REFUSALS (it was "
+                          f"refused for {', '.join(expected)})")
+    assert any(graph.nodes for graph in definitions.processes.values())
+
+
+def test_the_miwg_refusal_table_is_current():
+    """The table names only MIWG files and known reasons, and every reason is used: a
+    stale row or a reason nobody needs fails here rather than lingering."""
+    if not CORPUS.is_dir():
+        pytest.skip(MISSING)
+    files = set(_miwg_files())
+    assert set(MIWG_REFUSALS) <= files
+    used = {reason for reasons in MIWG_REFUSALS.values() for reason in reasons}
+    assert used == set(REASONS)
+    assert all(REASONS[r].kind in ("correct", "gap") for r in used)
 
 
 @pytest.mark.parametrize("path", _params(_executable_files()))
@@ -118,7 +149,7 @@ def test_the_allow_list_only_names_executable_corpus_files():
     if not CORPUS.is_dir():
         pytest.skip(MISSING)
     executable = set(_executable_files())
-    assert len(executable) >= 189
+    assert len(executable) == 189                  # the MANIFEST's executable rows
     assert set(EXPECTED_REFUSALS) <= executable
     # "nearly all": keep refusals a small minority of the executable corpus
     assert len(EXPECTED_REFUSALS) <= len(executable) // 8
