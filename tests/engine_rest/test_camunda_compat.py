@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -422,3 +423,32 @@ def test_client_sees_parse_problems_candidate_filters_and_the_openapi_document(
                         timeout=10).json() == []
     doc = requests.get(f"{live.url}/openapi.json", timeout=10).json()
     assert "/engine-rest/external-task/fetchAndLock" in doc["paths"]
+
+
+def test_workers_racing_on_a_filtered_topic_never_get_the_same_task(api: Api) -> None:
+    """Filtered topics are leased row by row under the store's revision check: a task another
+    worker leased meanwhile makes the fetch retry, never a second lease."""
+    status, dep = deploy(api, {"work.bpmn": WORK.encode()}, **{"tenant-id": "acme"})
+    (definition,) = dep["deployedProcessDefinitions"].values()
+    started = {start(api, path=definition["id"]) for _ in range(12)}
+    got: list[tuple[str, str]] = []
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        try:
+            while True:
+                tasks = fetch(api, worker=name, max_tasks=2, tenantIdIn=["acme"])
+                if not tasks:
+                    return
+                got.extend((name, t["processInstanceId"]) for t in tasks)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    instances = [iid for _, iid in got]
+    assert sorted(instances) == sorted(started)          # each exactly once
