@@ -154,6 +154,8 @@ def add_engine_commands(subparsers: Any) -> None:
     p.add_argument("--name", help="deployment name")
     p.add_argument("--strict", action="store_true",
                    help="refuse the deployment on validation warnings too")
+    p.add_argument("--user", help="act as this user: the engine's policy decides (without it the "
+                                  "command line acts as the trusted operator)")
     p.set_defaults(func=_guard(cmd_deploy))
 
     p = subparsers.add_parser("start", help="start a process instance")
@@ -162,6 +164,8 @@ def add_engine_commands(subparsers: Any) -> None:
     _var_option(p)
     p.add_argument("--business-key", help="business key of the instance")
     p.add_argument("--version", type=_positive(int), help="a named version (default: latest)")
+    p.add_argument("--user", help="act as this user: the engine's policy decides (without it the "
+                                  "command line acts as the trusted operator)")
     p.set_defaults(func=_guard(cmd_start))
 
     p = subparsers.add_parser("instances", help="list process instances")
@@ -170,6 +174,8 @@ def add_engine_commands(subparsers: Any) -> None:
     p.add_argument("--key", help="process key")
     p.add_argument("--business-key")
     p.add_argument("--limit", type=_positive(int), default=100)
+    p.add_argument("--user", help="act as this user: the engine's policy decides (without it the "
+                                  "command line acts as the trusted operator)")
     p.set_defaults(func=_guard(cmd_instances))
 
     p = subparsers.add_parser("tasks", help="list open user tasks")
@@ -214,6 +220,8 @@ def add_engine_commands(subparsers: Any) -> None:
     _db_option(p)
     p.add_argument("--all", action="store_true", help="resolved ones too")
     p.add_argument("--stack", action="store_true", help="print each incident's stack trace")
+    p.add_argument("--user", help="act as this user: the engine's policy decides (without it the "
+                                  "command line acts as the trusted operator)")
     p.set_defaults(func=_guard(cmd_incidents))
 
     p = subparsers.add_parser("retry", help="resolve an incident: run its job again")
@@ -221,6 +229,8 @@ def add_engine_commands(subparsers: Any) -> None:
     p.add_argument("incident", help="incident id")
     p.add_argument("--retries", type=_positive(int), default=1,
                    help="attempts to give the job (default 1)")
+    p.add_argument("--user", help="act as this user: the engine's policy decides (without it the "
+                                  "command line acts as the trusted operator)")
     p.set_defaults(func=_guard(cmd_retry))
 
 
@@ -285,7 +295,7 @@ def _safe(url: str) -> str:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     engine = open_engine(_url(args), discover=False)
-    deployed = engine.deploy(*args.files, name=args.name, strict=args.strict)
+    deployed = engine.deploy(*args.files, name=args.name, strict=args.strict, user=args.user)
     for d in deployed:
         what = "deployed" if d.new else "unchanged"
         print(f"{what}: {d.key} version {d.version} ({d.id}) from {d.resource or '-'}")
@@ -296,7 +306,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 def cmd_start(args: argparse.Namespace) -> int:
     engine = open_engine(_url(args))
-    iid = engine.start(args.key, _vars(args.var), business_key=args.business_key,
+    iid = engine.start(args.key, _vars(args.var), business_key=args.business_key, user=args.user,
                        version=args.version)
     view = engine.instance(iid)
     waiting = f", waiting at {', '.join(view.waiting)}" if view.waiting else ""
@@ -306,7 +316,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 def cmd_instances(args: argparse.Namespace) -> int:
     engine = open_engine(_url(args), discover=False)
-    rows = engine.instances(status=args.status, key=args.key,
+    rows = engine.instances(user=args.user, status=args.status, key=args.key,
                             business_key=args.business_key)[:args.limit]
     if not rows:
         print("no instances")
@@ -378,7 +388,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_incidents(args: argparse.Namespace) -> int:
     engine = open_engine(_url(args), discover=False)
-    incidents = engine.incidents(open_only=not args.all)
+    incidents = engine.incidents(open_only=not args.all, user=args.user)
     if not incidents:
         print("no open incidents" if not args.all else "no incidents")
         return 0
@@ -394,7 +404,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
 
 def cmd_retry(args: argparse.Namespace) -> int:
     engine = open_engine(_url(args), discover=False)
-    engine.retry_incident(args.incident, args.retries)
+    engine.retry_incident(args.incident, args.retries, user=args.user)
     print(f"incident {args.incident} resolved; its job runs again at the next worker pass")
     return 0
 
