@@ -171,6 +171,41 @@ class Prepared:
         return out
 
 
+def literals(values: list[Any], cur: Any) -> str:
+    """`values` as SQL literals separated by commas, for an `EXECUTE name(...)` of the
+    simple-protocol batch (see `SqlTx._send`).
+
+    The store's parameters are nearly all text, integers, None, booleans and aware
+    datetimes; writing those here costs a fraction of psycopg's general `mogrify` (adapter
+    lookup, dumper objects, encoding per value), which was the largest client-side cost of
+    a command. Text is quoted the standard way (quotes doubled, backslashes literal): only
+    valid with `standard_conforming_strings` on, which the caller checks per session.
+    Anything else (bytes, decimals, NUL characters, naive datetimes, non-finite floats) goes
+    to psycopg's `mogrify` on `cur`, a `ClientCursor`, as a whole."""
+    out: list[str] = []
+    for v in values:
+        kind = type(v)
+        if kind is str:
+            if "\x00" in v:
+                break
+            out.append("'" + v.replace("'", "''") + "'" if "'" in v else "'" + v + "'")
+        elif v is None:
+            out.append("NULL")
+        elif kind is int:
+            out.append(str(v))
+        elif kind is bool:
+            out.append("true" if v else "false")
+        elif kind is datetime and v.tzinfo is not None:
+            out.append(f"'{v.isoformat()}'::timestamptz")
+        elif kind is float and v == v and v not in (float("inf"), float("-inf")):
+            out.append(repr(v))
+        else:
+            break
+    else:
+        return ", ".join(out)
+    return str(cur.mogrify(", ".join(["%s"] * len(values)), values))
+
+
 class FastExec:
     """Compiled statements of one SQL store (one per dialect), run on a raw connection."""
 
@@ -192,13 +227,18 @@ class SessionStatements:
     `info`). `unsure` means the bookkeeping may be wrong (see the module docstring): the
     next batch re-reads the names from the server before deciding what to prepare."""
 
-    __slots__ = ("names", "unsure")
+    __slots__ = ("names", "unsure", "_standard", "reader", "batcher")
 
     INFO_KEY = "baton_statements"
 
     def __init__(self) -> None:
         self.names: set[str] = set()
         self.unsure = False
+        self._standard: bool | None = None
+        # the session's cursors, kept: a plain one for single reads, a ClientCursor for
+        # the store's multi-statement batches
+        self.reader: Any = None
+        self.batcher: Any = None
 
     @classmethod
     def of(cls, info: dict[str, Any]) -> SessionStatements:
@@ -214,3 +254,12 @@ class SessionStatements:
                            (SERVER_PREFIX.replace("_", r"\_") + "%",), prepare=False)
         self.names = {r[0] for r in rows.fetchall()}
         self.unsure = False
+
+    def standard_strings(self, raw: Any) -> bool:
+        """Whether the session reads backslashes in '...' literally (`literals` may quote
+        text itself). Asked of the connection's parameter status once; PostgreSQL reports
+        a change of the setting, and the check is cheap, so it is not trusted past a
+        resync either."""
+        if self._standard is None or self.unsure:
+            self._standard = raw.info.parameter_status("standard_conforming_strings") == "on"
+        return self._standard
