@@ -160,6 +160,17 @@ class AdHoc:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CorrelationRule:
+    """How one correlation property of a correlation key is read from a message (BPMN
+    2.0.2 8.3.2: a correlationProperty's correlationPropertyRetrievalExpression for that
+    message). `path` is the messagePath, evaluated against the message's payload."""
+
+    key: str                                     # the correlationKey's name
+    property: str                                # the correlationProperty's id
+    path: Expression
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Flow:
     index: int
     id: str
@@ -241,6 +252,11 @@ class Node:
     # messages, signals and timers are the process's start events; see runtime/instantiate)
     instantiate: bool = False
     parallel_event_gateway: bool = False         # eventGatewayType="Parallel"
+    # data stores (dataStoreReference): variables an activity reads from its store as it
+    # starts (dataInputAssociation) and writes to it as it ends (dataOutputAssociation);
+    # ProcessGraph.data_stores maps each to its store
+    store_reads: tuple[str, ...] = ()
+    store_writes: tuple[str, ...] = ()
     pre_script: Script | None = None             # spiffworkflow:preScript
     post_script: Script | None = None            # spiffworkflow:postScript
     # camunda:executionListener (expressions and scripts, see engine.expressions.compile_action)
@@ -280,6 +296,12 @@ class ProcessGraph:
     ext: Mapping[str, Any] = field(default_factory=_empty)
     listeners_start: tuple[Script, ...] = ()     # the process's camunda:executionListener
     listeners_end: tuple[Script, ...] = ()
+    # key-based correlation (BPMN 2.0.2 8.3.2): message name -> how its correlation
+    # properties are read from its payload (see engine/runtime/correlation.py)
+    correlations: Mapping[str, tuple[CorrelationRule, ...]] = field(default_factory=_empty)
+    # data stores the process reads or writes (dataStoreReference): variable name -> the
+    # name of the store shared by every instance (see engine/runtime/datastores.py)
+    data_stores: Mapping[str, str] = field(default_factory=_empty)
 
     def node(self, node_id: str) -> Node:
         return self.nodes[self.index[node_id]]

@@ -42,12 +42,13 @@ from engine.bpmn.parser import (
     is_true,
     parse_xml,
     ref,
+    ref_text,
     text_of,
     vendor_attr,
 )
 from engine.bpmn.structure import link_structure
 from engine.bpmn.validation import validate_process
-from engine.graph import Definitions, Flow, Node, ProcessGraph
+from engine.graph import CorrelationRule, Definitions, Flow, Node, ProcessGraph
 
 
 def compile_bpmn(source: bytes | str | os.PathLike, *, filename: str | None = None,
@@ -86,6 +87,7 @@ def _compile_definitions(root: etree._Element, problems: ProblemList,
                          strict: bool = False) -> Definitions:
     ctx = Context.for_file(root, problems)
     _check_duplicate_ids(root, problems)
+    correlations = frozen(correlation_rules(root, ctx))
     participant_names = _participant_names(root)
     processes: dict[str, ProcessGraph] = {}
     any_nodes = any_executable = False
@@ -102,6 +104,8 @@ def _compile_definitions(root: etree._Element, problems: ProblemList,
             continue
         graph = _ProcessCompiler(process_el, ctx, executable,
                                  participant_names.get(process_id)).compile()
+        if correlations:
+            graph = replace(graph, correlations=correlations)
         processes[process_id] = graph
     problems.demoted = False
     global_tasks = [element for element in bpmn_children(root)
@@ -129,6 +133,38 @@ def _compile_definitions(root: etree._Element, problems: ProblemList,
         target_namespace=root.get("targetNamespace"),
         warnings=tuple(str(w) for w in problems.warnings),
     )
+
+
+def correlation_rules(root: etree._Element, ctx: Context) -> dict[str, tuple[CorrelationRule, ...]]:
+    """Key-based correlation (BPMN 2.0.2 8.3.2), per message name: for each correlation
+    property a message carries (a correlationPropertyRetrievalExpression naming it), the
+    correlation keys that group the property and its messagePath. A property no key names
+    is a key of its own. The paths are expressions over the message's payload."""
+    keys_of: dict[str, list[str]] = {}
+    for key_el in root.iter(f"{{{BPMN}}}correlationKey"):
+        key = (key_el.get("name") or key_el.get("id") or "").strip()
+        for prop_ref in bpmn_children(key_el, "correlationPropertyRef"):
+            prop = ref_text(prop_ref)
+            if key and prop and key not in keys_of.setdefault(prop, []):
+                keys_of[prop].append(key)
+    rules: dict[str, list[CorrelationRule]] = {}
+    for prop_el in bpmn_children(root, "correlationProperty"):
+        prop = prop_el.get("id")
+        if not prop:
+            continue
+        for retrieval in bpmn_children(prop_el, "correlationPropertyRetrievalExpression"):
+            message = ctx.messages.get(ref(retrieval, "messageRef") or "")
+            path_el = bpmn_child(retrieval, "messagePath")
+            if message is None or path_el is None:
+                continue
+            path = ctx.exprs.expression(text_of(path_el), retrieval, "messagePath",
+                                        language=path_el.get("language"))
+            if path is None:
+                continue
+            for key in keys_of.get(prop) or [prop]:
+                rules.setdefault(message, []).append(
+                    CorrelationRule(key=key, property=prop, path=path))
+    return {message: tuple(found) for message, found in rules.items()}
 
 
 # global tasks (BPMN 2.0.2 10.3.5, 10.3.6) -> the task element a call activity runs
@@ -230,6 +266,8 @@ class _ProcessCompiler:
             if "ext" in fields:
                 fields["ext"] = frozen(fields["ext"])
         nodes = tuple(Node(**fields) for fields in drafts)
+        stores = {name: name for node in nodes
+                  for name in (*node.store_reads, *node.store_writes)}
         frozen_flows = tuple(Flow(**flow) for flow in flows)
         graph = ProcessGraph(
             key=self.process_el.get("id"),
@@ -243,6 +281,7 @@ class _ProcessCompiler:
             ext=frozen(self._process_ext()),
             **process_io(self.process_el, self.ctx),
             **execution_listeners(self.process_el, self.ctx),
+            data_stores=frozen(stores),
             message_starts=frozen(process_level.pop("message_starts")),
             signal_starts=frozen(process_level.pop("signal_starts")),
             **process_level,

@@ -45,7 +45,7 @@ _BOUNDARY_TYPES = frozenset({"message", "timer", "signal", "conditional", "error
                              "escalation", "compensate", "cancel"})
 
 # Field readers (by name, see engine.bpmn.nodes.READERS) shared by element groups.
-_ACTIVITY_READERS = ("loop", "spiff_scripts", "compensation", "quantities")
+_ACTIVITY_READERS = ("loop", "spiff_scripts", "compensation", "quantities", "data_stores")
 _TASK_READERS = ("io_specification", *_ACTIVITY_READERS)
 _SERVICE_READERS = (*_TASK_READERS, "implementation")
 

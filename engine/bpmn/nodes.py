@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from engine.bpmn.context import Context
+from engine.bpmn.datastores import data_store_fields
 from engine.bpmn.elements import THROW, ElementSpec
 from engine.bpmn.events import compile_event_parts, definitions_of
 from engine.bpmn.extensions import (
@@ -283,6 +284,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("user_task", _user_task),
     ("script", _script_task),
     ("call_activity", lambda r: call_activity(r.element, r.ctx)),
+    ("data_stores", lambda r: data_store_fields(r.element, r.ctx)),
 )
 
 

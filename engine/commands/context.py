@@ -48,6 +48,7 @@ def facts(rec: InstanceRecord) -> dict[str, Any]:
 
 
 SMALL_TEXT = 1024
+_UNSET = object()   # a data store nobody has written yet
 
 
 def plainly_small(variables: dict[str, Any]) -> bool:
@@ -72,7 +73,7 @@ class CommandContext:
     """One transaction's worth of work: loaded instances, queued triggers, applied effects."""
 
     __slots__ = ("env", "tx", "actor", "now", "loaded", "new", "queue", "after", "user",
-                 "notifications", "depth", "outside_variables", "externals")
+                 "notifications", "depth", "outside_variables", "externals", "stores")
 
     def __init__(self, env: CommandEnvironment, tx: StoreTransaction,
                  actor: Actor | None) -> None:
@@ -94,6 +95,8 @@ class CommandContext:
         # external task rows this command has read, by (instance id, token): the task it
         # completes ends in `apply` without a second lookup
         self.externals: dict[tuple[str, int], ExternalTaskRecord] = {}
+        # data stores read or written by this command (name -> value; None: not yet read)
+        self.stores: dict[str, Any] | None = None
 
     # ---------------------------------------------------------------- authorization
     def authorize(self, resource: str, action: str, task: TaskRecord | None = None,
@@ -164,7 +167,8 @@ class CommandContext:
                                        has_parent=parent_id is not None,
                                        decisions=self.env.definitions.decisions_for(
                                            self.tx, graph),
-                                       context=facts(rec))
+                                       context=facts(rec),
+                                       stores=self.data_stores(graph))
             except RuntimeFailure as e:
                 raise EngineError(str(e)) from e
             self.loaded[iid] = (rec, state, graph)
@@ -183,7 +187,7 @@ class CommandContext:
             effects = advance(graph, state, trigger, self.now,
                               has_parent=rec.parent_id is not None,
                               decisions=self.env.definitions.decisions_for(self.tx, graph),
-                              context=facts(rec))
+                              context=facts(rec), stores=self.data_stores(graph))
         except StaleTrigger as e:
             if stale_ok:
                 return False
@@ -292,6 +296,29 @@ class CommandContext:
                 + (f" with business key '{business_key}'" if business_key is not None else "")
                 + " and no message start event takes it")
         return []
+
+    def data_stores(self, graph: ProcessGraph) -> dict[str, Any] | None:
+        """The values of the data stores `graph` refers to, for the runtime (None when it
+        refers to none: most processes, which pay no read). Read once per command; what
+        the command writes is seen by the instances it advances later."""
+        if not graph.data_stores:
+            return None
+        if self.stores is None:
+            self.stores = {}
+        missing = [n for n in set(graph.data_stores.values()) if n not in self.stores]
+        if missing:
+            found = self.tx.read_data_stores(missing)
+            for name in missing:
+                self.stores[name] = found.get(name, _UNSET)
+        return {n: v for n in graph.data_stores.values()
+                if (v := self.stores[n]) is not _UNSET}
+
+    def write_data_store(self, name: str, value: Any) -> None:
+        """A data store written by an instance this command advanced (DataStoreWritten)."""
+        if self.stores is None:
+            self.stores = {}
+        self.stores[name] = value
+        self.tx.write_data_store(name, value, self.now)
 
     def signal(self, name: str, variables: dict[str, Any],
                skip_instance: str | None = None) -> list[str]:

@@ -171,6 +171,11 @@ def error_propagated(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph
             rec.parent_token, e.code, e.message, e.variables, e.kind)))
 
 
+def data_store_written(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph,
+                       e: fx.DataStoreWritten, hist: list) -> None:
+    c.write_data_store(e.name, e.value)
+
+
 def cleanup(c: CommandContext, rec: InstanceRecord) -> None:
     """Delete every wait-state row of an ended instance."""
     tx = c.tx
@@ -200,4 +205,5 @@ HANDLERS: dict[type, Handler] = {
     fx.SignalThrown: signal_thrown,
     fx.InstanceEnded: instance_ended,
     fx.ErrorPropagated: error_propagated,
+    fx.DataStoreWritten: data_store_written,
 }

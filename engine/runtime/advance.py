@@ -20,24 +20,28 @@ from engine.runtime.state import WAITING, InstanceState
 def start(graph: ProcessGraph, trigger: tr.Start, now: datetime,
           has_parent: bool = False,
           decisions: Mapping[str, Any] | None = None,
-          context: Mapping[str, Any] | None = None) -> tuple[InstanceState, list[Any]]:
+          context: Mapping[str, Any] | None = None,
+          stores: Mapping[str, Any] | None = None) -> tuple[InstanceState, list[Any]]:
     """Create a new instance and run it until every token waits or the instance ends.
 
     `decisions` (decision id -> compiled DMN decision) serves business rule tasks;
     `context` ({"instance_id", "business_key", "definition_id"}) is what scripts and
-    listeners read as execution.processInstanceId, execution.processBusinessKey..."""
+    listeners read as execution.processInstanceId, execution.processBusinessKey...;
+    `stores` the current values of the data stores the process refers to
+    (`ProcessGraph.data_stores`; a name never written is absent)."""
     clock = SCRIPT_CLOCK.set(now)  # datetime.now() in scripts is the command's time
     try:
-        return _start(graph, trigger, now, has_parent, decisions, context)
+        return _start(graph, trigger, now, has_parent, decisions, context, stores)
     finally:
         SCRIPT_CLOCK.reset(clock)
 
 
 def _start(graph: ProcessGraph, trigger: tr.Start, now: datetime, has_parent: bool,
            decisions: Mapping[str, Any] | None,
-           context: Mapping[str, Any] | None = None) -> tuple[InstanceState, list[Any]]:
+           context: Mapping[str, Any] | None = None,
+           stores: Mapping[str, Any] | None = None) -> tuple[InstanceState, list[Any]]:
     state = InstanceState()
-    run = Run(graph, state, now, decisions, context)
+    run = Run(graph, state, now, decisions, context, stores)
     run.effects.append(fx.History(None, "process_started", graph.key, now))
     root = state.scopes[0]
     variables = trigger.variables
@@ -49,6 +53,10 @@ def _start(graph: ProcessGraph, trigger: tr.Start, now: datetime, has_parent: bo
         root.vars.update(variables)
         if has_parent:  # a called instance: what it deletes is deleted in its caller too
             root.data = {GIVEN: list(variables)}
+    if trigger.fired is not None and trigger.fired[0] == "message" and graph.correlations:
+        from engine.runtime.correlation import on_start
+
+        on_start(graph, state, trigger.fired[1], trigger.variables)
     if graph.listeners_start:
         run.notify(graph.listeners_start, 0, "start", graph.key, graph.name)
     run.subscribe_event_subprocesses(0, graph.event_subprocesses, None)
@@ -92,22 +100,24 @@ def _single_event_start(graph: ProcessGraph) -> tuple[int, ...]:
 def advance(graph: ProcessGraph, state: InstanceState, trigger: Any, now: datetime,
             has_parent: bool = False,
             decisions: Mapping[str, Any] | None = None,
-            context: Mapping[str, Any] | None = None) -> list[Any]:
+            context: Mapping[str, Any] | None = None,
+            stores: Mapping[str, Any] | None = None) -> list[Any]:
     """Apply one trigger to a running instance; mutates `state`, returns the effects.
-    `decisions` and `context` as for `start`."""
+    `decisions`, `context` and `stores` as for `start`."""
     clock = SCRIPT_CLOCK.set(now)  # datetime.now() in scripts is the command's time
     try:
-        return _advance(graph, state, trigger, now, has_parent, decisions, context)
+        return _advance(graph, state, trigger, now, has_parent, decisions, context, stores)
     finally:
         SCRIPT_CLOCK.reset(clock)
 
 
 def _advance(graph: ProcessGraph, state: InstanceState, trigger: Any, now: datetime,
              has_parent: bool, decisions: Mapping[str, Any] | None,
-             context: Mapping[str, Any] | None = None) -> list[Any]:
+             context: Mapping[str, Any] | None = None,
+             stores: Mapping[str, Any] | None = None) -> list[Any]:
     if state.status != "running":
         raise StaleTrigger(f"the instance has already ended ({state.status})")
-    run = Run(graph, state, now, decisions, context)
+    run = Run(graph, state, now, decisions, context, stores)
     nodes = graph.nodes
     if isinstance(trigger, tr.Complete | tr.Continue):
         token = state.tokens.get(trigger.token)
@@ -137,6 +147,10 @@ def _advance(graph: ProcessGraph, state: InstanceState, trigger: Any, now: datet
         sub = state.subs.get(trigger.sub)
         if sub is None:
             raise StaleTrigger(f"subscription {trigger.sub} is gone")
+        if sub.kind == "message" and graph.correlations:
+            from engine.runtime.correlation import on_catch
+
+            on_catch(run, sub, trigger.variables or {})  # NotCorrelated: not for this one
         fire_subscription(run, sub, trigger.variables)
     elif isinstance(trigger, tr.Throw):
         token = state.tokens.get(trigger.token)

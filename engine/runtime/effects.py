@@ -150,6 +150,16 @@ class InstanceEnded:
 
 
 @dataclass(slots=True)
+class DataStoreWritten:
+    """An activity wrote a data store (dataOutputAssociation to a dataStoreReference): the
+    store keeps `value` under `name` for every instance (engine/runtime/datastores.py)."""
+
+    name: str
+    value: Any
+    activity_id: str
+
+
+@dataclass(slots=True)
 class ErrorPropagated:
     """A BPMN error or escalation nobody caught inside: it goes to the calling activity."""
 

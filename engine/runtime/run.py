@@ -44,12 +44,16 @@ class Run:
     """The context of one `advance()` call: graph, state, time and the effects produced."""
 
     __slots__ = ("graph", "state", "now", "effects", "queue", "vars_changed", "behaviors", "steps",
-                 "decisions", "context")
+                 "decisions", "context", "stores")
 
     def __init__(self, graph: ProcessGraph, state: InstanceState, now: datetime,
                  decisions: Mapping[str, Any] | None = None,
-                 context: Mapping[str, Any] | None = None) -> None:
+                 context: Mapping[str, Any] | None = None,
+                 stores: Mapping[str, Any] | None = None) -> None:
         self.graph = graph
+        # the data stores' values (name -> value; an absent name was never written), as the
+        # caller read them; writes of this run update this copy (engine/runtime/datastores)
+        self.stores: dict[str, Any] = dict(stores) if stores else {}
         self.decisions: Mapping[str, Any] = decisions or {}  # DMN decisions by id
         # What scripts may ask through execution.* (instance_id, business_key,
         # definition_id); the caller knows it, the pure runtime does not.
@@ -124,6 +128,10 @@ class Run:
             self.history("activity_started", node, token)
         if node.inputs:
             self.push_local(token, node)
+        if node.store_reads:
+            from engine.runtime.datastores import read_stores
+
+            read_stores(self, token, node)
         if node.boundaries and not token.inner:
             self.attach_boundaries(token, node)
         if node.pre_script is not None:
@@ -163,6 +171,10 @@ class Run:
                 token.inner or (node.multi_instance is None and node.loop is None)):
             # once per activity instance, not again for the multi-instance body
             self.notify(node.listeners_end, token.scope, "end", node.id, node.name)
+        if node.store_writes:
+            from engine.runtime.datastores import write_stores
+
+            write_stores(self, token, node)
         if node.outputs or self.state.scopes[token.scope].kind == "local":
             self.pop_local(token, node)
         if record:

@@ -13,7 +13,9 @@ does not make each garbage collection walk them all (they are most of what it ke
 
 from __future__ import annotations
 
+import copy
 import threading
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +73,7 @@ class MemoryStore:
             name: {} for name in (
                 "deployments", "definitions", "instances", "tasks", "jobs", "external",
                 "subscriptions", "incidents", "comments", "users", "groups", "secrets",
+                "data_stores",
             )
         }
         self.history_rows: dict[str | None, list[tuple[Any, ...]]] = {}  # see add_history
@@ -483,3 +486,13 @@ class MemoryTx:
 
     def get_secret(self, name: str) -> str | None:
         return self.t["secrets"].get(name)
+
+    # ---------------------------------------------------------------- data stores
+    def read_data_stores(self, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """Copies: the runtime changes what it is given, the store must not change with it."""
+        table = self.t["data_stores"]
+        wanted = table.keys() if names is None else [n for n in names if n in table]
+        return {name: copy.deepcopy(table[name][0]) for name in wanted}
+
+    def write_data_store(self, name: str, value: Any, updated: datetime) -> None:
+        self._put("data_stores", name, (copy.deepcopy(value), updated))

@@ -14,6 +14,7 @@ otherwise; an unknown filter raises ValueError on every store.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -195,6 +196,14 @@ class StoreTransaction(Protocol):
     def set_secret(self, name: str, value: str) -> None: ...
 
     def get_secret(self, name: str) -> str | None: ...
+
+    # ---------------------------------------------------------------- data stores
+    def read_data_stores(self, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """Name -> value of the data stores named (all with None); a store never written
+        is absent. Values are JSON-like data (engine.store.codec)."""
+
+    def write_data_store(self, name: str, value: Any, updated: datetime) -> None:
+        """Create or replace the data store `name` (last writer wins)."""
 
 
 @runtime_checkable

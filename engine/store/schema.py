@@ -336,7 +336,16 @@ secrets = sa.Table(
     sa.Column("value", T, nullable=False),
 )
 
+# data stores (BPMN dataStore, as SpiffWorkflow runs them): one value per store name,
+# shared by every instance that reads or writes it (migration 0006)
+data_stores = sa.Table(
+    "data_stores", metadata,
+    sa.Column("name", S, primary_key=True),
+    sa.Column("value", T, nullable=False),              # JSON (engine.store.codec)
+    sa.Column("updated", DT, nullable=False),
+)
+
 # every table the store owns, parents before children (for truncation in tests)
 ALL_TABLES = [deployments, definitions, instances, tasks, task_candidates, jobs,
               external_tasks, subscriptions, incidents, history, comments, users, groups,
-              memberships, secrets]
+              memberships, secrets, data_stores]

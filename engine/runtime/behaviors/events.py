@@ -31,7 +31,14 @@ def throw_message_or_signal(run: Run, token: Token, node: Node,
         name = str(run.evaluate(ev.ref_expr, token.scope, node))
     payload = _payload(run, token, node, ev)
     if ev.type == "message":
+        if ev is node.event and node.task_type == "expression":
+            payload = _send_implementation(run, token, node, payload)
         key = run.evaluate(ev.correlation_key, token.scope, node) if ev.correlation_key else None
+        if run.graph.correlations:
+            from engine.runtime.correlation import on_throw
+
+            payload = on_throw(run, run.outer_scope(token), name or "", payload,
+                               drawn=bool(ev.payload))
         run.effects.append(fx.MessageThrown(name or "", payload, node.id, key))
     else:
         # Catchers in this very instance get the signal now, before the thrower moves on
@@ -43,6 +50,25 @@ def throw_message_or_signal(run: Run, token: Token, node: Node,
             if sub.id in run.state.subs:
                 fire_subscription(run, sub, dict(payload))
         run.effects.append(fx.SignalThrown(name or "", payload, node.id))
+
+
+def _send_implementation(run: Run, token: Token, node: Node,
+                         payload: dict[str, Any]) -> dict[str, Any]:
+    """A message throw drawn with camunda:expression: Camunda 7's implementation of the
+    send. Its value goes to camunda:resultVariable in the thrower (as in Camunda 7) and,
+    since Baton delivers the message itself, the message carries it under that name too:
+    the value is what was sent (SpiffWorkflow's Camunda dialect reads the attribute as the
+    message's content alone)."""
+    if node.script is not None:              # ${execution.setVariable(...)}: an action
+        run.run_script(node.script, token, node)
+        return payload
+    if node.expression is None:
+        return payload
+    value = run.evaluate(node.expression, token.scope, node)
+    if not node.result_variable:
+        return payload
+    run.set_var(token.scope, node.result_variable, value)
+    return {**payload, node.result_variable: value}
 
 
 def throw_all(run: Run, token: Token, node: Node) -> None:

@@ -141,7 +141,12 @@ class ServiceTask(WaitingTask):
     def enter(self, run: Run, token: Token, node: Node) -> None:
         if node.kind == "sendTask" and node.message_ref and node.topic is None:
             name = node.message_ref
-            run.effects.append(fx.MessageThrown(name, {}, node.id))
+            payload: dict[str, Any] = {}
+            if run.graph.correlations:
+                from engine.runtime.correlation import on_throw
+
+                payload = on_throw(run, run.outer_scope(token), name, payload, drawn=False)
+            run.effects.append(fx.MessageThrown(name, payload, node.id))
             run.leave(token)
             return
         if node.script is not None and node.topic is None:

@@ -170,6 +170,11 @@ class Driver:
     def data(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def started_data(self) -> dict[str, Any]:
+        """The data of the process the last `start()` started (in a collaboration, not of
+        an instance a message started since); SpiffWorkflow: the collaboration's data."""
+        return self.data()
+
     def waiting(self) -> list[str]:
         raise NotImplementedError
 
@@ -285,6 +290,7 @@ class BatonDriver(Driver):
         # what SpiffWorkflow's test injects into its script engine: Baton's host functions
         self.engine.script_functions.update(spec.script_globals)
         self.instance_ids: list[str] = []
+        self.started: list[str] = []        # instances start() started (not by a message)
         files = spec.files
         data = [p.read_bytes() if p.suffix == ".dmn" else baton_xml(p, spec.choice)
                 for p in files]
@@ -318,6 +324,7 @@ class BatonDriver(Driver):
     def _start(self, key: str | None, variables: dict[str, Any]) -> None:
         for k in self._keys(key):
             self.instance_ids.append(self._call(lambda k=k: self.engine.start(k, variables)))
+            self.started.append(self.instance_ids[-1])
 
     def _ready(self) -> list[tuple[str, str | None]]:
         return [(t.activity_id, t.name) for t in self.engine.tasks()]
@@ -430,6 +437,9 @@ class BatonDriver(Driver):
     def data(self) -> dict[str, Any]:
         """Variables of the instance started last."""
         return dict(self.engine.instance(self.instance_ids[-1]).variables)
+
+    def started_data(self) -> dict[str, Any]:
+        return dict(self.engine.instance(self.started[-1]).variables)
 
     def waiting(self) -> list[str]:
         user = {t.activity_id for t in self.engine.tasks()}

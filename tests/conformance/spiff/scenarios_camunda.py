@@ -62,7 +62,8 @@ def _(d: Driver) -> None:
     d.start()
     _plan_steps(d, "approved")
     assert d.finished
-    assert {"plan_details": "Best", "Approved": "Yes", "Done": "OK!"}.items() <= d.data().items()
+    assert {"plan_details": "Best", "Approved": "Yes", "Done": "OK!"}.items() \
+        <= d.started_data().items()
 
 
 @spiff(C + "call_activity_with_message.bpmn", process="Subprocess")
@@ -82,7 +83,8 @@ def _(d: Driver) -> None:
     d.start()
     _plan_steps(d, "approved")
     assert d.finished
-    assert {"plan_details": "Best", "ApprovalResult": "Yes", "Done": "OK!"}.items() <= d.data().items()
+    assert {"plan_details": "Best", "ApprovalResult": "Yes", "Done": "OK!"}.items() \
+        <= d.started_data().items()
 
 
 @spiff(C + "external_message.bpmn")
