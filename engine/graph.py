@@ -257,6 +257,9 @@ class Node:
     # ProcessGraph.data_stores maps each to its store
     store_reads: tuple[str, ...] = ()
     store_writes: tuple[str, ...] = ()
+    # data objects (BPMN 2.0.2 10.4.1) in the activity's scope that it has no
+    # dataOutputAssociation to: what it hands back under their names is dropped
+    unwritable: tuple[str, ...] = ()
     pre_script: Script | None = None             # spiffworkflow:preScript
     post_script: Script | None = None            # spiffworkflow:postScript
     # camunda:executionListener (expressions and scripts, see engine.expressions.compile_action)

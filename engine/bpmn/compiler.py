@@ -135,6 +135,57 @@ def _compile_definitions(root: etree._Element, problems: ProblemList,
     )
 
 
+def data_object_guards(fields: list[dict[str, Any]], drafts: list[_Draft],
+                       process_el: etree._Element) -> None:
+    """Set each activity's `unwritable` data objects (BPMN 2.0.2 10.4.1: a data object is
+    accessed through data associations): those declared in its process or enclosing
+    subprocesses that it has no dataOutputAssociation to. A form, a worker's result or a
+    script of that activity setting such a name is not a write of the data object, so
+    Baton, which keeps data objects as variables, drops it (SpiffWorkflow keeps it apart
+    in the task's own data, where it never reaches the data object either)."""
+    declared: dict[int | None, set[str]] = {
+        None: {d.get("id") for d in bpmn_children(process_el, "dataObject") if d.get("id")}}
+    for index, draft in enumerate(drafts):
+        if local_name(draft.element) in ("subProcess", "adHocSubProcess", "transaction"):
+            declared[index] = {d.get("id") for d in bpmn_children(draft.element, "dataObject")
+                               if d.get("id")}
+    if not any(declared.values()):
+        return
+    for index, draft in enumerate(drafts):
+        if local_name(draft.element) not in ACTIVITY_TAGS:
+            continue
+        visible: set[str] = set()
+        scope: int | None = draft.scope
+        while True:
+            visible |= declared.get(scope, set())
+            if scope is None:
+                break
+            scope = drafts[scope].scope
+        if not visible:
+            continue
+        written = {_data_object_of(ref_text(target), process_el)
+                   for association in bpmn_children(draft.element, "dataOutputAssociation")
+                   for target in bpmn_children(association, "targetRef")}
+        unwritable = tuple(sorted(visible - written))
+        if unwritable:
+            fields[index]["unwritable"] = unwritable
+
+
+ACTIVITY_TAGS = frozenset({"task", "userTask", "manualTask", "serviceTask", "sendTask",
+                           "receiveTask", "scriptTask", "businessRuleTask"})
+
+
+def _data_object_of(ident: str | None, process_el: etree._Element) -> str | None:
+    """The data object a dataOutputAssociation's target stands for (a
+    dataObjectReference's dataObjectRef, or the data object itself)."""
+    if not ident:
+        return None
+    for candidate in process_el.iter(f"{{{BPMN}}}dataObjectReference"):
+        if candidate.get("id") == ident:
+            return candidate.get("dataObjectRef") or None
+    return ident
+
+
 def correlation_rules(root: etree._Element, ctx: Context) -> dict[str, tuple[CorrelationRule, ...]]:
     """Key-based correlation (BPMN 2.0.2 8.3.2), per message name: for each correlation
     property a message carries (a correlationPropertyRetrievalExpression naming it), the
@@ -265,6 +316,7 @@ class _ProcessCompiler:
         for fields in drafts:
             if "ext" in fields:
                 fields["ext"] = frozen(fields["ext"])
+        data_object_guards(drafts, self.drafts, self.process_el)
         nodes = tuple(Node(**fields) for fields in drafts)
         stores = {name: name for node in nodes
                   for name in (*node.store_reads, *node.store_writes)}

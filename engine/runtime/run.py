@@ -521,6 +521,10 @@ class Run:
             outcome = script.perform(self.view(token.scope), context)
         except ExpressionError as e:
             raise RuntimeFailure(str(e), node.id) from e
+        if node.unwritable:  # data objects it has no dataOutputAssociation to
+            outcome = outcome._replace(
+                variables={k: v for k, v in outcome.variables.items()
+                           if k not in node.unwritable})
         self.apply_outcome(outcome, token.scope)
         if script.has_value and node.result_variable and script is node.script:
             self.set_var(token.scope, node.result_variable, outcome.value)

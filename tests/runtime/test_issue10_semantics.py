@@ -203,3 +203,27 @@ def test_a_signavio_entry_naming_no_process_is_still_refused(h) -> None:
 
     with pytest.raises(BpmnValidationError, match="has no calledElement"):
         h.deploy(_signavio("Elsewhere"))
+
+
+# ---------------------------------------------------------------------------- data objects
+def _data_objects() -> str:
+    """Data object `total` (process level); `write` has a dataOutputAssociation to it,
+    `other` and `script` none; `read` reads it."""
+    out = ('<dataOutputAssociation id="o"><targetRef>ref</targetRef></dataOutputAssociation>')
+    return bpmn('<dataObject id="total"/><dataObjectReference id="ref" dataObjectRef="total"/>'
+                '<startEvent id="s"/>'
+                f'<userTask id="write">{out}</userTask><userTask id="other"/>'
+                '<scriptTask id="script"><script>total = 99\nnote = "kept"</script></scriptTask>'
+                '<userTask id="read"/><endEvent id="e"/>'
+                + flows("s>write", "write>other", "other>script", "script>read", "read>e"))
+
+
+def test_only_an_activity_with_a_data_output_association_writes_a_data_object(h) -> None:
+    """BPMN 2.0.2 10.4.1: a data object is reached through data associations. A form or a
+    script of an activity without a dataOutputAssociation to it does not change it; its
+    other variables are kept."""
+    h.deploy(_data_objects())
+    iid = h.start()
+    h.complete("write", iid, total=1)
+    h.complete("other", iid, total=2, comment="x")
+    assert h.vars(iid) == {"total": 1, "comment": "x", "note": "kept"}

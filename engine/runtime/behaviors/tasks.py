@@ -35,10 +35,17 @@ class WaitingTask(Behavior):
 
     def resume(self, run: Run, token: Token, node: Node, variables: dict[str, Any],
                local: bool = False) -> None:
+        if node.unwritable and variables:
+            variables = without(variables, node.unwritable)
         run.set_vars(token.scope, variables, local)
         if node.result_variable and "result" in variables and not local:
             run.set_var(token.scope, node.result_variable, variables["result"])
         run.leave(token)
+
+
+def without(variables: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """`variables` less the data objects an activity may not write (Node.unwritable)."""
+    return {k: v for k, v in variables.items() if k not in names}
 
 
 def _names(value: Any) -> list[str]:
