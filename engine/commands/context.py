@@ -21,6 +21,7 @@ from engine.limits import check_instance_size
 from engine.policy import Actor, authorize
 from engine.runtime import triggers as tr
 from engine.runtime.advance import advance, start
+from engine.runtime.correlation import may_accept
 from engine.runtime.effects import History
 from engine.runtime.errors import RuntimeFailure, StaleTrigger
 from engine.runtime.state import InstanceState
@@ -270,6 +271,8 @@ class CommandContext:
                     continue
             if s.instance_id in got and not all_:
                 continue
+            if not self.may_correlate(s, name, variables):
+                continue
             # the subscription was read before the instance was locked: a concurrent command
             # may have ended its wait state since; only a delivery that applied counts
             if not self.trigger(s.instance_id, tr.Fire(s.sub, variables), stale_ok=True):  # type: ignore[arg-type]
@@ -296,6 +299,19 @@ class CommandContext:
                 + (f" with business key '{business_key}'" if business_key is not None else "")
                 + " and no message start event takes it")
         return []
+
+    def may_correlate(self, sub: Any, name: str, variables: dict[str, Any]) -> bool:
+        """False when the message's correlation keys (BPMN 2.0.2 8.3.2) cannot match the
+        conversation waiting at `sub`: read without locking the instance, so a message
+        for one of many waiting conversations locks only the one it is for. The runtime
+        checks again under the lock (a refused delivery is then stale)."""
+        if sub.definition_id is None or sub.sub is None or sub.instance_id in self.loaded:
+            return True
+        graph = self.graph(sub.definition_id)
+        if name not in graph.correlations:
+            return True
+        rec = self.tx.get_instance(sub.instance_id)
+        return rec is None or may_accept(graph, rec.state, sub.sub, name, variables or {})
 
     def data_stores(self, graph: ProcessGraph) -> dict[str, Any] | None:
         """The values of the data stores `graph` refers to, for the runtime (None when it

@@ -129,6 +129,28 @@ def on_catch(run: Run, sub: Subscription, payload: Mapping[str, Any]) -> None:
         record(state, sub.scope, keys)
 
 
+def may_accept(graph: ProcessGraph, state: Mapping[str, Any], sub_id: int, name: str,
+               payload: Mapping[str, Any]) -> bool:
+    """`on_catch`'s verdict read from a stored state (`InstanceState.to_dict` form) without
+    building or changing it: lets the caller skip, without locking, the instances whose
+    conversation the message does not match. False only when `on_catch` would refuse."""
+    if name not in graph.correlations:
+        return True
+    scopes = {row[0]: row for row in state.get("scopes", ())}
+    sub = next((row for row in state.get("subs", ()) if row[0] == sub_id), None)
+    if sub is None:
+        return True                         # gone: the trigger itself says so
+    known: Keys = {}
+    row = scopes.get(sub[5])
+    while row is not None:
+        data = row[6]
+        if data and CONVERSATION in data:
+            for key, values in data[CONVERSATION].items():
+                known.setdefault(key, values)
+        row = scopes.get(row[3]) if row[3] is not None else None
+    return agrees(message_keys(graph, name, payload), known)
+
+
 def on_start(graph: ProcessGraph, state: InstanceState, name: str,
              payload: Mapping[str, Any]) -> None:
     """A message started the instance: its keys begin the process's conversation."""
@@ -136,5 +158,5 @@ def on_start(graph: ProcessGraph, state: InstanceState, name: str,
         record(state, 0, message_keys(graph, name, payload))
 
 
-__all__ = ["CONVERSATION", "NotCorrelated", "agrees", "known_keys", "message_keys",
-           "on_catch", "on_start", "on_throw", "payload_from", "record"]
+__all__ = ["CONVERSATION", "NotCorrelated", "agrees", "known_keys", "may_accept",
+           "message_keys", "on_catch", "on_start", "on_throw", "payload_from", "record"]

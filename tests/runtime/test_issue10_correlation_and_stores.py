@@ -157,3 +157,23 @@ def test_an_activity_that_reads_and_writes_a_store_updates_it() -> None:
         assert engine.instance(engine.start("p")).variables == {}
     with engine.store.transaction() as tx:
         assert tx.read_data_stores(["counter"]) == {"counter": 3}
+
+
+def test_the_unlocked_precheck_agrees_with_the_runtime() -> None:
+    """`may_accept` reads a stored state (no lock) and refuses exactly what `on_catch`
+    would: the engine skips instances whose conversation a message cannot match."""
+    from engine.bpmn import compile_bpmn
+    from engine.runtime.correlation import may_accept
+
+    engine = Engine(clock=ManualClock())
+    engine.deploy(_conversation().encode())
+    iid = engine.start("asker", {"orders": ["A-1"]})
+    graph = compile_bpmn(_conversation().encode()).processes["asker"]
+    with engine.store.transaction() as tx:
+        state = tx.get_instance(iid).state
+        (sub,) = [s for s in tx.find_subscriptions(instance_id=iid) if s.name == "answer"]
+    assert may_accept(graph, state, sub.sub, "answer", {"reply_to": "A-1"})
+    assert not may_accept(graph, state, sub.sub, "answer", {"reply_to": "B-2"})
+    assert may_accept(graph, state, sub.sub, "answer", {})       # carries no key: any
+    assert may_accept(graph, state, 10**6, "answer", {"reply_to": "B-2"})  # gone: trigger says
+    assert may_accept(graph, state, sub.sub, "other", {"reply_to": "B-2"})
