@@ -55,7 +55,7 @@ def describe(exc: BaseException) -> str:
 
 
 PINS: dict[str, Pin] = {
-    # refused at deployment by the script sandbox / the parser
+    # refused at deployment by the parser
     "spiff/bpmn/data/boundary_event_split.bpmn": Pin(
         "StepFailed", r"^deploy: boundaryEvent 'Event_0sh7wyp' .*the signal event has no "
                       r"signalRef and no name.*\[signal-ref-missing\]"),
@@ -75,7 +75,7 @@ PINS: dict[str, Pin] = {
     "spiff/camunda/data/parallel_multiinstance_collection.bpmn": Pin(
         "AssertionError", r"assert \[1, 2, 3\] == \[2, 4, 6\]",
         at='assert d.data()["input_data"] == [2, 4, 6]'),
-    # the decision's output `item.y` is a variable, not written into the element's dict
+    # the decision's output `item.y` goes into the element variable, never back into stuff
     "spiff/camunda/data/DMNMultiInstance.bpmn": Pin(
         "KeyError", r"^'y'$", at='assert d.data()["stuff"]["E"]["y"] == "D"'),
 }
