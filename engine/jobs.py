@@ -142,7 +142,7 @@ class JobExecutor:
 
     def _owns(self, c: CommandContext, job: JobRecord) -> JobRecord | None:
         """The job as stored now, if this executor still holds its lease."""
-        cur = c.tx.get_job(job.id)
+        cur = c.tx.lock_job(job.id)
         if cur is None or cur.lock_owner != self.owner:
             return None
         return cur

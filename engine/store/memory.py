@@ -314,6 +314,10 @@ class MemoryTx:
     def get_job(self, job_id: str) -> JobRecord | None:
         return self._get("jobs", job_id)
 
+    def lock_job(self, job_id: str) -> JobRecord | None:
+        """One transaction at a time holds the store: every read is under the lock."""
+        return self._get("jobs", job_id)
+
     def update_job(self, rec: JobRecord) -> None:
         self._put("jobs", rec.id, rec)
 

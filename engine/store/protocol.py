@@ -120,6 +120,11 @@ class StoreTransaction(Protocol):
 
     def get_job(self, job_id: str) -> JobRecord | None: ...
 
+    def lock_job(self, job_id: str) -> JobRecord | None:
+        """The job as read after its instance's row is locked for this transaction (a job
+        of no instance is just read), or None when it is gone: what running or failing a
+        job decides on. Like `lock_task`, one round trip where the store can."""
+
     def update_job(self, rec: JobRecord) -> None: ...
 
     def delete_job(self, job_id: str) -> None: ...

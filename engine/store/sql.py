@@ -41,7 +41,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from engine.store import schema as s
 from engine.store.codec import dumps, loads
@@ -306,6 +306,23 @@ SEL_INSTANCE_OF_TASK_LOCK = (sa.select(*_cols(_I, F_INSTANCE)).where(_I.c.id == 
 SEL_TASKS_OF_TASK = (sa.select(*_cols(_T, K_TASK)).where(_T.c.instance_id == _IID_OF_TASK)
                      .order_by(_T.c.created, _T.c.id))
 PROBE_REST_OF_TASK = _probe_stmt(_IID_OF_TASK, (_J, _X, _SUB))
+# ... and through a job (lock_job): the lock, the job itself, the tasks, the rest
+_IID_OF_JOB = sa.select(_J.c.instance_id).where(_J.c.id == B("jid")).scalar_subquery()
+SEL_INSTANCE_OF_JOB_LOCK = (sa.select(*_cols(_I, F_INSTANCE)).where(_I.c.id == _IID_OF_JOB)
+                            .with_for_update())
+SEL_JOB_BY_JID = sa.select(*_cols(_J, K_JOB)).where(_J.c.id == B("jid"))
+SEL_TASKS_OF_JOB = (sa.select(*_cols(_T, K_TASK)).where(_T.c.instance_id == _IID_OF_JOB)
+                    .order_by(_T.c.created, _T.c.id))
+PROBE_REST_OF_JOB = _probe_stmt(_IID_OF_JOB, (_J, _X, _SUB))
+# PostgreSQL job acquisition with arrays (`= ANY($1)`): compiled once, unlike IN lists
+_IDS = B("ids", type_=ARRAY(sa.String))
+_J2 = _J.alias("j2")
+LOCK_INSTANCES_ANY = (sa.select(_I.c.id).where(_I.c.id == sa.any_(_IDS))
+                      .with_for_update(skip_locked=True))
+LEASED_OF_ANY = sa.select(_J2.c.instance_id).where(_J2.c.instance_id == sa.any_(_IDS),
+                                                   *where(JOB_LEASED, _J2))
+LEASE_JOBS_ANY = _J.update().where(_J.c.id == sa.any_(_IDS)).values(
+    lock_owner=B("owner"), lock_expires=B("until"), revision=_J.c.revision + 1)
 # at COMMIT: the version an instance was started from is still the newest of its key
 GUARD_LATEST = sa.select(sa.func.baton_check(
     ~sa.exists().where(_D.c.key == B("key"), _D.c.version > B("v")), B("what")))
@@ -651,6 +668,7 @@ class SqlTx:
         self._locked: set[str] = set()                    # instances read FOR UPDATE
         # instance rows read under their lock and not yet handed out (lock_task)
         self._locked_rows: dict[str, Any] = {}
+        self._also: list[Any] = []                        # see _lock_batch
         # tasks whose entry in _tasks is as current as the database can be for this
         # transaction: read after their instance was locked, or written here (None in
         # _tasks: deleted here)
@@ -940,16 +958,21 @@ class SqlTx:
         return _instance(rows[0]) if rows else None
 
     def _lock_batch(self, lock: Any, tasks: Any, rest: Any, lock_params: dict[str, Any],
-                    params: dict[str, Any]) -> list[Any]:
+                    params: dict[str, Any], also: Any = None) -> list[Any]:
         """PostgreSQL, one round trip: lock an instance row, then (in statements that start
         after the lock is granted, so they see what its previous holder committed) read
-        its tasks whole and the ids of its other wait-state rows. Returns the instance
-        rows (none or one)."""
+        its tasks whole and the ids of its other wait-state rows, and `also` (a statement
+        of `params`: its rows go to `self._also`). Returns the instance rows (none or
+        one)."""
         lock_q, tasks_q, rest_q = (self.fast.prepared(lock), self.fast.prepared(tasks),
                                    self.fast.prepared(rest))
-        got, task_rows, found = self._send([(lock_q, lock_q.params(lock_params)),
-                                            (tasks_q, tasks_q.params(params)),
-                                            (rest_q, rest_q.params(params))], False)
+        reads = [(lock_q, lock_q.params(lock_params)), (tasks_q, tasks_q.params(params)),
+                 (rest_q, rest_q.params(params))]
+        if also is not None:
+            also_q = self.fast.prepared(also)
+            reads.append((also_q, also_q.params(params)))
+        got, task_rows, found, *more = self._send(reads, False)
+        self._also = also_q.rows(more[0]) if also is not None else []
         rows = lock_q.rows(got)
         if rows:
             iid = rows[0][0]
@@ -1128,6 +1151,24 @@ class SqlTx:
         self._w(INS["jobs"], values, K_JOB)
         self._added("jobs", rec.instance_id, rec.id)
 
+    def lock_job(self, job_id: str) -> JobRecord | None:
+        """The job, read after its instance's row is locked (on PostgreSQL in one round
+        trip with the lock, the instance's tasks and its other wait-state rows; the
+        instance row then comes from that read)."""
+        if not self.pg or not isinstance(job_id, str):
+            return self.get_job(job_id)
+        rows = self._lock_batch(SEL_INSTANCE_OF_JOB_LOCK, SEL_TASKS_OF_JOB, PROBE_REST_OF_JOB,
+                                {"jid": job_id}, {"jid": job_id}, also=SEL_JOB_BY_JID)
+        if rows:
+            iid = rows[0][0]
+            self._locked.add(iid)
+            self._locked_rows[iid] = rows[0]
+        if not self._also:
+            return None
+        rec, rev = _job(self._also[0])
+        self._rev[("jobs", job_id)] = rev
+        return rec
+
     def get_job(self, job_id: str) -> JobRecord | None:
         rows = self._q(SEL_JOB, {"id": job_id})
         if not rows:
@@ -1194,24 +1235,28 @@ class SqlTx:
             # Two workers acquiring at the same moment could each lease a different job of
             # one instance: whoever locks the instance row first decides, and the busy check
             # is repeated under that lock (it sees leases committed meanwhile).
+            # Both in one round trip: the busy check is a statement of its own, so it starts
+            # after the locks are granted.
             ids = sorted(instances)
-            mine = {r[0] for r in self._sa(
-                sa.select(_I.c.id).where(_I.c.id.in_(B("ids", expanding=True)))
-                .with_for_update(skip_locked=True), {"ids": ids}, write=True)}
-            taken: set[str] = set()
-            if mine:
-                j2 = _J.alias("j2")
-                taken = {r[0] for r in self._sa(
-                    sa.select(j2.c.instance_id).where(
-                        j2.c.instance_id.in_(B("ids", expanding=True)), *where(JOB_LEASED, j2)),
-                    {"ids": sorted(mine), "now": now})}
+            lock_q, busy_q = self.fast.prepared(LOCK_INSTANCES_ANY), self.fast.prepared(
+                LEASED_OF_ANY)
+            got_mine, got_busy = self._send([(lock_q, lock_q.params({"ids": ids})),
+                                             (busy_q, busy_q.params({"ids": ids, "now": now}))],
+                                            False)
+            mine = {r[0] for r in got_mine}
+            taken = {r[0] for r in got_busy}
             picked = [j for j in picked if j.instance_id is None
                       or (j.instance_id in mine and j.instance_id not in taken)]
         if not picked:
             return []
-        self._sa(_J.update().where(_J.c.id.in_(B("ids", expanding=True))).values(
-            lock_owner=B("owner"), lock_expires=B("until"), revision=_J.c.revision + 1),
-            {"ids": [j.id for j in picked], "owner": owner, "until": lease_until}, write=True)
+        if self.pg:     # goes out with the COMMIT
+            self._w(LEASE_JOBS_ANY, {"ids": [j.id for j in picked], "owner": owner,
+                                     "until": lease_until})
+        else:
+            self._sa(_J.update().where(_J.c.id.in_(B("ids", expanding=True))).values(
+                lock_owner=B("owner"), lock_expires=B("until"), revision=_J.c.revision + 1),
+                {"ids": [j.id for j in picked], "owner": owner, "until": lease_until},
+                write=True)
         for j in picked:
             j.lock_owner = owner
             j.lock_expires = lease_until

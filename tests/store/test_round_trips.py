@@ -141,3 +141,38 @@ def test_lock_task_reads_the_task_after_the_lock(stores: list[SqlStore]) -> None
         assert tx.lock_task("no-such-task") is None
     with pytest.raises(NotFound):
         engine.complete_task(task_id)
+
+
+ASYNC = bpmn('<startEvent id="s"/><scriptTask id="x" camunda:asyncBefore="true" '
+             'scriptFormat="python"><script>x = 1</script></scriptTask><userTask id="t"/>'
+             '<endEvent id="e"/>' + flows("s>x", "x>t", "t>e"), pid="async")
+
+
+def test_a_job_is_leased_in_three_round_trips_per_batch_and_run_in_two(
+        stores: list[SqlStore]) -> None:
+    from engine.jobs import JobExecutor
+
+    store = stores[0]
+    engine = Engine(store=store)
+    engine.deploy(ASYNC)
+    iids = [engine.start("async") for _ in range(3)]
+    executor = JobExecutor(engine, "worker-1")
+    n, jobs = trips(store, lambda: executor.acquire(10))
+    assert len(jobs) == 3 and n == 3, "candidates; instance locks + busy check; leases + COMMIT"
+    for job in jobs:
+        n, ok = trips(store, lambda job=job: executor.execute(job))
+        assert ok and n == 2, "the job under its instance's lock, then the writes + COMMIT"
+    assert all(engine.instance(i).waiting == ["t"] for i in iids)
+
+
+def test_lock_job_reads_the_job_after_the_lock(stores: list[SqlStore]) -> None:
+    a, b = stores
+    engine = Engine(store=a)
+    engine.deploy(ASYNC)
+    engine.start("async")
+    with a.transaction() as tx:
+        (job,) = tx.find_jobs()
+    Engine(store=b).run_due_jobs()                  # another process runs it
+    with a.transaction() as tx:
+        assert tx.lock_job(job.id) is None
+        assert tx.lock_job("no-such-job") is None
