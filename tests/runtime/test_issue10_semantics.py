@@ -227,3 +227,22 @@ def test_only_an_activity_with_a_data_output_association_writes_a_data_object(h)
     h.complete("write", iid, total=1)
     h.complete("other", iid, total=2, comment="x")
     assert h.vars(iid) == {"total": 1, "comment": "x", "note": "kept"}
+
+
+def test_a_non_boolean_condition_reached_in_a_job_is_an_incident_naming_the_flow(h) -> None:
+    """After a timer (a job), the failing condition is an incident on the instance, with
+    the flow named, as Camunda 7 raises it there; the instance stays where it was."""
+    timer = ('<intermediateCatchEvent id="wait"><timerEventDefinition><timeDuration>PT1M'
+             '</timeDuration></timerEventDefinition></intermediateCatchEvent>')
+    xml = _gateway("${status}").replace('<startEvent id="s"/>', '<startEvent id="s"/>' + timer)
+    xml = xml.replace('sourceRef="s" targetRef="g"', 'sourceRef="s" targetRef="wait"')
+    xml = xml.replace('</process>', '<sequenceFlow id="wait_g" sourceRef="wait" '
+                                    'targetRef="g"/></process>')
+    h.deploy(xml)
+    iid = h.start(status="yes")
+    for _ in range(4):                        # the job's retries, then the incident
+        h.advance(minutes=10)
+    (incident,) = h.engine.incidents(instance_id=iid)
+    assert "sequenceFlow 'g_yes'" in incident.message
+    assert "not true or false" in incident.message
+    assert h.status(iid) == "running"
