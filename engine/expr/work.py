@@ -27,7 +27,7 @@ import ast
 import math
 import operator
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from engine.expr.errors import GuardError
@@ -358,8 +358,8 @@ def _text_cost(items: Any, kinds: set[type]) -> int:
             total += len(item) + 3
         elif kind is int:
             total += item.bit_length() // 3 + 2
-        elif kind is types.FunctionType:
-            raise FunctionValue
+        elif kind is types.FunctionType or isinstance(item, Iterator):
+            raise FunctionValue     # code, or a generator/iterator running it, is not data
         else:
             total += 24
     return total
@@ -393,8 +393,9 @@ def check_output(value: Any, name: str | None = None) -> Any:
         try:
             units = output_units(value)
         except FunctionValue:
-            raise GuardError(f"{what} holds a function (def/lambda); only data can be "
-                             "kept (call the function and keep its value)") from None
+            raise GuardError(f"{what} holds a function (def/lambda) or an iterator; only "
+                             "data can be kept (call it, or make a list, and keep the "
+                             "value)") from None
         if units > MAX_OUTPUT_UNITS:
             raise GuardError(f"{what} would take over {MAX_OUTPUT_UNITS:,} characters as "
                              "stored text (nested lists repeat what they share)")

@@ -241,6 +241,7 @@ FUNCTION_ESCAPES = [
     # a function as data: never kept, never handed out
     "f = lambda: 1\nx = [f]", "def f():\n    return f\nx = [f()]",
     "x = {'k': lambda: 1}", "def f(items):\n    items.append(f)\nf(v)",
+    "def f():\n    return (f() for i in [1])\nx = [f()]", "x = [map(abs, v)]",
     "return 1",
 ]
 
