@@ -1007,6 +1007,7 @@ class SqlTx:
         return clone(rec)
 
     def update_instance(self, rec: InstanceRecord) -> None:
+        self._locked_rows.pop(rec.id, None)     # no longer what the row holds
         values = _instance_values(rec)
         values["b_id"] = rec.id
         values["b_rev"] = rec.revision
