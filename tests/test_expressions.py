@@ -534,7 +534,7 @@ def test_compiled_objects_hold_no_per_evaluation_state() -> None:
     expression = compile_expression("sum(i for i in items) * k", budget=1000)
     before = {slot: getattr(expression, slot) for slot in _slots(Expression)}
     assert expression.evaluate({"items": [1, 2], "k": 2}) == 6
-    with pytest.raises(ExpressionError):
+    with pytest.raises(ExpressionError, match="unknown variable 'k'"):
         expression.evaluate({"items": [1]})
     after = {slot: getattr(expression, slot) for slot in _slots(Expression)}
     assert all(before[slot] is after[slot] for slot in before)
