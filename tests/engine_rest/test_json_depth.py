@@ -25,7 +25,7 @@ def test_too_deep_is_refused_before_parsing(depth: int, monkeypatch: pytest.Monk
     monkeypatch.setattr(json, "loads", never)
     with pytest.raises(NestedTooDeep, match=f"deeper than {MAX_BODY_DEPTH} levels"):
         strict_json(nested(depth))
-    with pytest.raises(NestedTooDeep):
+    with pytest.raises(NestedTooDeep, match=f"deeper than {MAX_BODY_DEPTH} levels"):
         strict_json(nested(depth).encode())
 
 

@@ -79,7 +79,8 @@ def test_a_message_with_a_key_no_conversation_has_is_not_delivered() -> None:
     iid = engine.start("asker", {"orders": ["A-1"]})
     from engine.errors import MessageNotCorrelated
 
-    with pytest.raises(MessageNotCorrelated):
+    with pytest.raises(MessageNotCorrelated,
+                       match="no process instance waits for message 'answer'"):
         engine.correlate_message("answer", variables={"reply_to": "Z-9"})
     assert _waiting_orders(engine, iid) == ["A-1"]
     engine.correlate_message("answer", variables={"reply_to": "A-1"})
@@ -101,7 +102,8 @@ def test_the_first_message_of_a_conversation_sets_its_key() -> None:
     engine.correlate_message("answer", variables={"reply_to": 7})
     from engine.errors import MessageNotCorrelated
 
-    with pytest.raises(MessageNotCorrelated):
+    with pytest.raises(MessageNotCorrelated,
+                       match="no process instance waits for message 'answer'"):
         engine.correlate_message("answer", variables={"reply_to": 8})
     engine.correlate_message("answer", variables={"reply_to": 7})
     assert engine.instance(iid).status == "completed"
