@@ -227,14 +227,13 @@ class SessionStatements:
     `info`). `unsure` means the bookkeeping may be wrong (see the module docstring): the
     next batch re-reads the names from the server before deciding what to prepare."""
 
-    __slots__ = ("names", "unsure", "_standard", "reader", "batcher")
+    __slots__ = ("names", "unsure", "reader", "batcher")
 
     INFO_KEY = "baton_statements"
 
     def __init__(self) -> None:
         self.names: set[str] = set()
         self.unsure = False
-        self._standard: bool | None = None
         # the session's cursors, kept: a plain one for single reads, a ClientCursor for
         # the store's multi-statement batches
         self.reader: Any = None
@@ -255,11 +254,9 @@ class SessionStatements:
         self.names = {r[0] for r in rows.fetchall()}
         self.unsure = False
 
-    def standard_strings(self, raw: Any) -> bool:
+    @staticmethod
+    def standard_strings(raw: Any) -> bool:
         """Whether the session reads backslashes in '...' literally (`literals` may quote
-        text itself). Asked of the connection's parameter status once; PostgreSQL reports
-        a change of the setting, and the check is cheap, so it is not trusted past a
-        resync either."""
-        if self._standard is None or self.unsure:
-            self._standard = raw.info.parameter_status("standard_conforming_strings") == "on"
-        return self._standard
+        text itself). PostgreSQL reports the setting whenever it changes, and libpq keeps
+        the last report: asking costs nothing, so it is asked for every batch."""
+        return bool(raw.pgconn.parameter_status(b"standard_conforming_strings") == b"on")

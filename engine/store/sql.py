@@ -323,9 +323,12 @@ LEASED_OF_ANY = sa.select(_J2.c.instance_id).where(_J2.c.instance_id == sa.any_(
                                                    *where(JOB_LEASED, _J2))
 LEASE_JOBS_ANY = _J.update().where(_J.c.id == sa.any_(_IDS)).values(
     lock_owner=B("owner"), lock_expires=B("until"), revision=_J.c.revision + 1)
-# at COMMIT: the version an instance was started from is still the newest of its key
-GUARD_LATEST = sa.select(sa.func.baton_check(
-    ~sa.exists().where(_D.c.key == B("key"), _D.c.version > B("v")), B("what")))
+# at COMMIT: the version an instance was started from is still there and the newest of its
+# key (the cache may be older than another process's deployment, or than a database that
+# was emptied and filled again)
+GUARD_LATEST = sa.select(sa.func.baton_check(sa.and_(
+    sa.exists().where(_D.c.id == B("id")),
+    ~sa.exists().where(_D.c.key == B("key"), _D.c.version > B("v"))), B("what")))
 
 SEL_USER = sa.select(*_cols(s.users, F_USER)).where(s.users.c.id == B("id"))
 # PostgreSQL: the user and their groups (in order) in one statement
@@ -438,9 +441,8 @@ class SqlStore:
         self.fast = FastExec(self.engine.dialect)
         self.definitions: dict[str, DefinitionRecord] = {}
         # PostgreSQL: key -> id of its newest version as last read (checked at commit by
-        # whoever relies on it, see latest_definition); (key, version) -> id
+        # whoever relies on it, see latest_definition)
         self.latest: dict[str, str] = {}
-        self.versions: dict[tuple[str, int], str] = {}
         self.round_trips = 0        # diagnostics: database round trips of finished transactions
         if auto_upgrade is None:
             auto_upgrade = self.dialect == "sqlite"
@@ -916,7 +918,7 @@ class SqlTx:
                     self.guarded_keys.add(key)
                     g = self.fast.prepared(GUARD_LATEST)
                     self._guards.append((g, g.params({
-                        "key": key, "v": rec.version,
+                        "id": rec.id, "key": key, "v": rec.version,
                         "what": f"a newer version of process '{key}' was deployed"})))
                 return rec
         rows = self._q(SEL_LATEST, {"key": key})
@@ -927,13 +929,8 @@ class SqlTx:
         return self.get_definition(rows[0][0])
 
     def definition_version(self, key: str, version: int) -> DefinitionRecord | None:
-        def_id = self.store.versions.get((key, version))    # a version never changes
-        if def_id is None:
-            rows = self._q(SEL_VERSION, {"key": key, "v": version})
-            if not rows:
-                return None
-            def_id = self.store.versions[(key, version)] = rows[0][0]
-        return self.get_definition(def_id)
+        rows = self._q(SEL_VERSION, {"key": key, "v": version})
+        return self.get_definition(rows[0][0]) if rows else None
 
     # ---------------------------------------------------------------- instances
     def add_instance(self, rec: InstanceRecord) -> None:

@@ -176,3 +176,15 @@ def test_lock_job_reads_the_job_after_the_lock(stores: list[SqlStore]) -> None:
     with a.transaction() as tx:
         assert tx.lock_job(job.id) is None
         assert tx.lock_job("no-such-job") is None
+
+
+def test_a_cached_version_that_is_gone_is_not_started(stores: list[SqlStore],
+                                                      pg_url: str) -> None:
+    here = Engine(store=stores[0])
+    here.deploy(ONE_TASK)
+    here.start("one")
+    here.start("one")                        # the cache now answers for "one"
+    empty_pg(pg_url)                         # the database emptied and filled again
+    Engine(store=stores[1]).deploy(TWO_TASKS)
+    iid = here.start("one")
+    assert here.instance(iid).waiting == ["t1"]
