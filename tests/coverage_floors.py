@@ -23,10 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ENFORCE_ENV = "BATON_COVERAGE_FLOORS"
 # package -> lowest acceptable line coverage, percent
+# (measured by the whole suite when set: engine 93.8, connectors 93.9, tasklist_ui 92.9)
 FLOORS: dict[str, float] = {
-    "engine": 92.0,
-    "connectors": 93.0,
-    "tasklist_ui": 88.0,
+    "engine": 93.5,
+    "connectors": 93.5,
+    "tasklist_ui": 92.5,
 }
 
 
