@@ -189,7 +189,8 @@ def add_engine_commands(subparsers: Any) -> None:
     p.add_argument("--instance", help="tasks of one instance")
     p.add_argument("--process", help="tasks of one process key")
     p.add_argument("--sort", default="created",
-                   help="created, due, priority or name; a leading - sorts descending")
+                   help="created, due, priority or name; a leading - sorts descending "
+                        "(write it with '=': --sort=-priority)")
     p.add_argument("--limit", type=_positive(int), default=100)
     p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     p.set_defaults(func=_guard(cmd_tasks))

@@ -117,17 +117,17 @@ def run_serve(args: argparse.Namespace) -> int:
         for line in load_demo(engine).lines():
             print(line)
     app = create_app(engine)
-    worker = None
+    try:
+        server = make_server(args.host, args.port, app, threaded=True)
+    except (OSError, SystemExit) as e:
+        # werkzeug reports a port in use itself and exits; say it Baton's way, once
+        reason = e.strerror if isinstance(e, OSError) else "the address is in use or refused"
+        print(f"baton: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 1
+    worker = None                      # started once the port is ours: nothing to undo
     if not args.no_worker:
         worker = JobWorkerThread(engine, args.interval)
         worker.start()
-    try:
-        server = make_server(args.host, args.port, app, threaded=True)
-    except OSError as e:
-        if worker is not None:
-            worker.stop()
-        print(f"baton: cannot listen on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
-        return 1
     host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
     print(f"Baton tasklist running on http://{host}:{server.server_port}/ (Ctrl+C to stop)")
     if args.demo:

@@ -198,3 +198,21 @@ def test_an_engine_refusal_is_one_line_and_exit_1(db: str,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["group", "add", "auditors", "--db", db, "--member", "nobody"]) == 1
     assert capsys.readouterr().err == "baton: user 'nobody' not found\n"
+
+
+def test_serve_on_a_port_in_use_says_so_and_starts_no_worker(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+    import threading
+
+    from tasklist_ui.cli import main as baton_main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        before = {t.name for t in threading.enumerate()}
+        rc = baton_main(["serve", "--db", f"sqlite:///{tmp_path / 'p.db'}", "--port", str(port)])
+    assert rc == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert {t.name for t in threading.enumerate()} <= before     # no worker left running
