@@ -260,6 +260,7 @@ class CommandContext:
                   instance_id: str | None, all_: bool, raise_if_none: bool) -> list[str]:
         subs = self.tx.find_subscriptions(kind="message", name=name)
         got: list[str] = []
+        keyed_out = 0          # waiters of this name whose correlation keys do not match
         for s in subs:
             if s.instance_id is None:
                 continue
@@ -272,6 +273,7 @@ class CommandContext:
             if s.instance_id in got and not all_:
                 continue
             if not self.may_correlate(s, name, variables):
+                keyed_out += 1
                 continue
             # the subscription was read before the instance was locked: a concurrent command
             # may have ended its wait state since; only a delivery that applied counts
@@ -294,6 +296,10 @@ class CommandContext:
                                                fired=("message", name))
                     return [inst.id]
         if raise_if_none:
+            if keyed_out:
+                raise MessageNotCorrelated(
+                    f"{keyed_out} process instance(s) wait for message '{name}', but none "
+                    "whose correlation keys match the message's payload")
             raise MessageNotCorrelated(
                 f"no process instance waits for message '{name}'"
                 + (f" with business key '{business_key}'" if business_key is not None else "")

@@ -80,7 +80,7 @@ def test_a_message_with_a_key_no_conversation_has_is_not_delivered() -> None:
     from engine.errors import MessageNotCorrelated
 
     with pytest.raises(MessageNotCorrelated,
-                       match="no process instance waits for message 'answer'"):
+                       match="wait for message 'answer', but none whose correlation keys match"):
         engine.correlate_message("answer", variables={"reply_to": "Z-9"})
     assert _waiting_orders(engine, iid) == ["A-1"]
     engine.correlate_message("answer", variables={"reply_to": "A-1"})
@@ -103,7 +103,7 @@ def test_the_first_message_of_a_conversation_sets_its_key() -> None:
     from engine.errors import MessageNotCorrelated
 
     with pytest.raises(MessageNotCorrelated,
-                       match="no process instance waits for message 'answer'"):
+                       match="wait for message 'answer', but none whose correlation keys match"):
         engine.correlate_message("answer", variables={"reply_to": 8})
     engine.correlate_message("answer", variables={"reply_to": 7})
     assert engine.instance(iid).status == "completed"
