@@ -22,12 +22,23 @@ PostgreSQL deadlocks, serialisation failures and lock time-outs surface as
 
 The hot path is kept short: statements are compiled once and run on the DBAPI cursor
 (`fastexec.py`), definitions are cached (they never change), rows read in a transaction
-are remembered (a completed task is not fetched twice), one probe lists an instance's
-task/job/external-task/subscription rows (on PostgreSQL in the same round trip as its row
-lock; ending an instance then costs no lookup), history is one row per command, process
-variables are stored once (their own column) rather than twice inside the state JSON, and
-on PostgreSQL the writes of a command go out with its COMMIT in one round trip (see
-"execution" below).
+are remembered (a completed task is not fetched twice), history is one row per command,
+process variables are stored once (their own column) rather than twice inside the state
+JSON. On PostgreSQL a round trip costs about as much as Baton's own work for a command, so
+a command takes as few as it can (`tests/store/test_round_trips.py` pins them):
+
+- its writes go out with its COMMIT, in one round trip; writes that must hit exactly one
+  row, and facts that must still hold, are checked by the server in that same batch
+  (`baton_check`, migration 0004) rather than by the client before it dares commit;
+- locking an instance also reads its tasks whole and lists its other wait-state rows, in
+  the same round trip (ending a task or the instance then needs no lookup); `lock_task`
+  and `lock_job` find the instance through the task or job, so a command on a task or a
+  job is two round trips: read under the lock, then write and commit;
+- a start answers "the newest version" from a cache, guarded at commit (see
+  `latest_definition`); an instance's tasks are one compiled query; a user comes with
+  their groups;
+- connections stay checked out between transactions (`SqlStore._checkout`) with their
+  cursors, and the batch's parameters are written as literals by `fastexec.literals`.
 """
 
 from __future__ import annotations
@@ -745,11 +756,11 @@ class SqlTx:
         self._send([], commit)
 
     def _send(self, reads: list[tuple[Any, Any]], commit: bool) -> list[Any]:
-        """One round trip: [BEGIN;] the queued writes; `reads`; [COMMIT] as one
-        simple-protocol query of `EXECUTE`s of statements prepared on this connection
+        """One round trip: [BEGIN;] the queued writes; `reads`; [the guards; COMMIT] as
+        one simple-protocol query of `EXECUTE`s of statements prepared on this connection
         (`PREPARE`d in the same query the first time), their parameters written as
-        literals by psycopg with the server's quoting rules. Checked writes are verified
-        before anything commits. Returns each read's rows."""
+        literals (`fastexec.literals`). Checked writes and guards raise in the server, so
+        a miss aborts the block before its COMMIT. Returns each read's rows."""
         import psycopg
 
         pending, self._pending = self._pending, []
@@ -815,10 +826,11 @@ class SqlTx:
         return out
 
     def _finish(self) -> None:
-        """PostgreSQL, the block is ending: send what is queued, with the COMMIT when no
-        check can still fail."""
+        """PostgreSQL, the block is ending: send what is queued and the guards, with the
+        COMMIT (a failed check aborts the block before it)."""
         if self._pending or self._guards:
             self._flush(commit=True)
+            self._guards = []
         if self._open:
             self.trips += 1
             self.raw.execute("COMMIT", prepare=False)
