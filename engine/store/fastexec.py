@@ -8,17 +8,17 @@ statement is compiled once per dialect; executing it is then one DBAPI call plus
 conversions the types need (UTC datetimes on SQLite, booleans), derived from the same
 column types.
 
-On PostgreSQL a statement can also be `PREPARE`d on the server under a name of its own, so
+On PostgreSQL every statement is `PREPARE`d on the server under a name of its own, so
 several of them run as `EXECUTE`s in one multi-statement round trip without being planned
-again (see `SqlTx._send`). Statements with expanding IN parameters (lists) go through the
-normal SQLAlchemy path.
+again (see `SqlTx._send`); reads too, so psycopg's own prepared statements are switched
+off (its every rollback would `DEALLOCATE ALL`, ours included). Statements with expanding
+IN parameters (lists) go through the normal SQLAlchemy path.
 
 Which names a database session holds is tracked per connection (`SessionStatements`), and
-that bookkeeping is never trusted past a failure: psycopg's own `rollback()` sends
-`DEALLOCATE ALL` once it has prepared statements of its own (the SQLAlchemy path), a batch
-that fails half-way has run some of its `PREPARE`s and not others, a pooler may reset the
-session. Guessing there is how "prepared statement already exists" (and "does not exist")
-used to fail commands; after any of these the next batch asks the server instead.
+that bookkeeping is never trusted past a failure: a batch that fails half-way has run some
+of its `PREPARE`s and not others, a pooler may reset the session. Guessing there is how
+"prepared statement already exists" (and "does not exist") used to fail commands; after
+any of these the next batch asks the server instead.
 """
 
 from __future__ import annotations
@@ -227,16 +227,15 @@ class SessionStatements:
     `info`). `unsure` means the bookkeeping may be wrong (see the module docstring): the
     next batch re-reads the names from the server before deciding what to prepare."""
 
-    __slots__ = ("names", "unsure", "reader", "batcher")
+    __slots__ = ("names", "unsure", "batcher")
 
     INFO_KEY = "baton_statements"
 
     def __init__(self) -> None:
         self.names: set[str] = set()
         self.unsure = False
-        # the session's cursors, kept: a plain one for single reads, a ClientCursor for
-        # the store's multi-statement batches
-        self.reader: Any = None
+        # the session's ClientCursor for the store's batches, kept (a new one per query
+        # costs more)
         self.batcher: Any = None
 
     @classmethod

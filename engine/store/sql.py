@@ -616,7 +616,8 @@ def _sqlite_setup(engine: sa.Engine) -> None:
 
 def _pg_setup(engine: sa.Engine) -> None:
     """Sessions in UTC, so timestamps come back as UTC datetimes without conversion; a
-    connection the pool rolls back has its prepared statements re-read before next use."""
+    connection the pool resets has its prepared statements re-read before next use (a
+    pooler in front of the server may reset the session too)."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
@@ -624,6 +625,10 @@ def _pg_setup(engine: sa.Engine) -> None:
         dbapi_conn.autocommit = True
         dbapi_conn.execute("SET TIME ZONE 'UTC'")
         dbapi_conn.autocommit = autocommit
+        # the store prepares its statements itself (SqlTx._send); psycopg's own would be
+        # dropped by its every rollback (DEALLOCATE ALL), and its bookkeeping runs for
+        # every query
+        dbapi_conn.prepare_threshold = None
 
     @event.listens_for(engine, "reset")
     def _reset(dbapi_conn: Any, record: Any, _state: Any) -> None:
@@ -705,17 +710,11 @@ class SqlTx:
     def _q(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """Rows of a SELECT (compiled once, run on the DBAPI cursor)."""
         p = self.fast.prepared(stmt)
-        if self.pg and (self._pending or (p.locks and not self._open)):
-            return p.rows(self._send([(p, p.params(params))], False)[0])
+        if self.pg:     # an EXECUTE of our own like everything else (see _send)
+            return p.rows(self._send([(p, p.params(params))], False,
+                                     begin=bool(self._pending) or p.locks)[0])
         self.trips += 1
-        session = self.session
-        if session is None:
-            return p.rows(self.raw.execute(p.sql, p.params(params)).fetchall())
-        cur = session.reader
-        if cur is None:     # one cursor per session: a new one per query costs more
-            cur = session.reader = self.raw.cursor()
-        cur.execute(p.sql, p.params(params))
-        return p.rows(cur.fetchall())
+        return p.rows(self.raw.execute(p.sql, p.params(params)).fetchall())
 
     def _w(self, stmt: Any, params: dict[str, Any] | None = None,
            keys: tuple[str, ...] | None = None, check: str | None = None) -> None:
@@ -755,27 +754,74 @@ class SqlTx:
         """PostgreSQL: send BEGIN (if not yet) and the queued writes (and the COMMIT)."""
         self._send([], commit)
 
-    def _send(self, reads: list[tuple[Any, Any]], commit: bool) -> list[Any]:
+    def _send(self, reads: list[tuple[Any, Any]], commit: bool,
+              begin: bool = True) -> list[Any]:
         """One round trip: [BEGIN;] the queued writes; `reads`; [the guards; COMMIT] as
         one simple-protocol query of `EXECUTE`s of statements prepared on this connection
         (`PREPARE`d in the same query the first time), their parameters written as
         literals (`fastexec.literals`). Checked writes and guards raise in the server, so
-        a miss aborts the block before its COMMIT. Returns each read's rows."""
+        a miss aborts the block before its COMMIT. `begin`: open the transaction block if
+        it is not (plain reads run without one). Returns each read's rows.
+
+        When the session has lost statements the store believed prepared (a pooler's
+        reset, a `DEALLOCATE ALL` behind its back) and nothing of this transaction ran on
+        the server yet, the batch is sent again with the names re-read; otherwise the
+        command is retried (ConcurrentModification)."""
         import psycopg
 
         pending, self._pending = self._pending, []
         raw = self.raw
         session = self.session
         assert session is not None
-        if session.unsure:
-            session.resync(raw)
-        known = session.names
         cur = session.batcher
         if cur is None:
             cur = session.batcher = psycopg.ClientCursor(raw)
-        standard = session.standard_strings(raw)
+        opening = begin and not self._open
+        fresh = not self._open          # a failure now loses nothing already done
+        for attempt in (1, 2):
+            if session.unsure:
+                self.trips += 1
+                session.resync(raw)
+            text, skip = self._batch(cur, session, pending, reads, commit, opening)
+            self.trips += 1
+            try:
+                cur.execute(text)
+                break
+            except psycopg.Error as e:
+                # some of the PREPAREs may have run (they outlive the rollback), some not
+                session.unsure = True
+                if getattr(e, "sqlstate", None) not in _SESSION_OUT_OF_STEP:
+                    raise
+                if attempt == 1 and fresh:
+                    if raw.info.transaction_status != 0:    # the failed BEGIN ... block
+                        raw.rollback()
+                    continue
+                raise ConcurrentModification(
+                    f"prepared statements out of step with the database session: {e}") from e
+        if commit:
+            self._open = False
+        elif opening:
+            self._open = True
+        for _ in range(skip):
+            cur.nextset()
+        out: list[Any] = []
+        if reads:
+            first_read = int(opening) + len(pending)
+            total = first_read + len(reads) + (len(self._guards) + 1 if commit else 0)
+            for i in range(first_read + len(reads)):
+                if i >= first_read:
+                    out.append(cur.fetchall())
+                if i + 1 < total and not cur.nextset():
+                    break
+        return out
+
+    def _batch(self, cur: Any, session: SessionStatements, pending: list[Any],
+               reads: list[tuple[Any, Any]], commit: bool, opening: bool) -> tuple[str, int]:
+        """The text of one `_send` batch, and how many PREPARE results lead it."""
+        known = session.names
+        standard = session.standard_strings(self.raw)
         prepare: list[str] = []
-        parts: list[str] = []
+        prepared_now: set[str] = set()
 
         def call(p: Any, params: Any, check: str | None = None) -> str:
             if check is None:
@@ -793,37 +839,16 @@ class SqlTx:
                 return f"EXECUTE {name}({literals(values, cur)})"
             return f"EXECUTE {name}({cur.mogrify(', '.join(['%s'] * len(order)), values)})"
 
-        prepared_now: set[str] = set()
-        if not self._open:
-            parts.append("BEGIN")
+        parts: list[str] = ["BEGIN"] if opening else []
         parts.extend(call(p, params, check) for p, params, check in pending)
-        first_read = len(parts)
         parts.extend(call(p, params) for p, params in reads)
         if commit:
             parts.extend(call(p, params) for p, params in self._guards)
             parts.append("COMMIT")
-        self.trips += 1
-        try:
-            cur.execute(";\n".join(prepare + parts))
-        except psycopg.Error as e:
-            # some of the PREPAREs may have run (they outlive the rollback), some not
-            session.unsure = True
-            if getattr(e, "sqlstate", None) in _SESSION_OUT_OF_STEP:
-                raise ConcurrentModification(
-                    f"prepared statements out of step with the database session: {e}") from e
-            raise
+        # counted as prepared once the text is built: if the batch fails, `unsure` makes
+        # the next one ask the server anyway
         known.update(prepared_now)
-        self._open = not commit
-        for _ in prepare:
-            cur.nextset()
-        out: list[Any] = []
-        if reads:
-            for i in range(first_read + len(reads)):
-                if i >= first_read:
-                    out.append(cur.fetchall())
-                if i + 1 < len(parts) and not cur.nextset():
-                    break
-        return out
+        return ";\n".join(prepare + parts), len(prepare)
 
     def _finish(self) -> None:
         """PostgreSQL, the block is ending: send what is queued and the guards, with the
@@ -844,10 +869,9 @@ class SqlTx:
         self._open = False
 
     def _rollback(self) -> None:
-        """psycopg's rollback may also drop every prepared statement of the session (see
-        fastexec.py): the next batch re-reads which of ours are left."""
-        if self.session is not None:
-            self.session.unsure = True
+        """A ROLLBACK leaves the session's prepared statements alone (PREPARE is not
+        transactional, and psycopg, whose own prepared statements are switched off, has
+        none to DEALLOCATE)."""
         self.raw.rollback()
 
     def broken(self) -> bool:
