@@ -424,7 +424,7 @@ class SqlStore:
         self._serial: threading.RLock | None = None
         self._local = threading.local()
         self.pool_size = pool_size
-        self._idle: list[sa.Connection] = []      # PostgreSQL: see _checkout
+        self._idle: list[sa.Connection] = []      # see _checkout
         self._closed = False
         kw: dict[str, Any] = {"echo": echo}
         if self.dialect == "sqlite":
@@ -517,14 +517,18 @@ class SqlStore:
                         self.round_trips += tx.trips
                         self._checkin(conn, tx, reusable)
                 else:
-                    with self.engine.connect() as conn, conn.begin():
-                        tx = SqlTx(self, conn)
-                        self._local.tx = tx
-                        try:
-                            yield tx
-                        finally:
-                            self._local.tx = None
-                            self.round_trips += tx.trips
+                    conn = self._checkout()
+                    try:
+                        with conn.begin():
+                            tx = SqlTx(self, conn)
+                            self._local.tx = tx
+                            try:
+                                yield tx
+                            finally:
+                                self._local.tx = None
+                                self.round_trips += tx.trips
+                    finally:
+                        self._checkin_sqlite(conn)
                 if tx.definitions_read:
                     self.definitions.update(tx.definitions_read)
             except exc.DBAPIError as e:
@@ -540,9 +544,9 @@ class SqlStore:
             if self._serial is not None:
                 self._serial.release()
 
-    # PostgreSQL connections are kept between transactions, in autocommit mode (SqlTx opens
-    # the transaction block itself), in a list of idle ones: taking one from the pool and
-    # giving it back (a SQLAlchemy Connection, the pool's bookkeeping and events, the
+    # Connections are kept between transactions in a list of idle ones (PostgreSQL's in
+    # autocommit mode: SqlTx opens the transaction block itself): taking one from the pool
+    # and giving it back (a SQLAlchemy Connection, the pool's bookkeeping and events, the
     # reset's rollback, autocommit switched on and off) cost a fifth of a command's own
     # time. At most `pool_size` stay idle; the rest go back to the pool.
     def _checkout(self) -> sa.Connection:
@@ -551,6 +555,8 @@ class SqlStore:
         except IndexError:
             pass
         conn = self.engine.connect()
+        if self.dialect != "postgresql":
+            return conn
         try:
             conn.connection.dbapi_connection.autocommit = True
         except BaseException:
@@ -558,6 +564,15 @@ class SqlStore:
             conn.close()
             raise
         return conn
+
+    def _checkin_sqlite(self, conn: sa.Connection) -> None:
+        """SQLite: `conn.begin()` has committed or rolled back; keep the connection unless
+        it broke."""
+        if not conn.invalidated and not conn.closed and not conn.in_transaction() \
+                and len(self._idle) < self.pool_size and not self._closed:
+            self._idle.append(conn)
+            return
+        conn.close()
 
     def _checkin(self, conn: sa.Connection, tx: SqlTx, reusable: bool) -> None:
         if reusable and not tx.broken():
@@ -578,10 +593,11 @@ class SqlStore:
         self._closed = True
         while self._idle:
             conn = self._idle.pop()
-            try:
-                conn.connection.dbapi_connection.autocommit = False
-            except Exception:  # noqa: BLE001 - closing anyway
-                conn.invalidate()
+            if self.dialect == "postgresql":
+                try:
+                    conn.connection.dbapi_connection.autocommit = False
+                except Exception:  # noqa: BLE001 - closing anyway
+                    conn.invalidate()
             conn.close()
         self.engine.dispose()
 
