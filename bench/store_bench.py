@@ -118,13 +118,14 @@ class Database:
             self._schema = f"baton_bench_{os.getpid()}_{secrets.token_hex(3)}"
             with psycopg.connect(pg_url, autocommit=True) as c:
                 c.execute(f'CREATE SCHEMA "{self._schema}"')
-            from urllib.parse import urlencode, urlsplit, urlunsplit
+            from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
             parts = urlsplit(pg_url)
             options = f"-csearch_path={self._schema}"
             if async_commit:
                 options += " -csynchronous_commit=off"
-            query = "&".join(p for p in [parts.query, urlencode({"options": options})] if p)
+            query = "&".join(p for p in [parts.query, urlencode({"options": options}, quote_via=quote)]
+                             if p)
             self.url = urlunsplit(parts._replace(query=query))
 
     def drop(self) -> None:
