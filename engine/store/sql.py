@@ -1025,6 +1025,10 @@ class SqlTx:
         rows = lock_q.rows(got)
         if rows:
             iid = rows[0][0]
+            # tasks of this instance read before the lock and gone since are forgotten
+            for gone in [t.id for t in self._tasks.values() if t.instance_id == iid]:
+                self._tasks.pop(gone)
+                self._fresh.add(gone)       # known gone until this transaction adds it
             ids = []
             for r in tasks_q.rows(task_rows):
                 rec, rev = _task(r)

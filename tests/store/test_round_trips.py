@@ -188,3 +188,19 @@ def test_a_cached_version_that_is_gone_is_not_started(stores: list[SqlStore],
     Engine(store=stores[1]).deploy(TWO_TASKS)
     iid = here.start("one")
     assert here.instance(iid).waiting == ["t1"]
+
+
+def test_a_task_read_before_the_lock_and_gone_since_is_forgotten(
+        stores: list[SqlStore]) -> None:
+    a, b = stores
+    engine = Engine(store=a)
+    engine.deploy(TWO_TASKS)
+    iid = engine.start("one")
+    with a.transaction() as tx:
+        (first,) = tx.find_tasks(instance_id=iid)           # read without the lock
+        Engine(store=b).complete_task(first.id)             # another process moves on
+        assert tx.get_instance(iid, lock=True) is not None
+        assert tx.task_by_token(iid, first.token) is None or \
+            tx.task_by_token(iid, first.token).activity_id == "t2"
+        assert [t.activity_id for t in tx.find_tasks(instance_id=iid)] == ["t2"]
+        assert tx.get_task(first.id) is None
