@@ -107,7 +107,8 @@ class CommandContext:
 
     # ---------------------------------------------------------------- definitions
     def graph(self, definition_id: str) -> ProcessGraph:
-        return self.env.definitions.graph(definition_id, self.tx)
+        cache = self.env.definitions
+        return cache.graphs.get(definition_id) or cache.graph(definition_id, self.tx)
 
     # ---------------------------------------------------------------- instances
     def load(self, instance_id: str) -> tuple[InstanceRecord, InstanceState, ProcessGraph]:

@@ -188,6 +188,22 @@ class MemoryTx:
         tab = self.t[table]
         return [tab[k] for k in keys]
 
+    def _instance_rows(self, table: str, instance_id: Any, order: Any) -> list[Any]:
+        """Copies of an instance's rows in `order`: the commands' cleanup asks this of
+        every table the index covers, most often for none or one row."""
+        if instance_id is None:
+            return self._no_instance_rows(table, order)
+        rows = [clone(r) for r in self._of_instance(table, instance_id)]
+        if len(rows) > 1:
+            sort_records(rows, order)
+        return rows
+
+    def _no_instance_rows(self, table: str, order: Any) -> list[Any]:
+        rows = [clone(r) for r in self.t[table].values() if r.instance_id is None]
+        if len(rows) > 1:
+            sort_records(rows, order)
+        return rows
+
     def _get(self, table: str, key: Any) -> Any:
         rec = self.t[table].get(key)
         return clone(rec) if rec is not None else None
@@ -325,6 +341,8 @@ class MemoryTx:
         self._del("jobs", job_id)
 
     def find_jobs(self, **filters: Any) -> list[JobRecord]:
+        if len(filters) == 1 and "instance_id" in filters:
+            return self._instance_rows("jobs", filters["instance_id"], JOB_ORDER)
         f = equality_filter(JobRecord, filters, "jobs", not_filterable=("payload",))
         test = f.test
         out = [clone(r) for r in self._rows("jobs", filters) if test(r, filters)]
@@ -376,6 +394,9 @@ class MemoryTx:
         return None
 
     def find_external(self, **filters: Any) -> list[ExternalTaskRecord]:
+        if len(filters) == 1 and "instance_id" in filters:
+            return self._instance_rows("external", filters["instance_id"],
+                                       EXTERNAL_PRIORITY_ORDER)
         f = external_filter(filters)
         test = f.test
         rows = [clone(r) for r in self._rows("external", filters) if test(r, filters)]
