@@ -17,14 +17,13 @@ from engine.commands.executor import BaseCommand
 from engine.commands.instances import token_variables
 from engine.errors import EngineError, NotFound
 from engine.ids import new_id
-from engine.limits import check_variables
+from engine.limits import MAX_LOCK_MS, MAX_RETRIES, check_variables
 from engine.runtime import triggers as tr
 from engine.store.predicates import compiled, sort_records
 from engine.store.records import ExternalTaskRecord, IncidentRecord
 from engine.store.rules import EXTERNAL_FETCHABLE, EXTERNAL_ORDER, EXTERNAL_PRIORITY_ORDER
 
-MAX_LOCK_SECONDS = 366 * 24 * 3600.0     # a lock longer than a year is a client's mistake
-MAX_RETRIES = 10_000
+MAX_LOCK_SECONDS = MAX_LOCK_MS / 1000   # a lock longer than a year is a client's mistake
 MAX_FETCH = 1000
 
 

@@ -9,10 +9,9 @@ from typing import Any, ClassVar
 
 from engine.commands.context import CommandContext
 from engine.commands.executor import BaseCommand
-from engine.errors import EngineError, NotFound
+from engine.commands.external import retries_count
+from engine.errors import NotFound
 from engine.store.records import IncidentRecord, JobRecord
-
-MAX_RETRIES = 10_000
 
 
 @dataclass(slots=True)
@@ -25,9 +24,7 @@ class RetryIncident(BaseCommand):
     user: str | None = None
 
     def execute(self, c: CommandContext) -> None:
-        if isinstance(self.retries, bool) or not isinstance(self.retries, int) \
-                or not 0 <= self.retries <= MAX_RETRIES:
-            raise EngineError(f"retries must be a whole number from 0 to {MAX_RETRIES}")
+        retries_count(self.retries)
         inc = c.tx.get_incident(self.incident_id)
         if inc is None or inc.resolved is not None:
             raise NotFound(f"open incident '{self.incident_id}' not found")
@@ -86,9 +83,7 @@ class SetJobRetries(BaseCommand):
     user: str | None = None
 
     def execute(self, c: CommandContext) -> None:
-        if isinstance(self.retries, bool) or not isinstance(self.retries, int) \
-                or not 0 <= self.retries <= MAX_RETRIES:
-            raise EngineError(f"retries must be a whole number from 0 to {MAX_RETRIES}")
+        retries_count(self.retries)
         job = c.tx.get_job(self.job_id) if isinstance(self.job_id, str) else None
         if job is None:
             raise NotFound(f"job '{self.job_id}' not found")

@@ -19,10 +19,11 @@ from typing import Any, ClassVar
 
 from engine.commands.context import CommandContext
 from engine.commands.executor import BaseCommand
+from engine.commands.identity import require_user
 from engine.errors import Conflict, EngineError, NotFound
 from engine.forms import FormInvalid, form_fields, initial_values, validate_form
 from engine.runtime import triggers as tr
-from engine.store.records import CommentRecord, HistoryRecord, TaskRecord, UserRecord
+from engine.store.records import CommentRecord, HistoryRecord, TaskRecord
 from engine.tasks import (
     check_may_claim,
     check_may_comment,
@@ -42,13 +43,6 @@ def record(c: CommandContext, task: TaskRecord, kind: str, user: str | None,
                                     "userTask", task.name, user,
                                     {"task_id": task.id, **detail})])
     c.notifications.append((kind, task))
-
-
-def require_user(c: CommandContext, user_id: Any) -> UserRecord:
-    rec = c.tx.get_user(user_id) if isinstance(user_id, str) else None
-    if rec is None:
-        raise NotFound(f"user '{user_id}' not found")
-    return rec
 
 
 def acting(c: CommandContext, user: Any) -> str:
