@@ -442,6 +442,11 @@ CASES: list[Case] = [
                + '<signalEventDefinition signalRef="sig"/></intermediateCatchEvent>'
                + flow("f", "s", "c"))),
     Case("signal-ref-missing", "c",
+         model(START + '<intermediateThrowEvent id="c"><signalEventDefinition/>'
+               + "</intermediateThrowEvent>" + flow("f", "s", "c")),
+         model(START + '<intermediateThrowEvent id="c"><signalEventDefinition signalRef="sig"/>'
+               + "</intermediateThrowEvent>" + flow("f", "s", "c"))),
+    Case("signal-catch-unnamed", "c",
          model(START + '<intermediateCatchEvent id="c"><signalEventDefinition/>'
                + "</intermediateCatchEvent>" + flow("f", "s", "c")),
          model(START + '<intermediateCatchEvent id="c"><signalEventDefinition signalRef="sig"/>'

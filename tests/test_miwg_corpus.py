@@ -37,9 +37,9 @@ EXPECTED_REFUSALS: dict[str, tuple[str, str]] = {
     # Camunda 7 does, and warns - tests/test_bpmn_rules_corpus.py lists those warnings.)
     # (Parallel-Many-Threads-At-Same-Point-Nested compiles: its call activities without
     # calledElement call the process their Signavio metadata `entry` names.)
-    # --- parse-only test of SpiffWorkflow: signal boundaries with neither signalRef nor name
-    "spiff/bpmn/data/boundary_event_split.bpmn": (
-        "has no signalRef and no name", "signal boundary events without signalRef or name"),
+    # (boundary_event_split, SpiffWorkflow's parse-only test with signal boundary events that
+    # have neither signalRef nor name, compiles: such a catch event is a warning,
+    # signal-catch-unnamed - no signal can reach it.)
 }
 
 

@@ -118,13 +118,25 @@ READER_RULES: tuple[Rule, ...] = (
     Rule(name="signal-ref-fallback", severity=WARNING, applies_to="signal events",
          constraint="A signal event names its signal (signalRef).",
          spec="BPMN 2.0.2 10.5.5 Signal Event Definition (signalRef)",
-         instead="Baton uses the event's name as the signal name; without a name too, the "
-                 "upload is refused.",
+         instead="Baton uses the event's name as the signal name; without a name too, a "
+                 "throw is refused (signal-ref-missing) and no signal reaches a catch "
+                 "(signal-catch-unnamed).",
          markers=("the signal event has no signalRef; Baton uses the event's name",)),
-    Rule(name="signal-ref-missing", severity=ERROR, applies_to="signal events",
-         constraint="A signal event names its signal: a signalRef, or at least a name.",
+    Rule(name="signal-ref-missing", severity=ERROR, applies_to="signal throw events",
+         constraint="A signal throw event names the signal it sends: a signalRef, or at least "
+                    "a name.",
          spec="BPMN 2.0.2 10.5.5 Signal Event Definition (signalRef)",
          markers=("the signal event has no signalRef and no name",)),
+    Rule(name="signal-catch-unnamed", severity=WARNING,
+         applies_to="signal catch events (start, intermediate, boundary)",
+         constraint="A signal catch event names the signal it waits for: a signalRef, or at "
+                    "least a name.",
+         spec="BPMN 2.0.2 10.5.5 Signal Event Definition (signalRef is optional); "
+              "SpiffWorkflow accepts it, Camunda 7 refuses it",
+         instead="Baton deploys it, but no signal can ever trigger it: a boundary event never "
+                 "fires, an event subprocess never starts, a process never starts at it, and a "
+                 "token at an intermediate catch event waits until moved on through the API.",
+         markers=("the signal catch event has no signalRef and no name",)),
     Rule(name="error-ref-as-code", severity=WARNING, applies_to="error events",
          constraint="errorRef names an error element defined in the file.",
          spec="BPMN 2.0.2 10.5.5 Error Event Definition (errorRef); Camunda 7",

@@ -208,10 +208,11 @@ def _named(kind_name: str, table_attr: str, attr: str):
         if ident is None:
             if kind_name == "signal":
                 value = _fallback_name(event, "signal", ctx)
-                if value is None:
+                if value is None and kind in CATCH_KINDS:
+                    ctx.problems.warn(event, _unnamed_signal_catch(event, kind))
+                elif value is None:
                     ctx.problems.add(event, "the signal event has no signalRef and no name, so "
-                                            "Baton cannot tell which signal it throws or waits "
-                                            "for")
+                                            "Baton cannot tell which signal it throws")
         elif ident not in table and kind_name == "error":
             # Camunda 7 (after Activiti) reads an errorRef naming no <error> as the code itself.
             ctx.problems.warn(event, f"errorRef '{ident}' does not name an error defined in this "
@@ -234,6 +235,31 @@ def _named(kind_name: str, table_attr: str, attr: str):
         return EventDef(type=kind_name, ref=value, ref_expr=ref_expr, **extra)
 
     return build
+
+
+def _unnamed_signal_catch(event: etree._Element, kind: str) -> str:
+    """Why a signal catch event naming no signal is deployed all the same, and what it does.
+
+    BPMN 2.0.2 10.5.5 makes signalRef optional (the XSD too) and SpiffWorkflow parses such
+    events (signal name None); Camunda 7 refuses them. A thrown signal without a name cannot
+    be sent, so that stays an error; a catch without one is only an event nothing can reach,
+    as a receive task without messageRef is (rule receive-task-message): the diagram runs,
+    the path through the event is dead, and the warning says so (strict mode refuses it)."""
+    parent = event.getparent()
+    definitions = [c for c in bpmn_children(event) if local_name(c) in DEFINITION_TYPES]
+    if len(definitions) > 1:
+        effect = "this definition of the multiple event never fires (the others still do)"
+    elif kind == "boundaryEvent":
+        effect = "this boundary event never fires"
+    elif kind == "startEvent" and parent is not None and is_true(parent.get("triggeredByEvent")):
+        effect = "this event subprocess never starts"
+    elif kind == "startEvent":
+        effect = "no signal starts the process at this start event"
+    else:
+        effect = ("a token waits there until it is moved on through the API (Engine.trigger, "
+                  "Camunda's runtimeService.signal)")
+    return ("the signal catch event has no signalRef and no name, so no signal can ever "
+            f"trigger it: {effect}")
 
 
 def _link(event: etree._Element, definition: etree._Element, kind: str, ctx: Context) -> EventDef:

@@ -55,10 +55,6 @@ def describe(exc: BaseException) -> str:
 
 
 PINS: dict[str, Pin] = {
-    # refused at deployment by the parser
-    "spiff/bpmn/data/boundary_event_split.bpmn": Pin(
-        "StepFailed", r"^deploy: boundaryEvent 'Event_0sh7wyp' .*the signal event has no "
-                      r"signalRef and no name.*\[signal-ref-missing\]"),
     # semantics: Baton waits at the join with a loop-back flow, so no task is ready
     "spiff/bpmn/data/gateway_loop_input.bpmn": Pin(
         "AssertionError", r"assert \[\] == \['Task'\]", at='assert d.ready() == ["Task"]'),

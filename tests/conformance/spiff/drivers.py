@@ -302,6 +302,9 @@ class BatonDriver(Driver):
                 raise StepFailed(f"deploy: {e}") from e
             self.deploy_error = str(e)
             defs = []
+        # what the deployment warned about (a scenario may check a diagram runs with a
+        # documented fallback)
+        self.deploy_warnings: list[str] = [w for d in defs for w in d.warnings]
         main = {p.get("id") for p in _parse(files[0]).getroot().iter(f"{_Q}process")}
         ctx.main_keys.extend(d.key for d in defs if d.key in main)
 
