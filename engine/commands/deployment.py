@@ -40,6 +40,7 @@ class ProcessDefinition:
     # definition comes from (docs/validation-rules.md); strict deployments refuse them
     warnings: tuple[str, ...] = ()
     tenant_id: str | None = None
+    version_tag: str | None = None   # the process's camunda:versionTag
 
 
 @dataclass(slots=True)
@@ -85,6 +86,22 @@ def check_tenant_id(tenant_id: Any) -> None:
                           f"{MAX_TENANT_ID} letters, digits, '-', '_' or '.'")
 
 
+MAX_VERSION_TAG = 255
+
+
+def version_tag_of(key: str, graph: ProcessGraph) -> str | None:
+    """The process's camunda:versionTag, which clients select definitions by. Stored and
+    shown in every definition answer, so it is bounded like an id rather than cut short:
+    a tag cut to fit would select the wrong definitions."""
+    tag = (graph.ext or {}).get("versionTag")
+    if tag is None:
+        return None
+    if not isinstance(tag, str) or len(tag) > MAX_VERSION_TAG:
+        raise EngineError(f"process '{key}': camunda:versionTag is longer than "
+                          f"{MAX_VERSION_TAG} characters")
+    return tag
+
+
 def deploy_processes(c: CommandContext, dep: DeploymentRecord, resource: str | None,
                      data: bytes, checksum: str, defs: Definitions,
                      out: list[ProcessDefinition], tenant_id: str | None = None) -> bool:
@@ -100,12 +117,13 @@ def deploy_processes(c: CommandContext, dep: DeploymentRecord, resource: str | N
                 and latest.tenant_id == tenant_id:
             out.append(ProcessDefinition(latest.id, key, latest.version, latest.name,
                                          latest.deployment_id, latest.resource, checksum,
-                                         False, warnings=defs.warnings, tenant_id=tenant_id))
+                                         False, warnings=defs.warnings, tenant_id=tenant_id,
+                                         version_tag=latest.version_tag))
             continue
         version = (latest.version + 1) if latest else 1
         rec = DefinitionRecord(f"{key}:{version}:{dep.id[:8]}", key, version, graph.name, data,
                                checksum, dep.id, resource, dep.time, graph.executable,
-                               tenant_id=tenant_id)
+                               tenant_id=tenant_id, version_tag=version_tag_of(key, graph))
         tx.add_definition(rec)
         added = True
         cache.graphs[rec.id] = graph
@@ -113,7 +131,7 @@ def deploy_processes(c: CommandContext, dep: DeploymentRecord, resource: str | N
         replace_start_events(c, rec, graph, latest)
         out.append(ProcessDefinition(rec.id, key, version, graph.name, dep.id, resource,
                                      checksum, True, warnings=defs.warnings,
-                                     tenant_id=tenant_id))
+                                     tenant_id=tenant_id, version_tag=rec.version_tag))
     return added
 
 

@@ -35,6 +35,9 @@ class DefinitionRecord:
     executable: bool = True
     has_start_form: bool = False
     tenant_id: str | None = None  # Camunda's deployment tenant: a label workers filter by
+    # the process's camunda:versionTag: a label of the model's release that workers and
+    # clients select definitions by (Camunda's `versionTag`); None for DMN and untagged
+    version_tag: str | None = None
 
 
 @dataclass(slots=True)
