@@ -463,6 +463,11 @@ class Engine:
     ) -> None:
         return self.external.extend_lock(task_id, seconds, worker_id, user=user)
 
+    def lock_external(
+        self, task_id: str, seconds: float, worker_id: str, *, user: str | None = None
+    ) -> None:
+        return self.external.lock_external(task_id, seconds, worker_id, user=user)
+
     def unlock_external(self, task_id: str, *, user: str | None = None) -> None:
         return self.external.unlock_external(task_id, user=user)
 

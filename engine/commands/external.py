@@ -20,7 +20,7 @@ from engine.ids import new_id
 from engine.limits import MAX_LOCK_MS, MAX_RETRIES, check_variables
 from engine.runtime import triggers as tr
 from engine.store.predicates import compiled, sort_records
-from engine.store.records import ExternalTaskRecord, IncidentRecord
+from engine.store.records import DefinitionRecord, ExternalTaskRecord, IncidentRecord
 from engine.store.rules import EXTERNAL_FETCHABLE, EXTERNAL_ORDER, EXTERNAL_PRIORITY_ORDER
 
 MAX_LOCK_SECONDS = MAX_LOCK_MS / 1000   # a lock longer than a year is a client's mistake
@@ -43,7 +43,7 @@ def retries_count(value: Any) -> int:
 
 
 TOPIC_FILTERS = frozenset({"business_key", "definition_ids", "definition_keys", "tenant_ids",
-                           "without_tenant", "variables"})
+                           "without_tenant", "variables", "version_tag"})
 _FETCHABLE = compiled(EXTERNAL_FETCHABLE)
 
 
@@ -51,8 +51,9 @@ _FETCHABLE = compiled(EXTERNAL_FETCHABLE)
 class TopicFilter:
     """What else a task of one topic must match to be fetched (Camunda's per-topic fetch
     filters): the instance's business key, the definition's id or key, its tenant (one of
-    `tenant_ids`, or none with `without_tenant`), and process variables, of which ANY must
-    hold its value (Camunda 7 ORs them: ExternalTask.xml, `filterVariables`)."""
+    `tenant_ids`, or none with `without_tenant`), its version tag (camunda:versionTag), and
+    process variables, of which ANY must hold its value (Camunda 7 ORs them:
+    ExternalTask.xml, `filterVariables`)."""
 
     business_key: str | None = None
     definition_ids: frozenset[str] | None = None
@@ -60,6 +61,7 @@ class TopicFilter:
     tenant_ids: frozenset[str] | None = None
     without_tenant: bool = False
     variables: Mapping[str, Any] | None = None
+    version_tag: str | None = None
 
     @classmethod
     def of(cls, topic: str, given: Mapping[str, Any]) -> TopicFilter:
@@ -72,8 +74,18 @@ class TopicFilter:
                 for k in ("definition_ids", "definition_keys", "tenant_ids")}
         variables = given.get("variables") or None
         check_variables(variables, where=f"topic '{topic}': variables")
+        tag = given.get("version_tag")
+        if tag is not None and not isinstance(tag, str):
+            raise EngineError(f"topic '{topic}': the version tag must be a string, "
+                              f"not {type(tag).__name__}")
         return cls(given.get("business_key"), sets["definition_ids"], sets["definition_keys"],
-                   sets["tenant_ids"], bool(given.get("without_tenant")), variables)
+                   sets["tenant_ids"], bool(given.get("without_tenant")), variables, tag)
+
+    @property
+    def needs_definition(self) -> bool:
+        """Whether the task's definition must be read to decide (tenant, version tag)."""
+        return self.tenant_ids is not None or self.without_tenant \
+            or self.version_tag is not None
 
     def matches_task(self, task: ExternalTaskRecord) -> bool:
         """The filters the task row answers by itself."""
@@ -85,6 +97,13 @@ class TopicFilter:
         if self.without_tenant and tenant_id is not None:
             return False
         return self.tenant_ids is None or tenant_id in self.tenant_ids
+
+    def matches_definition(self, rec: DefinitionRecord | None) -> bool:
+        """The filters the task's definition answers: its tenant and version tag."""
+        if self.version_tag is not None \
+                and (rec is None or rec.version_tag != self.version_tag):
+            return False
+        return self.matches_tenant(rec.tenant_id if rec is not None else None)
 
     def matches_variables(self, variables: Mapping[str, Any]) -> bool:
         if not self.variables:
@@ -141,15 +160,14 @@ class FetchAndLock(BaseCommand):
             candidates += [t for t in found if _FETCHABLE(t, params) and f.matches_task(t)]
         sort_records(candidates, EXTERNAL_PRIORITY_ORDER if self.use_priority
                      else EXTERNAL_ORDER)
-        tenants: dict[str, str | None] = {}
+        definitions: dict[str, DefinitionRecord | None] = {}
         out: list[ExternalTaskRecord] = []
         for task in candidates:
             f = filters[task.topic]
-            if f.tenant_ids is not None or f.without_tenant:
-                if task.definition_id not in tenants:
-                    rec = c.tx.get_definition(task.definition_id)
-                    tenants[task.definition_id] = rec.tenant_id if rec is not None else None
-                if not f.matches_tenant(tenants[task.definition_id]):
+            if f.needs_definition:
+                if task.definition_id not in definitions:
+                    definitions[task.definition_id] = c.tx.get_definition(task.definition_id)
+                if not f.matches_definition(definitions[task.definition_id]):
                     continue
             if f.variables:
                 instance = c.tx.get_instance(task.instance_id)
@@ -283,6 +301,34 @@ class ExtendLock(BaseCommand):
     def execute(self, c: CommandContext) -> None:
         seconds = lock_seconds(self.seconds, "newDuration")
         task = locked_external(c, self.task_id, self.worker_id)
+        task.lock_expires = c.now + timedelta(seconds=seconds)
+        c.tx.update_external(task)
+
+
+@dataclass(slots=True)
+class LockExternal(BaseCommand):
+    """Lock one task by id for a worker (Camunda 7.17's `POST /external-task/{id}/lock`):
+    a worker that learned of a task some other way (a query, a message) takes it without
+    fetching. As in Camunda, the lock holder may lock again (a new duration from now), and
+    an expired lock may be taken over; a live lock of another worker is refused."""
+
+    permission: ClassVar[tuple[str, str] | None] = ("external_task", "work")
+    task_id: str
+    seconds: float
+    worker_id: str
+    user: str | None = None
+
+    def execute(self, c: CommandContext) -> None:
+        if not isinstance(self.worker_id, str) or not self.worker_id:
+            raise EngineError("a worker needs an id")
+        seconds = lock_seconds(self.seconds, "lockDuration")
+        task = locked_external(c, self.task_id, None)
+        held = task.worker_id is not None and task.lock_expires is not None \
+            and task.lock_expires > c.now
+        if held and task.worker_id != self.worker_id:
+            raise EngineError(f"external task '{self.task_id}' cannot be locked by worker "
+                              f"'{self.worker_id}': it is locked by worker '{task.worker_id}'")
+        task.worker_id = self.worker_id
         task.lock_expires = c.now + timedelta(seconds=seconds)
         c.tx.update_external(task)
 

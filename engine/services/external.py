@@ -33,8 +33,9 @@ class ExternalTaskService(Service):
         own scope for topics in `local_topics`), read in the same transaction as the lock.
 
         `topic_filters`: topic -> what its tasks must also match (`business_key`,
-        `definition_ids`, `definition_keys`, `tenant_ids`, `without_tenant`, `variables`:
-        any of these process variables has this value); see commands.external.TopicFilter."""
+        `definition_ids`, `definition_keys`, `tenant_ids`, `without_tenant`, `version_tag`:
+        the definition's camunda:versionTag, `variables`: any of these process variables
+        has this value); see commands.external.TopicFilter."""
         return self.executor.execute(cmd.FetchAndLock(
             worker_id, dict(topics), max_tasks, use_priority, frozenset(local_topics), user,
             topic_filters))
@@ -68,6 +69,12 @@ class ExternalTaskService(Service):
     def extend_lock(self, task_id: str, seconds: float, worker_id: str, *,
                     user: str | None = None) -> None:
         self.executor.execute(cmd.ExtendLock(task_id, seconds, worker_id, user))
+
+    def lock_external(self, task_id: str, seconds: float, worker_id: str, *,
+                      user: str | None = None) -> None:
+        """Lock one task for `worker_id` for `seconds` without fetching it; refused while
+        another worker holds a live lock on it."""
+        self.executor.execute(cmd.LockExternal(task_id, seconds, worker_id, user))
 
     def unlock_external(self, task_id: str, *, user: str | None = None) -> None:
         self.executor.execute(cmd.UnlockExternal(task_id, user))
