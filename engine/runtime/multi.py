@@ -23,27 +23,48 @@ if TYPE_CHECKING:
 
 
 def _items(run: Run, token: Token, node: Node) -> tuple[int, list[Any] | None]:
+    """How many instances to run, and the items their element variable takes (None: no
+    collection).
+
+    With both a loopCardinality and a collection, the cardinality decides how many and the
+    collection gives the first that many items, as in Camunda 7 (resolveNrOfInstances reads
+    loopCardinality first): a cardinality that is not a number fails there, naming it, even
+    when a collection is given (BPMN 2.0.2 Table 10.29: a numeric expression)."""
     mi = node.multi_instance
     assert mi is not None
-    if mi.collection is not None:
-        coll = run.evaluate(mi.collection, token.scope, node)
-        if coll is None:
-            raise RuntimeFailure(f"{node.label}: the multi-instance collection is empty (None)",
-                                 node.id)
-        if isinstance(coll, int) and not isinstance(coll, bool):
-            return _count(coll, "the multi-instance collection", node), list(range(coll))
-        if isinstance(coll, Mapping):
-            return len(coll), list(coll.values())
-        if isinstance(coll, str):
-            raise RuntimeFailure(f"{node.label}: the multi-instance collection is a string, "
-                                 "not a list", node.id)
-        items = list(coll)
-        return len(items), items
     if mi.cardinality is not None:
-        n = run.evaluate(mi.cardinality, token.scope, node)
-        return _count(n, "loopCardinality", node), None
+        n = _count(run.evaluate(mi.cardinality, token.scope, node), "loopCardinality", node)
+        if mi.collection is None or not mi.element_variable:
+            return n, None   # (Camunda 7 reads the collection only for the element variable)
+        items = _collection(run, token, node)
+        if n > len(items):
+            raise RuntimeFailure(f"{node.label}: loopCardinality {n} asks for more instances "
+                                 f"than the {len(items)} items of the collection", node.id)
+        return n, items[:n]
+    if mi.collection is not None:
+        items = _collection(run, token, node)
+        return len(items), items
     raise RuntimeFailure(f"{node.label}: multi-instance without collection or cardinality",
                          node.id)
+
+
+def _collection(run: Run, token: Token, node: Node) -> list[Any]:
+    """The items of the multi-instance collection: a list (or any iterable), a mapping's
+    values, or for a whole number n the numbers 0..n-1."""
+    mi = node.multi_instance
+    assert mi is not None and mi.collection is not None
+    coll = run.evaluate(mi.collection, token.scope, node)
+    if coll is None:
+        raise RuntimeFailure(f"{node.label}: the multi-instance collection is empty (None)",
+                             node.id)
+    if isinstance(coll, int) and not isinstance(coll, bool):
+        return list(range(_count(coll, "the multi-instance collection", node)))
+    if isinstance(coll, Mapping):
+        return list(coll.values())
+    if isinstance(coll, str):
+        raise RuntimeFailure(f"{node.label}: the multi-instance collection is a string, "
+                             "not a list", node.id)
+    return list(coll)
 
 
 def _count(value: Any, what: str, node: Node) -> int:

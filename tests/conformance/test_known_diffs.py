@@ -4,9 +4,16 @@ different failure from the expected one."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from .harness import KNOWN_DIFFS
+import pytest
+
+from engine.service import Engine
+from engine.testing import ManualClock
+
+from .harness import CORPUS, KNOWN_DIFFS
 from .known_diffs import PINS, Pin, failing_line
+from .spiff.drivers import baton_xml
 
 
 def test_every_known_diff_is_pinned_and_every_pin_is_listed() -> None:
@@ -38,3 +45,39 @@ def test_a_pin_accepts_only_its_own_failure() -> None:
     err = raised(KeyError("y"))
     assert failing_line(err) == "raise exc"
     assert "expected the failure at `never this line`" in at.explain(err)
+
+
+def test_the_remedy_named_for_correlation_two_conversations_holds() -> None:
+    """KNOWN_DIFFS.md says that Baton, like Camunda 7, keeps `task_num` per multi-instance
+    instance once the diagram declares it local (an input parameter on the subprocess): then
+    each instance opens its second conversation with its own value, as in SpiffWorkflow."""
+    path = CORPUS / "spiff/bpmn/data/correlation_two_conversations.bpmn"
+    if not path.is_file():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    xml = baton_xml(path, False).decode()
+    xml = xml.replace("<bpmn:definitions ", '<bpmn:definitions xmlns:camunda='
+                      '"http://camunda.org/schema/1.0/bpmn" ', 1)
+    xml = xml.replace('<bpmn:subProcess id="subprocess" name="Subprocess">',
+                      '<bpmn:subProcess id="subprocess" name="Subprocess"><bpmn:extensionElements>'
+                      '<camunda:inputOutput><camunda:inputParameter name="task_num"/>'
+                      "</camunda:inputOutput></bpmn:extensionElements>", 1)
+    engine = Engine(clock=ManualClock())
+    engine.deploy(xml.encode())
+    iid = engine.start("proc_1", {})
+
+    def tasks(name: str) -> list[Any]:
+        return [t for t in engine.tasks() if t.name == name]
+
+    def task_num(task: Any) -> Any:
+        return engine.token_variables(task.instance_id, task.token)["task_num"]
+
+    for value in (0, 1):
+        engine.complete_task(tasks("Configure Data")[0].id, {"task_num": value})
+    for task in tasks("Rename Id"):
+        engine.complete_task(task.id, {"init_id": task_num(task)})
+    for task in tasks("Wait"):
+        engine.complete_task(task.id, {})
+    assert sorted(task_num(t) for t in tasks("Remane Id")) == [0, 1]
+    for task in tasks("Remane Id"):
+        engine.complete_task(task.id, {"subprocess": task_num(task)})
+    assert engine.instance(iid).status == "completed"
