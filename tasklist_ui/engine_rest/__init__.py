@@ -7,11 +7,12 @@ request authenticates (HTTP Basic against Baton's users, or a bearer API token; 
 `{"type": ..., "message": ...}`.
 
 Endpoints: external-task (fetchAndLock with long polling and per-topic filters, complete,
-failure, bpmnError, extendLock, unlock, retries, queries), process-definition (query, by
-id/key/key and tenant, xml, start), deployment/create, process-instance (query, get, delete,
-variables, modification), message, job (query, get, retries), task (query, get, variables,
-claim, unclaim, complete), incident (query, get); the OpenAPI document of them all at
-/engine-rest/openapi.json (`openapi`), the one endpoint that needs no login.
+failure, bpmnError, lock, extendLock, unlock, retries, queries by GET and POST),
+process-definition (query, by id/key/key and tenant, xml, start), deployment/create,
+process-instance (query, get, delete, variables, modification), history/process-instance,
+message, job (query, get, retries), task (query, get, variables, form, form-variables,
+claim, unclaim, complete), incident (query, get), version; the OpenAPI document of them all
+at /engine-rest/openapi.json (`openapi`), the one endpoint that needs no login.
 """
 
 from __future__ import annotations
@@ -53,6 +54,6 @@ def _engines() -> Any:
 
 
 # the route modules attach themselves to `bp`
-from tasklist_ui.engine_rest import external_task, jobs, openapi, process, tasks  # noqa: E402, F401, I001
+from tasklist_ui.engine_rest import external_task, history, jobs, openapi, process, tasks  # noqa: E402, F401, I001
 
 __all__ = ["bp"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Response, current_app, request
@@ -10,10 +13,12 @@ from flask import Response, current_app, request
 from engine.errors import EngineError
 from engine.limits import INT64_MAX, INT64_MIN, MAX_OFFSET, MAX_PAGE, parse_int
 from tasklist_ui.engine_rest.errors import invalid
+from tasklist_ui.engine_rest.values import parse_date
 from tasklist_ui.strict_json import NestedTooDeep, strict_json
 
 T = TypeVar("T")
 MAX_RESULTS = MAX_PAGE
+_SPACE_ZONE = re.compile(r" (\d{2}:?\d{2})$")
 
 
 def engine() -> Any:
@@ -137,26 +142,60 @@ def check_args(allowed: Iterable[str]) -> None:
                           f"API here (supported: {', '.join(sorted(known))})")
 
 
-def page(rows: Sequence[T], sort_keys: dict[str, Callable[[T], Any]] | None = None) -> list[T]:
-    """Sort by `sortBy`/`sortOrder` and cut `firstResult`/`maxResults`, as Camunda does."""
+def page(rows: Sequence[T], sort_keys: dict[str, Callable[[T], Any]] | None = None,
+         sorting: list[tuple[str, str]] | None = None) -> list[T]:
+    """Sort by `sortBy`/`sortOrder` (or by `sorting`, the pairs of a POST query's body) and
+    cut `firstResult`/`maxResults`, as Camunda does."""
     sort_by, order = arg("sortBy"), arg("sortOrder")
     out = list(rows)
-    if (sort_by is None) != (order is None):
-        raise invalid("Only a single sorting parameter specified. sortBy and sortOrder "
-                      "required")
-    if sort_by is not None:
-        keys = sort_keys or {}
-        if sort_by not in keys:
-            raise invalid(f"Cannot set query parameter 'sortBy' to value '{sort_by}' "
+    if sorting is None:
+        if (sort_by is None) != (order is None):
+            raise invalid("Only a single sorting parameter specified. sortBy and sortOrder "
+                          "required")
+        sorting = [] if sort_by is None else [(sort_by, order or "")]
+        where = "query parameter"
+    else:
+        where = "sorting"
+    keys = sort_keys or {}
+    for by, direction in sorting:
+        if by not in keys:
+            raise invalid(f"Cannot set {where} 'sortBy' to value '{by[:80]}' "
                           f"(supported: {', '.join(sorted(keys)) or 'none'})")
-        if order not in ("asc", "desc"):
-            raise invalid(f"Cannot set query parameter 'sortOrder' to value '{order}'")
-        key = keys[sort_by]
-        out.sort(key=lambda r: _none_last(key(r)), reverse=order == "desc")
+        if direction not in ("asc", "desc"):
+            raise invalid(f"Cannot set {where} 'sortOrder' to value '{direction[:80]}' "
+                          "(asc or desc)")
+    # stable sorts, least significant key first: the first pair decides, the next break ties
+    for by, direction in reversed(sorting):
+        key = keys[by]
+        out.sort(key=lambda r, key=key: _none_last(key(r)), reverse=direction == "desc")
     first = arg_int("firstResult") or 0
     limit = arg_max_results()
     end = None if limit is None else first + limit
     return out[first:end]
+
+
+def body_sorting(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The `sorting` list of a POST query body: `[{"sortBy": ..., "sortOrder": ...}]`."""
+    raw = data.get("sorting")
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > 20:
+        raise invalid("'sorting' must be a list of at most 20 {sortBy, sortOrder} objects")
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get("sortBy"), str) \
+                or not isinstance(item.get("sortOrder", "asc"), str):
+            raise invalid(f"sorting[{i}] must be an object with sortBy and sortOrder strings")
+        out.append((item["sortBy"], item.get("sortOrder", "asc")))
+    return out
+
+
+def like(pattern: str, value: str | None) -> bool:
+    """Camunda's SQL LIKE: % any run, _ one character (case-sensitive)."""
+    if value is None:
+        return False
+    glob = pattern.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+    return fnmatch.fnmatchcase(value, glob.replace("%", "*").replace("_", "?"))
 
 
 def _none_last(v: Any) -> tuple[bool, Any]:
@@ -170,3 +209,71 @@ def count(rows: Sequence[Any]) -> dict[str, int]:
 def self_link(path: str) -> list[dict[str, str]]:
     return [{"method": "GET", "href": request.host_url.rstrip("/") + "/engine-rest" + path,
              "rel": "self"}]
+
+
+class QuerySource:
+    """The filters of a Camunda query, read from the URL (GET) or from a JSON body (the
+    POST form of a query, e.g. `POST /external-task`): Camunda gives both the same names,
+    with lists comma-separated in a URL and arrays in a body, booleans as "true"/"false"
+    or JSON booleans. A name the endpoint does not implement is refused in both forms, for
+    the reason `check_args` gives."""
+
+    def __init__(self, allowed: Iterable[str], data: dict[str, Any] | None = None) -> None:
+        self.data = data
+        if data is None:
+            check_args(allowed)
+            return
+        known = set(allowed) | {"sorting", "withoutTenantId"}
+        for name in data:
+            if name not in known:
+                raise invalid(f"'{name[:80]}' is not a filter Baton's engine-rest API "
+                              f"supports here (supported: {', '.join(sorted(known))})")
+
+    def text(self, name: str) -> str | None:
+        if self.data is None:
+            return arg(name)
+        value = field_str(self.data, name, max_len=10_000)
+        return value if value != "" else None
+
+    def names(self, name: str) -> list[str] | None:
+        """A list of ids or names (`...In` filters)."""
+        if self.data is None:
+            return arg_list(name)
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or len(value) > MAX_PAGE \
+                or not all(isinstance(v, str) and len(v) <= 10_000 for v in value):
+            raise invalid(f"'{name}' must be a list of at most {MAX_PAGE} strings")
+        return value
+
+    def flag(self, name: str) -> bool | None:
+        if self.data is None:
+            return arg_bool(name)
+        value = self.data.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise invalid(f"'{name}' must be true or false, not {type(value).__name__}")
+        return value
+
+    def integer(self, name: str) -> int | None:
+        """A 64-bit integer (priorities are Java longs in Camunda)."""
+        if self.data is not None:
+            return field_int(self.data, name)
+        value = arg(name)
+        if value is None:
+            return None
+        try:
+            return parse_int(value, name, INT64_MIN, INT64_MAX)
+        except EngineError as e:
+            raise invalid(f"Cannot set query parameter '{name}' to value '{value[:40]}': "
+                          f"{e}") from None
+
+    def date(self, name: str) -> datetime | None:
+        """A date in Camunda's format. In a URL an unescaped '+' of the zone offset arrives
+        as a space; it is read as the '+' the client meant."""
+        value = self.data.get(name) if self.data is not None else arg(name)
+        if value is None:
+            return None
+        if isinstance(value, str) and self.data is None:
+            value = _SPACE_ZONE.sub(r"+\1", value)
+        return parse_date(value, f"'{name}'")

@@ -9,23 +9,31 @@ from tasklist_ui.engine_rest.values import format_date
 
 
 class TenantLookup:
-    """The tenant of definitions by id, read once per answer: tasks and instances name their
-    definition, and the tenant is the definition's (a deployment's `tenant-id`)."""
+    """The tenant and version tag of definitions by id, read once per answer: tasks, jobs
+    and instances name their definition, and the tenant (a deployment's `tenant-id`) and
+    the version tag (camunda:versionTag) are the definition's."""
 
     def __init__(self, eng: Any) -> None:
         self.engine = eng
-        self.known: dict[str, str | None] = {}
+        self.known: dict[str, Any] = {}
 
-    def of(self, definition_id: str | None) -> str | None:
+    def record(self, definition_id: str | None) -> Any:
         if definition_id is None:
             return None
         if definition_id not in self.known:
             try:   # a trusted read: the caller was allowed to see what names it
                 rec = self.engine.definition_by_id(definition_id)
-            except Exception:  # noqa: BLE001 - a vanished definition has no tenant to give
+            except Exception:  # noqa: BLE001 - a vanished definition has nothing to give
                 rec = None
-            self.known[definition_id] = getattr(rec, "tenant_id", None)
+            self.known[definition_id] = rec
         return self.known[definition_id]
+
+    def of(self, definition_id: str | None) -> str | None:
+        """The tenant of the definition."""
+        return getattr(self.record(definition_id), "tenant_id", None)
+
+    def version_tag(self, definition_id: str | None) -> str | None:
+        return getattr(self.record(definition_id), "version_tag", None)
 
 
 def definition(d: Any) -> dict[str, Any]:
@@ -33,7 +41,8 @@ def definition(d: Any) -> dict[str, Any]:
         "id": d.id, "key": d.key, "category": None, "description": None, "name": d.name,
         "version": d.version, "resource": d.resource, "deploymentId": d.deployment_id,
         "diagram": None, "suspended": False, "tenantId": getattr(d, "tenant_id", None),
-        "versionTag": None, "historyTimeToLive": None, "startableInTasklist": True,
+        "versionTag": getattr(d, "version_tag", None), "historyTimeToLive": None,
+        "startableInTasklist": True,
     }
 
 
@@ -46,15 +55,15 @@ def instance(v: Any, tenant_id: str | None = None) -> dict[str, Any]:
     }
 
 
-def external_task(t: Any, suspended: bool = False,
-                  tenant_id: str | None = None) -> dict[str, Any]:
+def external_task(t: Any, suspended: bool = False, tenant_id: str | None = None,
+                  version_tag: str | None = None) -> dict[str, Any]:
     return {
         "activityId": t.activity_id, "activityInstanceId": f"{t.activity_id}:{t.token}",
         "errorMessage": t.error_message, "executionId": f"{t.instance_id}:{t.token}",
         "id": t.id, "lockExpirationTime": format_date(t.lock_expires),
         "createTime": format_date(t.created),
         "processDefinitionId": t.definition_id, "processDefinitionKey": t.definition_key,
-        "processDefinitionVersionTag": None, "processInstanceId": t.instance_id,
+        "processDefinitionVersionTag": version_tag, "processInstanceId": t.instance_id,
         "retries": t.retries, "suspended": suspended, "workerId": t.worker_id,
         "topicName": t.topic, "tenantId": tenant_id, "priority": t.priority,
         "businessKey": t.business_key,
@@ -62,8 +71,9 @@ def external_task(t: Any, suspended: bool = False,
 
 
 def locked_task(t: Any, variables: dict[str, Any], properties: dict[str, str] | None,
-                tenant_id: str | None = None) -> dict[str, Any]:
-    out = external_task(t, tenant_id=tenant_id)
+                tenant_id: str | None = None, version_tag: str | None = None
+                ) -> dict[str, Any]:
+    out = external_task(t, tenant_id=tenant_id, version_tag=version_tag)
     out.pop("suspended")
     out["errorDetails"] = t.error_details
     out["variables"] = variables
@@ -72,7 +82,8 @@ def locked_task(t: Any, variables: dict[str, Any], properties: dict[str, str] | 
     return out
 
 
-def job(j: Any, definition_key: str | None = None) -> dict[str, Any]:
+def job(j: Any, definition_key: str | None = None,
+        tenant_id: str | None = None) -> dict[str, Any]:
     return {
         "id": j.id, "jobDefinitionId": f"{j.definition_id}:{j.activity_id}:{j.kind}",
         "processInstanceId": j.instance_id, "executionId":
@@ -81,24 +92,25 @@ def job(j: Any, definition_key: str | None = None) -> dict[str, Any]:
         "exceptionMessage": j.last_error,
         "failedActivityId": j.activity_id if j.last_error else None,
         "retries": j.retries, "dueDate": format_date(j.due), "suspended": j.suspended,
-        "priority": 0, "tenantId": None, "createTime": format_date(j.created),
+        "priority": 0, "tenantId": tenant_id, "createTime": format_date(j.created),
         "batchId": None,
     }
 
 
-def incident(i: Any, definition_id: str | None = None) -> dict[str, Any]:
+def incident(i: Any, definition_id: str | None = None,
+             tenant_id: str | None = None) -> dict[str, Any]:
     return {
         "id": i.id, "processDefinitionId": definition_id, "processInstanceId": i.instance_id,
         "executionId": None, "incidentTimestamp": format_date(i.created),
         "incidentType": i.type, "activityId": i.activity_id,
         "failedActivityId": i.activity_id, "causeIncidentId": i.id,
         "rootCauseIncidentId": i.id, "configuration": i.job_id or i.external_task_id,
-        "incidentMessage": i.message, "tenantId": None, "jobDefinitionId": None,
+        "incidentMessage": i.message, "tenantId": tenant_id, "jobDefinitionId": None,
         "annotation": None,
     }
 
 
-def task(t: Any) -> dict[str, Any]:
+def task(t: Any, tenant_id: str | None = None) -> dict[str, Any]:
     return {
         "id": t.id, "name": t.name, "assignee": t.assignee, "owner": t.owner,
         "created": format_date(t.created), "lastUpdated": None, "due": format_date(t.due),
@@ -108,5 +120,6 @@ def task(t: Any) -> dict[str, Any]:
         "parentTaskId": None, "priority": t.priority, "processDefinitionId": t.definition_id,
         "processInstanceId": t.instance_id, "taskDefinitionKey": t.activity_id,
         "caseExecutionId": None, "caseInstanceId": None, "caseDefinitionId": None,
-        "suspended": False, "formKey": t.form_key, "camundaFormRef": None, "tenantId": None,
+        "suspended": False, "formKey": t.form_key, "camundaFormRef": None,
+        "tenantId": tenant_id,
     }

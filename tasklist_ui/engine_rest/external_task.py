@@ -16,9 +16,9 @@ from engine.limits import MAX_LOCK_MS, MAX_RETRIES, parse_float
 from tasklist_ui.engine_rest import bp
 from tasklist_ui.engine_rest.auth import user_id
 from tasklist_ui.engine_rest.common import (
-    arg,
-    arg_bool,
+    QuerySource,
     body,
+    body_sorting,
     check_args,
     count,
     engine,
@@ -36,9 +36,6 @@ MAX_ASYNC_TIMEOUT_MS = 1_800_000          # Camunda's limit
 MAX_TASKS = 1000
 MAX_ERROR_MESSAGE = 4000
 MAX_ERROR_DETAILS = 100_000
-# topic filters Baton cannot apply: refused, since ignoring them would hand a worker tasks
-# it did not ask for (Baton has no version tags)
-UNSUPPORTED_TOPIC_FILTERS = ("processDefinitionVersionTag",)
 MAX_FILTER_ITEMS = 100
 
 
@@ -71,11 +68,6 @@ class _Topic:
         self.properties = bool(raw.get("includeExtensionProperties", False))
         # Camunda's fetchAndLock default: Object variables in their serialized form
         self.deserialize = _flag(raw, "deserializeValues", where)
-        for key in UNSUPPORTED_TOPIC_FILTERS:
-            value = raw.get(key)
-            if value not in (None, {}, [], ""):
-                raise invalid(f"{where}.{key}: this filter is not supported by Baton "
-                              "(definitions have no version tags)")
         self.filters = _topic_filters(raw, where)
 
 
@@ -99,10 +91,12 @@ def _names(raw: dict[str, Any], key: str, where: str) -> list[str] | None:
 
 def _topic_filters(raw: dict[str, Any], where: str) -> dict[str, Any]:
     """Camunda's per-topic filters as the engine's (engine.commands.external.TopicFilter):
-    business key, definition id(s) and key(s), tenants, process variables (any matching)."""
+    business key, definition id(s) and key(s), version tag, tenants, process variables (any
+    matching)."""
     out: dict[str, Any] = {}
     for key, name in (("businessKey", "business_key"), ("processDefinitionId", None),
-                      ("processDefinitionKey", None)):
+                      ("processDefinitionKey", None),
+                      ("processDefinitionVersionTag", "version_tag")):
         value = raw.get(key)
         if value is None:
             continue
@@ -172,12 +166,13 @@ def fetch_and_lock() -> Any:
     wait = (wait_ms or 0) / 1000.0 if topics and max_tasks else 0.0
     locked = poll(eng, attempt, wait, interval)
     out = []
-    tenants = TenantLookup(eng)
+    definitions = TenantLookup(eng)
     for task, values in locked:
         topic = by_name[task.topic]
         props = _properties(eng, task) if topic.properties else None
         out.append(locked_task(task, typed_map(values, topic.variables, topic.deserialize),
-                               props, tenants.of(task.definition_id)))
+                               props, definitions.of(task.definition_id),
+                               definitions.version_tag(task.definition_id)))
     return jsonify(out)
 
 
@@ -253,6 +248,17 @@ def extend_lock(task_id: str) -> Response:
     return no_content()
 
 
+@bp.post("/external-task/<task_id>/lock")
+def lock(task_id: str) -> Response:
+    """Camunda 7.17's lock by id: the worker takes a task it did not fetch."""
+    engine().authorize(user_id(), "external_task", "work")
+    data = body(required=True)
+    worker = field_str(data, "workerId", required=True, max_len=255)
+    duration = field_int(data, "lockDuration", required=True, minimum=0, maximum=MAX_LOCK_MS)
+    engine().lock_external(task_id, (duration or 0) / 1000.0, worker or "", user=user_id())
+    return no_content()
+
+
 @bp.post("/external-task/<task_id>/unlock")
 def unlock(task_id: str) -> Response:
     engine().authorize(user_id(), "external_task", "work")
@@ -281,7 +287,9 @@ def _get(task_id: str) -> Any:
 @bp.get("/external-task/<task_id>")
 def get_external_task(task_id: str) -> Any:
     task = _get(task_id)
-    return jsonify(external_task(task, tenant_id=TenantLookup(engine()).of(task.definition_id)))
+    definitions = TenantLookup(engine())
+    return jsonify(external_task(task, tenant_id=definitions.of(task.definition_id),
+                                 version_tag=definitions.version_tag(task.definition_id)))
 
 
 @bp.get("/external-task/<task_id>/errorDetails")
@@ -290,38 +298,120 @@ def error_details(task_id: str) -> Response:
     return Response(task.error_details or "", mimetype="text/plain")
 
 
-def _query() -> list[Any]:
-    check_args(("externalTaskId", "topicName", "workerId", "locked", "notLocked",
-                "processInstanceId", "activityId", "withRetriesLeft", "noRetriesLeft",
-                "businessKey"))
+# =========================================================================== queries
+
+# Camunda's external task query (GET /external-task, POST /external-task with the same
+# names in a JSON body), and Baton's businessKey
+_QUERY_FILTERS = (
+    "externalTaskId", "externalTaskIdIn", "topicName", "workerId", "locked", "notLocked",
+    "withRetriesLeft", "noRetriesLeft", "lockExpirationAfter", "lockExpirationBefore",
+    "activityId", "activityIdIn", "executionId", "processInstanceId", "processInstanceIdIn",
+    "processDefinitionId", "tenantIdIn", "withoutTenantId", "active", "suspended",
+    "priorityHigherThanOrEquals", "priorityLowerThanOrEquals", "businessKey")
+
+
+def _query(q: QuerySource) -> list[Any]:
+    """The tasks matching the filters: equality filters go to the store, the rest are
+    applied here, as Camunda's ExternalTaskQuery defines them ("locked": a lock that has
+    not expired; a flag given as false filters nothing)."""
+    tenants, without_tenant = q.names("tenantIdIn"), q.flag("withoutTenantId")
+    if tenants is not None and without_tenant:
+        raise invalid("tenantIdIn and withoutTenantId exclude each other")
     filters: dict[str, Any] = {}
     for param, attr in (("externalTaskId", "id"), ("workerId", "worker_id"),
                         ("processInstanceId", "instance_id"), ("activityId", "activity_id"),
+                        ("processDefinitionId", "definition_id"),
                         ("businessKey", "business_key")):
-        if arg(param) is not None:
-            filters[attr] = arg(param)
-    rows = engine().external_tasks(arg("topicName"), **filters, user=user_id())
-    if arg_bool("locked"):
-        rows = [r for r in rows if r.worker_id is not None]
-    if arg_bool("notLocked"):
-        rows = [r for r in rows if r.worker_id is None]
-    if arg_bool("withRetriesLeft"):
-        rows = [r for r in rows if r.retries is None or r.retries > 0]
-    if arg_bool("noRetriesLeft"):
-        rows = [r for r in rows if r.retries is not None and r.retries <= 0]
+        value = q.text(param)
+        if value is not None:
+            filters[attr] = value
+    tests: list[Any] = []
+    for param, attr in (("externalTaskIdIn", "id"), ("activityIdIn", "activity_id"),
+                        ("processInstanceIdIn", "instance_id")):
+        wanted = q.names(param)
+        if wanted is not None:
+            tests.append(lambda r, a=attr, w=frozenset(wanted): getattr(r, a) in w)
+    execution = q.text("executionId")
+    if execution is not None:
+        tests.append(lambda r: f"{r.instance_id}:{r.token}" == execution)
+    now = engine().clock()
+    flags = {
+        "locked": lambda r: _locked(r, now),
+        "notLocked": lambda r: not _locked(r, now),
+        "withRetriesLeft": lambda r: r.retries is None or r.retries > 0,
+        "noRetriesLeft": lambda r: r.retries is not None and r.retries <= 0,
+        "suspended": lambda r: False,          # Baton does not suspend external tasks
+        "active": lambda r: True,
+    }
+    for param, test in flags.items():
+        if q.flag(param):
+            tests.append(test)
+    after, before = q.date("lockExpirationAfter"), q.date("lockExpirationBefore")
+    if after is not None:
+        tests.append(lambda r: r.lock_expires is not None and r.lock_expires > after)
+    if before is not None:
+        tests.append(lambda r: r.lock_expires is not None and r.lock_expires < before)
+    low, high = q.integer("priorityHigherThanOrEquals"), q.integer("priorityLowerThanOrEquals")
+    if low is not None:
+        tests.append(lambda r: r.priority >= low)
+    if high is not None:
+        tests.append(lambda r: r.priority <= high)
+    rows = engine().external_tasks(q.text("topicName"), **filters, user=user_id())
+    rows = [r for r in rows if all(test(r) for test in tests)]
+    if tenants is not None or without_tenant:
+        lookup = TenantLookup(engine())
+        wanted_tenants = set(tenants) if tenants is not None else {None}
+        rows = [r for r in rows if lookup.of(r.definition_id) in wanted_tenants]
     return rows
+
+
+def _locked(task: Any, now: Any) -> bool:
+    return task.worker_id is not None and task.lock_expires is not None \
+        and task.lock_expires > now
+
+
+def _sort_keys(lookup: TenantLookup) -> dict[str, Any]:
+    """Camunda's sortBy values (and Baton's earlier `priority`)."""
+    return {"id": lambda r: r.id, "createTime": lambda r: r.created,
+            "lockExpirationTime": lambda r: r.lock_expires,
+            "processInstanceId": lambda r: r.instance_id,
+            "processDefinitionId": lambda r: r.definition_id,
+            "processDefinitionKey": lambda r: r.definition_key,
+            "tenantId": lambda r: lookup.of(r.definition_id),
+            "taskPriority": lambda r: r.priority, "priority": lambda r: r.priority}
+
+
+def _answer(rows: list[Any], lookup: TenantLookup) -> Any:
+    return jsonify([external_task(r, tenant_id=lookup.of(r.definition_id),
+                                  version_tag=lookup.version_tag(r.definition_id))
+                    for r in rows])
 
 
 @bp.get("/external-task")
 def external_tasks() -> Any:
-    rows = page(_query(), {"id": lambda r: r.id, "createTime": lambda r: r.created,
-                           "priority": lambda r: r.priority,
-                           "processInstanceId": lambda r: r.instance_id})
-    tenants = TenantLookup(engine())
-    return jsonify([external_task(r, tenant_id=tenants.of(r.definition_id)) for r in rows])
+    lookup = TenantLookup(engine())
+    return _answer(page(_query(QuerySource(_QUERY_FILTERS)), _sort_keys(lookup)), lookup)
+
+
+@bp.post("/external-task")
+def external_tasks_post() -> Any:
+    """The query with its filters in a JSON body and sorting by several keys (`sorting`);
+    firstResult and maxResults stay query parameters, as in Camunda."""
+    engine().authorize(user_id(), "external_task", "read")
+    check_args(())
+    data = body()
+    lookup = TenantLookup(engine())
+    rows = _query(QuerySource(_QUERY_FILTERS, data))
+    return _answer(page(rows, _sort_keys(lookup), body_sorting(data)), lookup)
 
 
 @bp.get("/external-task/count")
 def external_tasks_count() -> Any:
-    return jsonify(count(_query()))
+    return jsonify(count(_query(QuerySource(_QUERY_FILTERS))))
 
+
+@bp.post("/external-task/count")
+def external_tasks_count_post() -> Any:
+    engine().authorize(user_id(), "external_task", "read")
+    check_args(())
+    return jsonify(count(_query(QuerySource(_QUERY_FILTERS, body()))))

@@ -21,8 +21,8 @@ from tasklist_ui.engine_rest.common import (
     no_content,
     page,
 )
-from tasklist_ui.engine_rest.dto import incident, job
-from tasklist_ui.engine_rest.errors import not_found
+from tasklist_ui.engine_rest.dto import TenantLookup, incident, job
+from tasklist_ui.engine_rest.errors import invalid, not_found
 
 
 def _key_of(definition_id: str | None) -> str | None:
@@ -35,7 +35,7 @@ def _jobs() -> list[Any]:
     check_args(("jobId", "jobIds", "processInstanceId", "processDefinitionId",
                 "processDefinitionKey", "activityId", "failedActivityId", "withRetriesLeft",
                 "noRetriesLeft", "executable", "timers", "messages", "withException",
-                "active", "suspended"))
+                "active", "suspended", "tenantIdIn"))
     filters = {k: v for k, v in (("id", arg("jobId")), ("instance_id", arg("processInstanceId")),
                                  ("definition_id", arg("processDefinitionId")),
                                  ("activity_id", arg("activityId"))) if v is not None}
@@ -66,6 +66,14 @@ def _jobs() -> list[Any]:
     ids = arg_list("jobIds")
     if ids is not None:
         rows = [j for j in rows if j.id in ids]
+    tenants = arg_list("tenantIdIn")
+    if tenants is not None and arg_bool("withoutTenantId"):
+        raise invalid("tenantIdIn and withoutTenantId exclude each other")
+    if tenants is not None or arg_bool("withoutTenantId"):
+        # a job's tenant is its definition's (a deployment's tenant-id)
+        lookup = TenantLookup(engine())
+        wanted = set(tenants) if tenants is not None else {None}
+        rows = [j for j in rows if lookup.of(j.definition_id) in wanted]
     return rows
 
 
@@ -78,7 +86,9 @@ _JOB_SORT = {"jobId": lambda j: j.id, "jobDueDate": lambda j: j.due,
 
 @bp.get("/job")
 def jobs() -> Any:
-    return jsonify([job(j, _key_of(j.definition_id)) for j in page(_jobs(), _JOB_SORT)])
+    lookup = TenantLookup(engine())
+    return jsonify([job(j, _key_of(j.definition_id), lookup.of(j.definition_id))
+                    for j in page(_jobs(), _JOB_SORT)])
 
 
 @bp.get("/job/count")
@@ -91,7 +101,8 @@ def get_job(job_id: str) -> Any:
     got = engine().jobs(id=job_id, user=user_id())
     if not got:
         raise not_found(f"Job with id {job_id} does not exist")
-    return jsonify(job(got[0], _key_of(got[0].definition_id)))
+    return jsonify(job(got[0], _key_of(got[0].definition_id),
+                       TenantLookup(engine()).of(got[0].definition_id)))
 
 
 @bp.put("/job/<job_id>/retries")
@@ -136,10 +147,16 @@ _INC_SORT = {"incidentId": lambda i: i.id, "incidentTimestamp": lambda i: i.crea
              "processInstanceId": lambda i: i.instance_id}
 
 
+def _incident(i: Any, lookup: TenantLookup) -> dict[str, Any]:
+    definition_id = _definition_of(i)
+    return incident(i, definition_id, lookup.of(definition_id))
+
+
 @bp.get("/incident")
 def incidents() -> Any:
     rows = page(_incidents(), _INC_SORT)
-    return jsonify([incident(i, _definition_of(i)) for i in rows])
+    lookup = TenantLookup(engine())
+    return jsonify([_incident(i, lookup) for i in rows])
 
 
 @bp.get("/incident/count")
@@ -152,4 +169,4 @@ def get_incident(incident_id: str) -> Any:
     got = engine().incidents(id=incident_id, user=user_id())
     if not got:
         raise not_found(f"Incident with id {incident_id} does not exist")
-    return jsonify(incident(got[0], _definition_of(got[0])))
+    return jsonify(_incident(got[0], TenantLookup(engine())))

@@ -45,6 +45,9 @@ def _obj(required: list[str] | None = None, **props: Any) -> dict[str, Any]:
 _VARS = {"type": "object", "additionalProperties": _ref("VariableValue"),
          "description": "variable name -> typed value"}
 
+_EXT_SORTS = ["id", "createTime", "lockExpirationTime", "processInstanceId",
+              "processDefinitionId", "processDefinitionKey", "tenantId", "taskPriority"]
+
 SCHEMAS: dict[str, Any] = {
     "Exception": _obj(["type", "message"], type=_STR, message=_STR),
     "ParseException": {"allOf": [_ref("Exception"), _obj(details={
@@ -110,6 +113,8 @@ SCHEMAS: dict[str, Any] = {
         processDefinitionId=_STR, processDefinitionIdIn=_array(_STR),
         processDefinitionKey=_STR, processDefinitionKeyIn=_array(_STR),
         tenantIdIn=_array(_STR), withoutTenantId=_BOOL,
+        processDefinitionVersionTag={**_STR, "description": "the definition's "
+                                                            "camunda:versionTag"},
         processVariables={**_OBJ, "description": "name -> value; a task matches when ANY "
                                                  "of them holds (as Camunda 7)"}),
     "FetchExternalTasks": _obj(
@@ -133,6 +138,29 @@ SCHEMAS: dict[str, Any] = {
     "ExternalTaskBpmnError": _obj(["workerId", "errorCode"], workerId=_STR, errorCode=_STR,
                                   errorMessage=_STR, variables=_VARS),
     "ExtendLock": _obj(["workerId", "newDuration"], workerId=_STR, newDuration=_LONG),
+    "LockExternalTask": _obj(["workerId", "lockDuration"], workerId=_STR, lockDuration=_LONG),
+    "ExternalTaskQuery": _obj(
+        externalTaskId=_STR, externalTaskIdIn=_array(_STR), topicName=_STR, workerId=_STR,
+        locked=_BOOL, notLocked=_BOOL, withRetriesLeft=_BOOL, noRetriesLeft=_BOOL,
+        lockExpirationAfter=_DATE, lockExpirationBefore=_DATE, activityId=_STR,
+        activityIdIn=_array(_STR), executionId=_STR, processInstanceId=_STR,
+        processInstanceIdIn=_array(_STR), processDefinitionId=_STR,
+        tenantIdIn=_array(_STR), withoutTenantId=_BOOL, active=_BOOL, suspended=_BOOL,
+        priorityHigherThanOrEquals=_LONG, priorityLowerThanOrEquals=_LONG,
+        businessKey=_STR, sorting=_array(_obj(
+            sortBy={"type": "string", "enum": _EXT_SORTS},
+            sortOrder={"type": "string", "enum": ["asc", "desc"]}))),
+    "HistoricProcessInstance": _obj(
+        id=_STR, businessKey=_NSTR, processDefinitionId=_STR, processDefinitionKey=_STR,
+        processDefinitionName=_NSTR, processDefinitionVersion=_INT, startTime=_DATE,
+        endTime=_DATE, removalTime=_DATE, durationInMillis={**_LONG, "nullable": True},
+        startUserId=_NSTR, startActivityId=_NSTR, deleteReason=_NSTR,
+        rootProcessInstanceId=_STR, superProcessInstanceId=_NSTR, superCaseInstanceId=_NSTR,
+        caseInstanceId=_NSTR, tenantId=_NSTR,
+        state={"type": "string", "enum": ["ACTIVE", "COMPLETED", "EXTERNALLY_TERMINATED",
+                                          "INTERNALLY_TERMINATED"]}),
+    "Form": _obj(key=_NSTR, contextPath=_NSTR, camundaFormRef=_NSTR),
+    "Version": _obj(version=_STR, batonVersion=_NSTR),
     "Retries": _obj(["retries"], retries=_INT),
     "Job": _obj(
         id=_STR, jobDefinitionId=_STR, processInstanceId=_NSTR, executionId=_NSTR,
@@ -193,8 +221,9 @@ _DEF_QUERY = [
     _q("version", _INT, "version"), _q("deploymentId", _STR, "deployment id"),
     _q("processDefinitionId", _STR, "definition id"),
     _q("processDefinitionIdIn", _STR, _LIST),
-    _q("versionTag", _STR, "never matches: Baton has no version tags"),
-    _q("versionTagLike", _STR, "matches only '%'"),
+    _q("versionTag", _STR, "the process's camunda:versionTag"),
+    _q("versionTagLike", _STR, "versionTag LIKE (% and _)"),
+    _q("withoutVersionTag", _BOOL, "only definitions without a version tag"),
     _q("resourceName", _STR, "resource name"), _q("resourceNameLike", _STR, "LIKE"),
     _q("tenantIdIn", _STR, f"tenants, {_LIST}"),
     _q("withoutTenantId", _BOOL, "only definitions without tenant"),
@@ -210,12 +239,48 @@ _INST_QUERY = [
     _q("active", _BOOL, "Baton never suspends: false gives none"),
     _q("tenantIdIn", _STR, f"tenants of the definitions, {_LIST}"),
     _q("withoutTenantId", _BOOL, "only instances of definitions without tenant")]
+_DATE_Q = {"type": "string", "description": "yyyy-MM-dd'T'HH:mm:ss.SSSZ"}
 _EXT_QUERY = [
-    _q("externalTaskId", _STR, "id"), _q("topicName", _STR, "topic"),
-    _q("workerId", _STR, "worker holding the lock"), _q("locked", _BOOL, "locked only"),
-    _q("notLocked", _BOOL, "unlocked only"), _q("processInstanceId", _STR, "instance"),
-    _q("activityId", _STR, "activity"), _q("withRetriesLeft", _BOOL, "retries > 0 or none"),
-    _q("noRetriesLeft", _BOOL, "retries 0"), _q("businessKey", _STR, "business key")]
+    _q("externalTaskId", _STR, "id"), _q("externalTaskIdIn", _STR, f"ids, {_LIST}"),
+    _q("topicName", _STR, "topic"), _q("workerId", _STR, "worker that locked it last"),
+    _q("locked", _BOOL, "only tasks whose lock has not expired"),
+    _q("notLocked", _BOOL, "only tasks without a live lock"),
+    _q("withRetriesLeft", _BOOL, "retries > 0 or none"),
+    _q("noRetriesLeft", _BOOL, "retries 0"),
+    _q("lockExpirationAfter", _DATE_Q, "lock expires after"),
+    _q("lockExpirationBefore", _DATE_Q, "lock expires before"),
+    _q("activityId", _STR, "activity"), _q("activityIdIn", _STR, f"activities, {_LIST}"),
+    _q("executionId", _STR, "execution ('<instance>:<token>')"),
+    _q("processInstanceId", _STR, "instance"),
+    _q("processInstanceIdIn", _STR, f"instances, {_LIST}"),
+    _q("processDefinitionId", _STR, "definition"),
+    _q("tenantIdIn", _STR, f"tenants of the definitions, {_LIST}"),
+    _q("withoutTenantId", _BOOL, "only tasks of definitions without tenant"),
+    _q("active", _BOOL, "Baton never suspends external tasks: all"),
+    _q("suspended", _BOOL, "Baton never suspends external tasks: none"),
+    _q("priorityHigherThanOrEquals", _LONG, "priority at least"),
+    _q("priorityLowerThanOrEquals", _LONG, "priority at most"),
+    _q("businessKey", _STR, "business key (Baton)")]
+_EXT_PAGE = [_q("firstResult", _INT, "index of the first result"),
+             _q("maxResults", _INT, "results at most (Baton caps at 10,000)")]
+_HIST_QUERY = [
+    _q("processInstanceId", _STR, "instance"), _q("processInstanceIds", _STR, _LIST),
+    _q("processDefinitionId", _STR, "definition"),
+    _q("processDefinitionKey", _STR, "definition key"),
+    _q("processDefinitionKeyIn", _STR, _LIST), _q("processDefinitionKeyNotIn", _STR, _LIST),
+    _q("processInstanceBusinessKey", _STR, "business key"),
+    _q("processInstanceBusinessKeyLike", _STR, "LIKE"),
+    _q("superProcessInstanceId", _STR, "the calling instance"),
+    _q("finished", _BOOL, "ended only"), _q("unfinished", _BOOL, "running only"),
+    _q("active", _BOOL, "running only"), _q("completed", _BOOL, "completed only"),
+    _q("externallyTerminated", _BOOL, "cancelled only"),
+    _q("internallyTerminated", _BOOL, "failed only"),
+    _q("startedBefore", _DATE_Q, "started at or before"),
+    _q("startedAfter", _DATE_Q, "started at or after"),
+    _q("finishedBefore", _DATE_Q, "ended at or before"),
+    _q("finishedAfter", _DATE_Q, "ended at or after"),
+    _q("tenantIdIn", _STR, f"tenants of the definitions, {_LIST}"),
+    _q("withoutTenantId", _BOOL, "only instances of definitions without tenant")]
 _JOB_QUERY = [
     _q("jobId", _STR, "id"), _q("jobIds", _STR, _LIST),
     _q("processInstanceId", _STR, "instance"), _q("processDefinitionId", _STR, "definition"),
@@ -225,7 +290,9 @@ _JOB_QUERY = [
     _q("executable", _BOOL, "due now with retries left"),
     _q("timers", _BOOL, "timer jobs only"), _q("messages", _BOOL, "async jobs only"),
     _q("withException", _BOOL, "failed at least once"),
-    _q("suspended", _BOOL, "held back by an incident"), _q("active", _BOOL, "not held back")]
+    _q("suspended", _BOOL, "held back by an incident"), _q("active", _BOOL, "not held back"),
+    _q("tenantIdIn", _STR, f"tenants of the definitions, {_LIST}"),
+    _q("withoutTenantId", _BOOL, "only jobs of definitions without tenant")]
 _INC_QUERY = [
     _q("incidentId", _STR, "id"), _q("incidentType", _STR, "failedJob or failedExternalTask"),
     _q("processInstanceId", _STR, "instance"), _q("activityId", _STR, "activity"),
@@ -257,6 +324,8 @@ OPERATIONS: list[tuple[str, str, str, str, list[Any], Any, str, Any]] = [
      "200", _array(_obj(name=_STR))),
     ("get", "/engine-rest/openapi.json", "Engine", "This document (no login needed)", [],
      _NONE, "200", _OBJ),
+    ("get", "/engine-rest/version", "Engine", "The Camunda REST API version Baton's subset "
+     "follows, and Baton's own", [], _NONE, "200", _ref("Version")),
     # ------------------------------------------------------------ deployments, definitions
     ("post", "/engine-rest/deployment/create", "Deployment",
      "Deploy BPMN files (all or none); malformed or invalid files answer 400 "
@@ -327,9 +396,20 @@ OPERATIONS: list[tuple[str, str, str, str, list[Any], Any, str, Any]] = [
      "Fetch and lock tasks of the topics (long polling with asyncResponseTimeout)", [],
      _json(_ref("FetchExternalTasks")), "200", _array(_ref("LockedExternalTask"))),
     ("get", "/engine-rest/external-task", "External Task", "Query external tasks",
-     _EXT_QUERY + _PAGE, _NONE, "200", _array(_ref("ExternalTask"))),
+     _EXT_QUERY + _EXT_PAGE + [
+         _q("sortBy", {"type": "string", "enum": _EXT_SORTS}, "sort key (with sortOrder)"),
+         _q("sortOrder", {"type": "string", "enum": ["asc", "desc"]}, "sort direction")],
+     _NONE, "200", _array(_ref("ExternalTask"))),
     ("get", "/engine-rest/external-task/count", "External Task", "Count them", _EXT_QUERY,
      _NONE, "200", _ref("Count")),
+    ("post", "/engine-rest/external-task", "External Task", "Query external tasks, the "
+     "filters in the body, sorted by several keys", _EXT_PAGE,
+     _json(_ref("ExternalTaskQuery"), False), "200", _array(_ref("ExternalTask"))),
+    ("post", "/engine-rest/external-task/count", "External Task", "Count them (body)", [],
+     _json(_ref("ExternalTaskQuery"), False), "200", _ref("Count")),
+    ("post", "/engine-rest/external-task/{task_id}/lock", "External Task",
+     "Lock one task for a worker without fetching it", [_EXT_ID],
+     _json(_ref("LockExternalTask")), "204", _NONE),
     ("get", "/engine-rest/external-task/{task_id}", "External Task", "One external task",
      [_EXT_ID], _NONE, "200", _ref("ExternalTask")),
     ("get", "/engine-rest/external-task/{task_id}/errorDetails", "External Task",
@@ -364,6 +444,15 @@ OPERATIONS: list[tuple[str, str, str, str, list[Any], Any, str, Any]] = [
      "200", _ref("Count")),
     ("get", "/engine-rest/incident/{incident_id}", "Incident", "One incident",
      [_p("incident_id")], _NONE, "200", _ref("Incident")),
+    # ------------------------------------------------------------ history
+    ("get", "/engine-rest/history/process-instance", "Historic Process Instance",
+     "Query instances, running and ended", _HIST_QUERY + _PAGE, _NONE, "200",
+     _array(_ref("HistoricProcessInstance"))),
+    ("get", "/engine-rest/history/process-instance/count", "Historic Process Instance",
+     "Count them", _HIST_QUERY, _NONE, "200", _ref("Count")),
+    ("get", "/engine-rest/history/process-instance/{instance_id}",
+     "Historic Process Instance", "One instance, running or ended", [_INST_ID], _NONE,
+     "200", _ref("HistoricProcessInstance")),
     # ------------------------------------------------------------ user tasks
     ("get", "/engine-rest/task", "Task", "Query user tasks the caller may see", _TASK_QUERY,
      _NONE, "200", _array(_ref("Task"))),
@@ -373,6 +462,12 @@ OPERATIONS: list[tuple[str, str, str, str, list[Any], Any, str, Any]] = [
      _ref("Task")),
     ("get", "/engine-rest/task/{task_id}/variables", "Task", "The variables it sees, typed",
      [_TASK_ID, _DESERIALIZE], _NONE, "200", _VARS),
+    ("get", "/engine-rest/task/{task_id}/form", "Task", "Its form key", [_TASK_ID], _NONE,
+     "200", _ref("Form")),
+    ("get", "/engine-rest/task/{task_id}/form-variables", "Task",
+     "What its form starts with: each form field's value or default, then the other "
+     "variables it sees", [_TASK_ID, _q("variableNames", _STR, f"only these, {_LIST}"),
+                           _DESERIALIZE], _NONE, "200", _VARS),
     ("post", "/engine-rest/task/{task_id}/claim", "Task", "Claim (for oneself, or assign "
      "as a supervisor)", [_TASK_ID], _json(_ref("UserId")), "204", _NONE),
     ("post", "/engine-rest/task/{task_id}/unclaim", "Task", "Give it back", [_TASK_ID],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -20,6 +19,7 @@ from tasklist_ui.engine_rest.common import (
     count,
     engine,
     field_str,
+    like,
     no_content,
     page,
     self_link,
@@ -42,18 +42,11 @@ BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
 # =========================================================================== definitions
 
 
-def _like(pattern: str, value: str | None) -> bool:
-    """Camunda's SQL LIKE: % any run, _ one character (case-sensitive)."""
-    if value is None:
-        return False
-    glob = pattern.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
-    return fnmatch.fnmatchcase(value, glob.replace("%", "*").replace("_", "?"))
-
-
 def _definitions() -> list[Any]:
     check_args(("key", "keyLike", "keysIn", "name", "nameLike", "latestVersion", "version",
                 "deploymentId", "processDefinitionId", "processDefinitionIdIn",
-                "versionTagLike", "versionTag", "resourceName", "resourceNameLike",
+                "versionTagLike", "versionTag", "withoutVersionTag", "resourceName",
+                "resourceNameLike",
                 "tenantIdIn", "withoutTenantId", "includeProcessDefinitionsWithoutTenantId"))
     rows = engine().definitions(arg("key"), user=user_id())
     if arg_bool("latestVersion"):
@@ -63,18 +56,18 @@ def _definitions() -> list[Any]:
                 latest[d.key] = d
         rows = list(latest.values())
     filters = {
-        "keyLike": lambda d, v: _like(v, d.key),
+        "keyLike": lambda d, v: like(v, d.key),
         "keysIn": lambda d, v: d.key in v.split(","),
         "name": lambda d, v: d.name == v,
-        "nameLike": lambda d, v: _like(v, d.name),
+        "nameLike": lambda d, v: like(v, d.name),
         "version": lambda d, v: str(d.version) == v,
         "deploymentId": lambda d, v: d.deployment_id == v,
         "processDefinitionId": lambda d, v: d.id == v,
         "processDefinitionIdIn": lambda d, v: d.id in v.split(","),
-        "versionTag": lambda d, v: False,             # Baton has no version tags
-        "versionTagLike": lambda d, v: v.strip("%") == "",
+        "versionTag": lambda d, v: d.version_tag == v,
+        "versionTagLike": lambda d, v: like(v, d.version_tag),
         "resourceName": lambda d, v: d.resource == v,
-        "resourceNameLike": lambda d, v: _like(v, d.resource),
+        "resourceNameLike": lambda d, v: like(v, d.resource),
     }
     for param, test in filters.items():
         value = arg(param)
@@ -86,12 +79,15 @@ def _definitions() -> list[Any]:
         rows = [d for d in rows if d.tenant_id in tenants or (also_none and d.tenant_id is None)]
     if arg_bool("withoutTenantId"):
         rows = [d for d in rows if d.tenant_id is None]
+    if arg_bool("withoutVersionTag"):
+        rows = [d for d in rows if d.version_tag is None]
     return rows
 
 
 _DEF_SORT = {"id": lambda d: d.id, "key": lambda d: d.key, "name": lambda d: d.name,
              "version": lambda d: d.version, "deploymentId": lambda d: d.deployment_id,
-             "deployTime": lambda d: d.deployed_at}
+             "deployTime": lambda d: d.deployed_at, "versionTag": lambda d: d.version_tag,
+             "tenantId": lambda d: d.tenant_id}
 
 
 @bp.get("/process-definition")
@@ -252,7 +248,7 @@ _OPS = {
     "eq": lambda a, b: a == b, "neq": lambda a, b: a != b,
     "gt": lambda a, b: a > b, "gteq": lambda a, b: a >= b,
     "lt": lambda a, b: a < b, "lteq": lambda a, b: a <= b,
-    "like": lambda a, b: isinstance(a, str) and _like(str(b), a),
+    "like": lambda a, b: isinstance(a, str) and like(str(b), a),
 }
 
 
@@ -311,7 +307,7 @@ def _instances() -> list[Any]:
         keys = set(arg_list("processDefinitionKeyIn") or [])
         rows = [r for r in rows if r.key in keys]
     if arg("businessKeyLike"):
-        rows = [r for r in rows if _like(arg("businessKeyLike") or "", r.business_key)]
+        rows = [r for r in rows if like(arg("businessKeyLike") or "", r.business_key)]
     if arg("processInstanceIds"):
         ids = set(arg_list("processInstanceIds") or [])
         rows = [r for r in rows if r.id in ids]

@@ -27,7 +27,7 @@ from tasklist_ui.engine_rest.common import (
     field_str,
     no_content,
 )
-from tasklist_ui.engine_rest.dto import task
+from tasklist_ui.engine_rest.dto import TenantLookup, task
 from tasklist_ui.engine_rest.errors import RestError, not_found
 from tasklist_ui.engine_rest.values import read_variables, typed_map
 
@@ -70,7 +70,8 @@ def tasks() -> Any:
         sort = ("-" if order == "desc" else "") + _SORTS[by]
     rows = engine().tasks(sort=sort, limit=arg_max_results(),
                           offset=arg_int("firstResult") or 0, user=user_id(), **_filters())
-    return jsonify([task(t) for t in rows])
+    lookup = TenantLookup(engine())
+    return jsonify([task(t, lookup.of(t.definition_id)) for t in rows])
 
 
 @bp.get("/task/count")
@@ -91,17 +92,49 @@ def _visible(task_id: str) -> Any:
 
 @bp.get("/task/<task_id>")
 def get_task(task_id: str) -> Any:
-    return jsonify(task(_visible(task_id)))
+    t = _visible(task_id)
+    return jsonify(task(t, TenantLookup(engine()).of(t.definition_id)))
+
+
+def _hidden_as_missing(task_id: str, read: Any) -> Any:
+    """What `read` answers; a task one may not see is missing (404), as in Camunda."""
+    from engine import Forbidden
+
+    try:
+        return read()
+    except (NotFound, Forbidden):
+        raise not_found(f"No matching task with id {task_id}") from None
 
 
 @bp.get("/task/<task_id>/variables")
 def task_variables(task_id: str) -> Any:
-    from engine import Forbidden
+    values = _hidden_as_missing(task_id, lambda: engine().task_variables(task_id,
+                                                                          user=user_id()))
+    return jsonify(typed_map(values, deserialize=arg_bool("deserializeValues") is not False))
 
-    try:
-        values = engine().task_variables(task_id, user=user_id())
-    except (NotFound, Forbidden):
-        raise not_found(f"No matching task with id {task_id}") from None
+
+@bp.get("/task/<task_id>/form")
+def task_form_key(task_id: str) -> Any:
+    """The task's form reference (Camunda's FormDto): its formKey; Baton serves no
+    embedded forms from a context path."""
+    t = _visible(task_id)
+    return jsonify({"key": t.form_key, "contextPath": None, "camundaFormRef": None})
+
+
+@bp.get("/task/<task_id>/form-variables")
+def task_form_variables(task_id: str) -> Any:
+    """What a form for the task starts with (Camunda's GetTaskFormVariablesCmd): each form
+    field's value (the variable of that name, else the field's default), then every other
+    variable the task sees; `variableNames` keeps only those named."""
+    check_args(("variableNames",))
+    eng = engine()
+    form = _hidden_as_missing(task_id, lambda: eng.task_form(task_id, user=user_id()))
+    values = dict(_hidden_as_missing(task_id, lambda: eng.task_variables(task_id,
+                                                                          user=user_id())))
+    values.update({f.id: form.values.get(f.id) for f in form.fields})
+    names = arg_list("variableNames")
+    if names is not None:
+        values = {k: v for k, v in values.items() if k in set(names)}
     return jsonify(typed_map(values, deserialize=arg_bool("deserializeValues") is not False))
 
 
