@@ -1,4 +1,4 @@
-"""Stores behind the engine: in memory (tests, embedding) or SQL (SQLite, PostgreSQL).
+"""Stores behind the engine: in memory (tests, embedding) or SQL (SQLite, PostgreSQL, MariaDB).
 
 `open_store(url)` picks one from a URL, the way the CLI's `--db` and `BATON_DATABASE_URL`
 name it. Importing this package stays cheap: SQLAlchemy loads only for a SQL URL.
@@ -25,7 +25,8 @@ def resolve_url(url: str | None = None, default: str = DEFAULT_URL) -> str:
 
 
 def open_store(url: str | None, **options: Any) -> MemoryStore | SqlStore:
-    """None or "memory" -> MemoryStore; "sqlite:///path" or "postgresql://..." -> SqlStore.
+    """None or "memory" -> MemoryStore; "sqlite:///path", "postgresql://..." or
+    "mysql://..." (MariaDB) -> SqlStore.
 
     `options` go to `SqlStore` (e.g. `auto_upgrade=False`)."""
     if url is None or url in ("memory", "memory://"):

@@ -5,8 +5,8 @@ column names, dialect-correct SQL), but a command runs a handful of tiny stateme
 SQLAlchemy's per-execution machinery (cache-key generation, execution context, result
 objects, type processors) costs more than the round trip to a local PostgreSQL. So each
 statement is compiled once per dialect; executing it is then one DBAPI call plus the few
-conversions the types need (UTC datetimes on SQLite, booleans), derived from the same
-column types.
+conversions the types need (UTC datetimes on SQLite and MariaDB, booleans), derived from
+the same column types.
 
 On PostgreSQL every statement is `PREPARE`d on the server under a name of its own, so
 several of them run as `EXECUTE`s in one multi-statement round trip without being planned
@@ -79,6 +79,26 @@ def _pg_dt_out(v: Any) -> Any:
     return v.astimezone(UTC)
 
 
+def _naive_utc_in(v: Any) -> Any:
+    """MariaDB's DATETIME(6) holds UTC without a zone (PyMySQL would drop one unread)."""
+    if v is None or v.tzinfo is None:
+        return v
+    return v.astimezone(UTC).replace(tzinfo=None)
+
+
+def _naive_utc_out(v: Any) -> Any:
+    return None if v is None else v.replace(tzinfo=UTC)
+
+
+# (datetime in, datetime out) per SQLAlchemy dialect name
+_DATETIMES: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "sqlite": (_sqlite_dt_in, _sqlite_dt_out),
+    "postgresql": (_pg_dt_in, _pg_dt_out),
+    "mysql": (_naive_utc_in, _naive_utc_out),
+    "mariadb": (_naive_utc_in, _naive_utc_out),
+}
+
+
 def _bool_out(v: Any) -> Any:
     return None if v is None else bool(v)
 
@@ -100,7 +120,8 @@ class Prepared:
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
         self.sql = str(compiled)
         self.locks = "FOR UPDATE" in self.sql       # a locking read: inside a transaction
-        sqlite = dialect.name == "sqlite"
+        dt_in, dt_out = _DATETIMES.get(dialect.name, _DATETIMES["postgresql"])
+        ints_for_bools = dialect.name != "postgresql"     # SQLite and MariaDB give 0 and 1
         self.positional = bool(compiled.positional)
         self.names: list[str] = list(compiled.positiontup or []) if self.positional \
             else list(compiled.binds)
@@ -108,15 +129,15 @@ class Prepared:
         self.in_conv: dict[str, Callable[[Any], Any]] = {}
         for name, bind in compiled.binds.items():
             if isinstance(bind.type, UTCDateTime):
-                self.in_conv[name] = _sqlite_dt_in if sqlite else _pg_dt_in
+                self.in_conv[name] = dt_in
         out: list[Conv] = []
         if getattr(stmt, "selected_columns", None) is not None and getattr(stmt, "is_select",
                                                                             False):
             for col in stmt.selected_columns:
                 t = col.type
                 if isinstance(t, UTCDateTime):
-                    out.append(_sqlite_dt_out if sqlite else _pg_dt_out)
-                elif isinstance(t, sa.Boolean) and sqlite:
+                    out.append(dt_out)
+                elif isinstance(t, sa.Boolean) and ints_for_bools:
                     out.append(_bool_out)
                 else:
                     out.append(None)

@@ -2,8 +2,13 @@
 
 `upgrade()` is what `baton db upgrade` and a SQLite store's auto-upgrade call. It runs in one
 transaction under a lock (PostgreSQL advisory lock; SQLite's write lock via BEGIN
-IMMEDIATE), so two workers starting at once against a fresh database do not both try to
-create the tables.
+IMMEDIATE; MariaDB's named lock `baton_migrations`), so two workers starting at once
+against a fresh database do not both try to create the tables.
+
+MariaDB has no transactional DDL: each CREATE or ALTER commits on its own, so a migration
+that fails half-way leaves the tables it had made (PostgreSQL and SQLite roll the whole
+upgrade back). The version table still says the last revision that completed; fix the
+cause, drop what the failed revision created, and upgrade again.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from engine.store.dialects import migration_lock
 from engine.store.errors import StoreError
 from engine.store.schema import VERSION_TABLE
 
@@ -50,9 +56,7 @@ def current_revision(engine: sa.Engine) -> str | None:
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> str | None:
     """Migrate the database to `revision` (default: the newest); returns the revision."""
-    with _ALEMBIC, engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
+    with _ALEMBIC, engine.begin() as conn, migration_lock(conn, _ADVISORY_KEY):
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

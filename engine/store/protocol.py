@@ -214,7 +214,8 @@ class StoreTransaction(Protocol):
 @runtime_checkable
 class Store(Protocol):
     """Where the engine keeps its state. `dialect` names the backend ("memory", "sqlite",
-    "postgresql") for messages and for tests that compare them."""
+    "postgresql", "mysql" for MariaDB and MySQL) for messages and for tests that compare
+    them."""
 
     dialect: str
 

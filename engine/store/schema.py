@@ -24,7 +24,16 @@ Design choices worth knowing:
   `WHERE revision = <read>`, so two workers or users racing on one row cannot silently
   overwrite each other (the loser's command is retried on the new state).
 - Timestamps are aware UTC datetimes in Python; SQLite stores them as UTC text that sorts
-  correctly, PostgreSQL as `timestamptz`.
+  correctly, PostgreSQL as `timestamptz`, MariaDB as `DATETIME(6)` holding UTC
+  (microseconds, as the other two keep them).
+- MariaDB/MySQL (see `dialects.py`) needs what the other two do not: a length for every
+  indexed text column (ids, keys, anything in an index or a primary key: `S`, 255
+  characters, as Camunda's own columns), so names and other free text (`N`) are TEXT
+  there, and the JSON columns (`T`) and diagrams LONGTEXT and LONGBLOB (TEXT and BLOB stop
+  at 64 KB). The tables are utf8mb4 with the binary collation (migration 0001): ids
+  compare case-sensitively and strings sort by code point, as in Python. MariaDB has no
+  deferred constraints, so the foreign keys a command would break in passing (`_fk`:
+  children are inserted before their new instance row) do not exist there.
 """
 
 from __future__ import annotations
@@ -33,11 +42,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator
 
 # version table of our own so Baton can share a database with an application that uses
 # Alembic for its own tables
 VERSION_TABLE = "baton_alembic_version"
+MYSQL_NAMES = ("mysql", "mariadb")
+_NAIVE_UTC = ("sqlite", *MYSQL_NAMES)      # databases that keep datetimes without a zone
 
 
 class UTCDateTime(TypeDecorator):
@@ -53,9 +65,14 @@ class UTCDateTime(TypeDecorator):
             raise TypeError(f"expected a datetime, got {type(value).__name__}: {value!r}")
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        if dialect.name == "sqlite":
+        if dialect.name in _NAIVE_UTC:
             return value.astimezone(UTC).replace(tzinfo=None)
         return value
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name in MYSQL_NAMES:     # microseconds; DATETIME alone keeps seconds
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(self.impl)
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
         if value is None:
@@ -73,21 +90,31 @@ def BigId() -> sa.types.TypeEngine:  # noqa: N802 - reads like a type
 
 
 metadata = sa.MetaData()
-S = sa.String
-T = sa.Text
+# ids, keys and every text column in an index: VARCHAR(255) on MariaDB (see the docstring)
+S = sa.String().with_variant(sa.String(255), *MYSQL_NAMES)
+# names and other free text, in no index: TEXT on MariaDB
+N = sa.String().with_variant(mysql.TEXT(), *MYSQL_NAMES)
+# JSON and long text: LONGTEXT on MariaDB
+T = sa.Text().with_variant(mysql.LONGTEXT(), *MYSQL_NAMES)
+BLOB = sa.LargeBinary().with_variant(mysql.LONGBLOB(), *MYSQL_NAMES)
 I = sa.Integer  # noqa: E741
 DT = UTCDateTime
 
+# MariaDB: what a foreign key in `info` carries when MariaDB has none (`_fk`)
+NOT_ON_MYSQL = "baton_not_on_mysql"
+
 
 def _fk(target: str, **kw: Any) -> sa.ForeignKey:
-    # deferred: a command inserts children (tasks, jobs) before the new instance row itself
-    return sa.ForeignKey(target, deferrable=True, initially="DEFERRED", **kw)
+    # deferred: a command inserts children (tasks, jobs) before the new instance row itself;
+    # MariaDB checks foreign keys at once, so it has none of these (migration 0001)
+    return sa.ForeignKey(target, deferrable=True, initially="DEFERRED",
+                         info={NOT_ON_MYSQL: True}, **kw)
 
 
 deployments = sa.Table(
     "deployments", metadata,
     sa.Column("id", S, primary_key=True),
-    sa.Column("name", S),
+    sa.Column("name", N),
     sa.Column("time", DT, nullable=False),
     sa.Column("resources", T, nullable=False),
 )
@@ -97,12 +124,12 @@ definitions = sa.Table(
     sa.Column("id", S, primary_key=True),
     sa.Column("key", S, nullable=False),
     sa.Column("version", I, nullable=False),
-    sa.Column("name", S),
-    sa.Column("xml", sa.LargeBinary, nullable=False),
+    sa.Column("name", N),
+    sa.Column("xml", BLOB, nullable=False),
     sa.Column("checksum", S, nullable=False),
     sa.Column("deployment_id", S, _fk("deployments.id", name="fk_definitions_deployment"),
               nullable=False),
-    sa.Column("resource", S),
+    sa.Column("resource", N),
     sa.Column("deployed_at", DT, nullable=False),
     sa.Column("executable", sa.Boolean, nullable=False),
     sa.Column("has_start_form", sa.Boolean, nullable=False),
@@ -142,7 +169,7 @@ tasks = sa.Table(
     sa.Column("instance_id", S, _fk("instances.id", name="fk_tasks_instance"), nullable=False),
     sa.Column("token", I, nullable=False),
     sa.Column("activity_id", S, nullable=False),
-    sa.Column("name", S),
+    sa.Column("name", N),
     sa.Column("definition_key", S, nullable=False),
     sa.Column("definition_id", S, nullable=False),
     sa.Column("assignee", S),
@@ -151,15 +178,15 @@ tasks = sa.Table(
     sa.Column("due", DT),
     sa.Column("follow_up", DT),
     sa.Column("priority", I, nullable=False),
-    sa.Column("form_key", S),
+    sa.Column("form_key", N),
     sa.Column("created", DT, nullable=False),
     sa.Column("business_key", S),
-    sa.Column("process_name", S),
+    sa.Column("process_name", N),
     sa.Column("owner", S),
     sa.Column("delegation", S),
     sa.Column("escalated", I, nullable=False),
     sa.Column("note", T),
-    sa.Column("lane", S),
+    sa.Column("lane", N),
     sa.Column("claimed", DT),
     sa.Column("revision", I, nullable=False),
     sa.Index("ix_tasks_instance_token", "instance_id", "token"),
@@ -174,7 +201,7 @@ tasks = sa.Table(
 
 task_candidates = sa.Table(
     "task_candidates", metadata,
-    sa.Column("kind", S(8), primary_key=True),        # "user" | "group"
+    sa.Column("kind", sa.String(8), primary_key=True),        # "user" | "group"
     sa.Column("name", S, primary_key=True),
     sa.Column("task_id", S,
               sa.ForeignKey("tasks.id", name="fk_task_candidates_task", ondelete="CASCADE"),
@@ -202,7 +229,7 @@ jobs = sa.Table(
     sa.Column("activity_id", S),
     sa.Column("definition_id", S),
     sa.Column("retries", I, nullable=False),
-    sa.Column("retry_cycle", S),
+    sa.Column("retry_cycle", N),
     sa.Column("lock_owner", S),
     sa.Column("lock_expires", DT),
     sa.Column("payload", T, nullable=False),
@@ -304,10 +331,10 @@ comments = sa.Table(
 users = sa.Table(
     "users", metadata,
     sa.Column("id", S, primary_key=True),
-    sa.Column("name", S, nullable=False),
-    sa.Column("password_hash", S, nullable=False),
+    sa.Column("name", N, nullable=False),
+    sa.Column("password_hash", N, nullable=False),
     sa.Column("roles", T, nullable=False),
-    sa.Column("email", S),
+    sa.Column("email", N),
     sa.Column("deputy", S),
     sa.Column("away_from", DT),
     sa.Column("away_until", DT),
@@ -318,7 +345,7 @@ users = sa.Table(
 groups = sa.Table(
     "groups", metadata,
     sa.Column("id", S, primary_key=True),
-    sa.Column("name", S, nullable=False),
+    sa.Column("name", N, nullable=False),
 )
 
 memberships = sa.Table(

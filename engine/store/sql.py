@@ -1,5 +1,7 @@
-"""The SQL store: SQLite (embedded, one machine) and PostgreSQL (several workers, several
-machines), with exactly the transaction API of `engine/store/memory.py`.
+"""The SQL store: SQLite (embedded, one machine), PostgreSQL (several workers, several
+machines) and MariaDB/MySQL, with exactly the transaction API of `engine/store/memory.py`.
+MariaDB runs the portable path SQLite runs, with PostgreSQL's row locks (what differs,
+and why READ COMMITTED: `dialects.py`).
 
 One `transaction()` is one database transaction; the facade runs one command in it.
 Concurrency is handled in three layers:
@@ -54,10 +56,12 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
+from engine.store import dialects
 from engine.store import schema as s
 from engine.store.codec import dumps, loads
 from engine.store.errors import StoreError
 from engine.store.fastexec import CHECK_PARAM, FastExec, SessionStatements, literals
+from engine.store.pq_batch import exec_batch
 from engine.store.records import (
     CommentRecord,
     ConcurrentModification,
@@ -96,11 +100,9 @@ from engine.store.task_sql import count_query, page_query, task_order, task_wher
 
 
 def normalize_url(url: str) -> str:
-    """`postgresql://` and `postgres://` mean psycopg 3; other URLs pass unchanged."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
+    """`postgresql://` and `postgres://` mean psycopg 3, `mysql://` and `mariadb://`
+    PyMySQL; other URLs pass unchanged."""
+    return dialects.normalize_url(url)
 
 
 def _fields(cls: type) -> tuple[str, ...]:
@@ -334,6 +336,12 @@ LEASED_OF_ANY = sa.select(_J2.c.instance_id).where(_J2.c.instance_id == sa.any_(
                                                    *where(JOB_LEASED, _J2))
 LEASE_JOBS_ANY = _J.update().where(_J.c.id == sa.any_(_IDS)).values(
     lock_owner=B("owner"), lock_expires=B("until"), revision=_J.c.revision + 1)
+# ... and with IN lists, where there are no arrays (MariaDB)
+_IDS_IN = B("ids", expanding=True)
+LOCK_INSTANCES_IN = (sa.select(_I.c.id).where(_I.c.id.in_(_IDS_IN))
+                     .with_for_update(skip_locked=True))
+LEASED_OF_IN = sa.select(_J2.c.instance_id).where(_J2.c.instance_id.in_(_IDS_IN),
+                                                  *where(JOB_LEASED, _J2))
 # at COMMIT: the version an instance was started from is still there and the newest of its
 # key (the cache may be older than another process's deployment, or than a database that
 # was emptied and filled again)
@@ -403,7 +411,8 @@ def _shape_stmt(shape: tuple[Any, ...], build: Any) -> Any:
 # ====================================================================== the store
 class SqlStore:
     """A SQL database behind the store API. `url` is an SQLAlchemy URL:
-    `sqlite:///baton.db`, `postgresql://user@host/db` (psycopg 3).
+    `sqlite:///baton.db`, `postgresql://user@host/db` (psycopg 3),
+    `mysql://user@host/db` or `mariadb://...` (PyMySQL; MariaDB 10.6 or newer).
 
     `auto_upgrade` runs the Alembic migrations on open (default: on for SQLite, off for
     PostgreSQL, where `baton db upgrade` is an explicit deployment step); without it a
@@ -417,10 +426,10 @@ class SqlStore:
             parsed = sa.engine.make_url(self.url)
         except exc.ArgumentError as e:
             raise StoreError(f"not a database URL: '{url}' ({e})") from e
-        self.dialect = parsed.get_backend_name()
-        if self.dialect not in ("sqlite", "postgresql"):
-            raise StoreError(f"unsupported database '{self.dialect}' in '{url}': use "
-                             "sqlite:///FILE or postgresql://USER@HOST/DB")
+        self.dialect = dialects.family(parsed.get_backend_name())
+        if self.dialect not in ("sqlite", "postgresql", dialects.MYSQL):
+            raise StoreError(f"unsupported database '{parsed.get_backend_name()}' in '{url}': "
+                             f"use {dialects.SUPPORTED_URLS}")
         self._serial: threading.RLock | None = None
         self._local = threading.local()
         self.pool_size = pool_size
@@ -441,12 +450,15 @@ class SqlStore:
         else:
             kw["pool_size"] = pool_size
             kw["max_overflow"] = 2 * pool_size
+            kw.update(dialects.engine_options(self.dialect))
         try:
             self.engine = sa.create_engine(self.url, **kw)
         except (exc.ArgumentError, ImportError) as e:
             raise StoreError(f"cannot use database URL '{url}': {e}") from e
         if self.dialect == "sqlite":
             _sqlite_setup(self.engine)
+        elif self.dialect == dialects.MYSQL:
+            dialects.mysql_setup(self.engine)
         else:
             _pg_setup(self.engine)
         self.fast = FastExec(self.engine.dialect)
@@ -671,10 +683,12 @@ _SESSION_OUT_OF_STEP = ("26000", "42P05")
 
 
 def _is_conflict(orig: Any) -> bool:
-    """PostgreSQL's retryable failures: serialization, deadlock, lock timeout. (SQLite
-    serialises writers with BEGIN IMMEDIATE; "database is locked" there means another
-    process held the file for the whole busy timeout, and retrying would only wait again.)"""
-    return getattr(orig, "sqlstate", None) in ("40001", "40P01", "55P03")
+    """PostgreSQL's and MariaDB's retryable failures: serialization, deadlock, lock
+    timeout. (SQLite serialises writers with BEGIN IMMEDIATE; "database is locked" there
+    means another process held the file for the whole busy timeout, and retrying would
+    only wait again.)"""
+    return getattr(orig, "sqlstate", None) in ("40001", "40P01", "55P03") \
+        or dialects.is_conflict(orig)
 
 
 class SqlTx:
@@ -683,9 +697,12 @@ class SqlTx:
     def __init__(self, store: SqlStore, conn: sa.Connection) -> None:
         self.store = store
         self.conn = conn
-        self.raw = conn.connection.dbapi_connection
+        self.raw = dialects.raw_connection(conn)
         self.fast = store.fast
         self.pg = store.dialect == "postgresql"
+        # instance rows are locked FOR UPDATE, jobs leased with SKIP LOCKED (PostgreSQL,
+        # MariaDB); SQLite's BEGIN IMMEDIATE locks the whole database instead
+        self.locking = store.dialect != "sqlite"
         self.definitions_read: dict[str, DefinitionRecord] = {}
         self._rev: dict[tuple[str, str], int] = {}        # (table, id) -> revision read
         self._tasks: dict[str, TaskRecord] = {}           # tasks read or written here
@@ -709,8 +726,8 @@ class SqlTx:
         self._fresh: set[str] = set()
         self.trips = 0                                    # round trips (statements on SQLite)
         # SQLite: BEGIN IMMEDIATE holds the write lock from the first statement, so nothing
-        # read here can change before the end; PostgreSQL runs READ COMMITTED
-        self.serializable = not self.pg
+        # read here can change before the end; PostgreSQL and MariaDB run READ COMMITTED
+        self.serializable = not self.locking
         # the statements PREPAREd on this connection's session (PostgreSQL)
         self.session = SessionStatements.of(conn.connection.info) if self.pg else None
 
@@ -801,7 +818,10 @@ class SqlTx:
             text, skip = self._batch(cur, session, pending, reads, commit, opening)
             self.trips += 1
             try:
-                cur.execute(text)
+                if reads:
+                    cur.execute(text)
+                else:
+                    exec_batch(raw, text)
                 break
             except psycopg.Error as e:
                 # some of the PREPAREs may have run (they outlive the rollback), some not
@@ -818,10 +838,10 @@ class SqlTx:
             self._open = False
         elif opening:
             self._open = True
-        for _ in range(skip):
-            cur.nextset()
         out: list[Any] = []
         if reads:
+            for _ in range(skip):
+                cur.nextset()
             first_read = int(opening) + len(pending)
             total = first_read + len(reads) + (len(self._guards) + 1 if commit else 0)
             for i in range(first_read + len(reads)):
@@ -989,7 +1009,7 @@ class SqlTx:
         self._w(INS["instances"], _instance_values(rec), F_INSTANCE)
 
     def get_instance(self, instance_id: str, lock: bool = False) -> InstanceRecord | None:
-        if lock and self.pg:
+        if lock and self.locking:
             row = self._locked_rows.pop(instance_id, None)
             if row is not None:         # read under its lock by lock_task, not handed out
                 return _instance(row)
@@ -1020,7 +1040,10 @@ class SqlTx:
         if also is not None:
             also_q = self.fast.prepared(also)
             reads.append((also_q, also_q.params(params)))
-        got, task_rows, found, *more = self._send(reads, False)
+        if self.pg:
+            got, task_rows, found, *more = self._send(reads, False)
+        else:   # MariaDB: the same statements one by one, the lock first
+            got, task_rows, found, *more = self._each(reads)
         self._also = also_q.rows(more[0]) if also is not None else []
         rows = lock_q.rows(got)
         if rows:
@@ -1038,13 +1061,18 @@ class SqlTx:
             self._probed(iid, [*found, *((0, i) for i in ids)])
         return rows
 
+    def _each(self, reads: list[tuple[Any, Any]]) -> list[Any]:
+        """The raw rows of each read, one round trip apiece (the portable path's `_send`)."""
+        self.trips += len(reads)
+        return [self.raw.execute(p.sql, params).fetchall() for p, params in reads]
+
     def lock_task(self, task_id: str) -> TaskRecord | None:
         """The task, read after its instance's row is locked for this transaction (on
         PostgreSQL the lock, the task and the instance's other wait-state rows in one round
         trip; the instance row then comes from that read). None when it is gone."""
         if not isinstance(task_id, str):
             return None
-        if not self.pg or task_id in self._fresh:
+        if not self.locking or task_id in self._fresh:
             return self.get_task(task_id)
         rows = self._lock_batch(SEL_INSTANCE_OF_TASK_LOCK, SEL_TASKS_OF_TASK,
                                 PROBE_REST_OF_TASK, {"tid": task_id}, {"tid": task_id})
@@ -1083,7 +1111,7 @@ class SqlTx:
 
         stmt = _shape_stmt((f.key, newest_first, paged), build)
         if paged:
-            params["limit"] = -1 if limit is None and not self.pg else limit
+            params["limit"] = dialects.no_limit(self.store.dialect) if limit is None else limit
             params["offset"] = offset
         return [_instance(r) for r in self._q(stmt, params)]
 
@@ -1209,7 +1237,7 @@ class SqlTx:
         """The job, read after its instance's row is locked (on PostgreSQL in one round
         trip with the lock, the instance's tasks and its other wait-state rows; the
         instance row then comes from that read)."""
-        if not self.pg or not isinstance(job_id, str):
+        if not self.locking or not isinstance(job_id, str):
             return self.get_job(job_id)
         rows = self._lock_batch(SEL_INSTANCE_OF_JOB_LOCK, SEL_TASKS_OF_JOB, PROBE_REST_OF_JOB,
                                 {"jid": job_id}, {"jid": job_id}, also=SEL_JOB_BY_JID)
@@ -1272,8 +1300,8 @@ class SqlTx:
         (and none of an instance that already has a job leased)."""
         if limit <= 0:
             return []
-        stmt = _shape_stmt(("acquire", exclusive, self.pg),
-                           lambda: _acquire_stmt(exclusive, self.pg))
+        stmt = _shape_stmt(("acquire", exclusive, self.locking),
+                           lambda: _acquire_stmt(exclusive, self.locking))
         picked: list[JobRecord] = []
         instances: set[str] = set()
         for row in self._q(stmt, {"now": now, "n": limit * 2 if exclusive else limit}):
@@ -1285,18 +1313,22 @@ class SqlTx:
             picked.append(rec)
             if len(picked) >= limit:
                 break
-        if exclusive and self.pg and instances:
+        if exclusive and self.locking and instances:
             # Two workers acquiring at the same moment could each lease a different job of
             # one instance: whoever locks the instance row first decides, and the busy check
             # is repeated under that lock (it sees leases committed meanwhile).
-            # Both in one round trip: the busy check is a statement of its own, so it starts
-            # after the locks are granted.
+            # On PostgreSQL both in one round trip: the busy check is a statement of its
+            # own, so it starts after the locks are granted.
             ids = sorted(instances)
-            lock_q, busy_q = self.fast.prepared(LOCK_INSTANCES_ANY), self.fast.prepared(
-                LEASED_OF_ANY)
-            got_mine, got_busy = self._send([(lock_q, lock_q.params({"ids": ids})),
-                                             (busy_q, busy_q.params({"ids": ids, "now": now}))],
-                                            False)
+            if self.pg:
+                lock_q, busy_q = self.fast.prepared(LOCK_INSTANCES_ANY), self.fast.prepared(
+                    LEASED_OF_ANY)
+                got_mine, got_busy = self._send(
+                    [(lock_q, lock_q.params({"ids": ids})),
+                     (busy_q, busy_q.params({"ids": ids, "now": now}))], False)
+            else:   # MariaDB: IN lists, one after the other
+                got_mine = self._sa(LOCK_INSTANCES_IN, {"ids": ids})
+                got_busy = self._sa(LEASED_OF_IN, {"ids": ids, "now": now})
             mine = {r[0] for r in got_mine}
             taken = {r[0] for r in got_busy}
             picked = [j for j in picked if j.instance_id is None
@@ -1372,7 +1404,7 @@ class SqlTx:
         q = (sa.select(*_cols(_X, K_EXT)).where(*where(EXTERNAL_FETCHABLE, _X))
              .order_by(*order_by(_X, EXTERNAL_PRIORITY_ORDER if use_priority else EXTERNAL_ORDER))
              .limit(limit))
-        if self.pg:
+        if self.locking:
             q = q.with_for_update(skip_locked=True)
         out = []
         for row in self._sa(q, {"topics": list(lock_until), "now": now}, write=self.pg):
@@ -1517,14 +1549,7 @@ class SqlTx:
 
     # ---------------------------------------------------------------- helpers
     def _upsert(self, table: sa.Table, values: dict[str, Any], key: str) -> None:
-        if self.pg:
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(table).values(values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[key], set_={k: v for k, v in values.items() if k != key})
-        self._sa(stmt, write=True)
+        self._sa(dialects.upsert(self.store.dialect, table, values, key), write=True)
 
     # ---------------------------------------------------------------- data stores
     def read_data_stores(self, names: Iterable[str] | None = None) -> dict[str, Any]:
@@ -1552,8 +1577,11 @@ def _candidate_rows(rec: TaskRecord) -> tuple[list[str], list[str], dict[str, An
     return list(rec.candidate_users), list(rec.candidate_groups), _copies(rec)
 
 
-def _acquire_stmt(exclusive: bool, pg: bool) -> Any:
-    """JOB_ACQUIRABLE; if exclusive, of instances with no JOB_LEASED job."""
+def _acquire_stmt(exclusive: bool, locking: bool) -> Any:
+    """JOB_ACQUIRABLE; if exclusive, of instances with no JOB_LEASED job. `locking`: the
+    rows are locked, skipping those another worker holds (`OF jobs` where the database
+    has it; MariaDB has not, and locks only the outer query's rows anyway: the busy
+    subquery reads without locking there too)."""
     binds: dict[str, Any] = {}      # one `now` for the query and its subquery
     q = sa.select(*_cols(_J, K_JOB)).where(*where(JOB_ACQUIRABLE, _J, binds=binds))
     if exclusive:
@@ -1562,7 +1590,7 @@ def _acquire_stmt(exclusive: bool, pg: bool) -> Any:
                                               *where(JOB_LEASED, j2, binds=binds))
         q = q.where(sa.or_(_J.c.instance_id.is_(None), ~busy.exists()))
     q = q.order_by(*order_by(_J, JOB_ORDER)).limit(B("n"))
-    if pg:
+    if locking:
         q = q.with_for_update(skip_locked=True, of=_J)
     return q
 

@@ -38,6 +38,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from engine.store import schema as s
+from engine.store.dialects import py_lower
 from engine.store.predicates import Params, value_of
 from engine.store.rules import Claimable, HasCandidate, NameContains, parse_sort, task_filter
 from engine.store.sql_predicates import LeafSql, where
@@ -88,7 +89,7 @@ def _name_contains(pg: bool) -> LeafSql:
         text = value_of(leaf.text, values).lower()
         if pg:
             return sa.func.strpos(sa.func.lower(name), text) > 0
-        return sa.func.instr(sa.func.baton_lower(name), text) > 0
+        return sa.func.instr(py_lower(name), text) > 0        # SQLite, MariaDB
 
     return write
 

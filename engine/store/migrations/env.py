@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
+from engine.store import dialects  # noqa: F401 - MariaDB's DDL rules (unsized VARCHAR)
 from engine.store.schema import VERSION_TABLE, metadata
 
 config = context.config

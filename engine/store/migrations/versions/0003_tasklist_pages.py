@@ -16,6 +16,7 @@ Create Date: 2026-01-03
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision = "0003"
 down_revision = "0002"
@@ -23,6 +24,7 @@ branch_labels = None
 depends_on = None
 
 SORT_COLUMNS = ("created", "due", "priority")
+MYSQL = ("mysql", "mariadb")
 
 # row-value assignment from a correlated subquery: PostgreSQL and SQLite >= 3.15 alike
 FILL_CANDIDATES = """
@@ -30,15 +32,26 @@ UPDATE task_candidates SET (unassigned, created, due, priority) = (
     SELECT t.assignee IS NULL, t.created, t.due, t.priority
     FROM tasks t WHERE t.id = task_candidates.task_id)
 """
+# MariaDB has no row-value SET: the same as an UPDATE of a join
+FILL_CANDIDATES_MYSQL = """
+UPDATE task_candidates c JOIN tasks t ON t.id = c.task_id
+SET c.unassigned = t.assignee IS NULL, c.created = t.created, c.due = t.due,
+    c.priority = t.priority
+"""
+
+
+def DT():  # noqa: N802
+    return sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), *MYSQL)
 
 
 def upgrade() -> None:
     op.add_column("task_candidates", sa.Column("unassigned", sa.Boolean(), nullable=False,
                                                server_default=sa.false()))
-    op.add_column("task_candidates", sa.Column("created", sa.DateTime(timezone=True)))
-    op.add_column("task_candidates", sa.Column("due", sa.DateTime(timezone=True)))
+    op.add_column("task_candidates", sa.Column("created", DT()))
+    op.add_column("task_candidates", sa.Column("due", DT()))
     op.add_column("task_candidates", sa.Column("priority", sa.Integer()))
-    op.execute(FILL_CANDIDATES)
+    op.execute(FILL_CANDIDATES_MYSQL if op.get_bind().dialect.name in MYSQL
+               else FILL_CANDIDATES)
     for col in SORT_COLUMNS:
         op.create_index(f"ix_task_candidates_{col}", "task_candidates",
                         ["kind", "name", "unassigned", col, "task_id"])

@@ -19,7 +19,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("definitions", sa.Column("tenant_id", sa.String(), nullable=True))
+    # VARCHAR(255) on MariaDB, which wants a length (as for every id of migration 0001)
+    op.add_column("definitions", sa.Column(
+        "tenant_id", sa.String().with_variant(sa.String(255), "mysql", "mariadb"),
+        nullable=True))
 
 
 def downgrade() -> None:

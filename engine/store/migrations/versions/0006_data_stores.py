@@ -11,19 +11,25 @@ Create Date: 2026-01-07
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
 
+MYSQL = ("mysql", "mariadb")
+
 
 def upgrade() -> None:
     op.create_table(
         "data_stores",
-        sa.Column("name", sa.String(), primary_key=True),
-        sa.Column("value", sa.Text(), nullable=False),
-        sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("name", sa.String().with_variant(sa.String(255), *MYSQL), primary_key=True),
+        sa.Column("value", sa.Text().with_variant(mysql.LONGTEXT(), *MYSQL), nullable=False),
+        sa.Column("updated", sa.DateTime(timezone=True).with_variant(
+            mysql.DATETIME(fsp=6), *MYSQL), nullable=False),
+        # MariaDB: as the tables of migration 0001
+        mysql_engine="InnoDB", mysql_charset="utf8mb4", mysql_collate="utf8mb4_bin",
     )
 
 
