@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engine import limits
+from engine.commands.effects import HANDLERS
 from engine.errors import Conflict, EngineError, MessageNotCorrelated, NotFound
 from engine.ids import new_id
 from engine.limits import check_instance_size
@@ -231,8 +232,6 @@ class CommandContext:
     # ---------------------------------------------------------------- effects
     def apply(self, rec: InstanceRecord, graph: ProcessGraph, effects: list[Any]) -> None:
         """Apply the runtime's effects through the handler table (engine.commands.effects)."""
-        from engine.commands.effects import HANDLERS
-
         hist: list[Any] = []
         user = self.user
         for e in effects:

@@ -15,6 +15,7 @@ from engine.ids import new_id
 from engine.runtime import effects as fx
 from engine.runtime import triggers as tr
 from engine.store.records import ExternalTaskRecord, JobRecord, SubscriptionRecord
+from engine.tasks import create_task
 
 if TYPE_CHECKING:
     from engine.commands.context import CommandContext
@@ -36,8 +37,6 @@ def history(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph, e: fx.H
 
 def user_task_created(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph,
                       e: fx.UserTaskCreated, hist: list) -> None:
-    from engine.tasks import create_task
-
     create_task(c, rec, graph, e, hist)
 
 
@@ -178,15 +177,7 @@ def data_store_written(c: CommandContext, rec: InstanceRecord, graph: ProcessGra
 
 def cleanup(c: CommandContext, rec: InstanceRecord) -> None:
     """Delete every wait-state row of an ended instance."""
-    tx = c.tx
-    for task in tx.find_tasks(instance_id=rec.id):
-        tx.delete_task(task.id)
-    for j in tx.find_jobs(instance_id=rec.id):
-        tx.delete_job(j.id)
-    for ext in tx.find_external(instance_id=rec.id):
-        tx.delete_external(ext.id)
-    for s in tx.find_subscriptions(instance_id=rec.id):
-        tx.delete_subscription(s.id)
+    c.tx.delete_wait_rows(rec.id)
 
 
 HANDLERS: dict[type, Handler] = {

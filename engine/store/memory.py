@@ -55,6 +55,8 @@ from engine.store.rules import (
     task_filter,
 )
 
+# the tables holding an instance's wait-state rows (in the instance index)
+WAIT_TABLES = ("tasks", "jobs", "external", "subscriptions")
 _ABSENT = object()      # in the undo log: the key had no row before
 _HISTORY = "history"    # in the undo log: (_HISTORY, instance id, length of its list before)
 _JOB_ACQUIRABLE = compiled(JOB_ACQUIRABLE)
@@ -80,7 +82,7 @@ class MemoryStore:
         self.seq = 0
         # secondary index: table -> instance id -> keys of its rows (kept by _put/_del)
         self.by_instance: dict[str, dict[Any, set[Any]]] = {
-            name: {} for name in ("tasks", "jobs", "external", "subscriptions")
+            name: {} for name in WAIT_TABLES
         }
 
     def transaction(self) -> MemoryTx:
@@ -286,6 +288,14 @@ class MemoryTx:
 
     def delete_task(self, task_id: str) -> None:
         self._del("tasks", task_id)
+
+    def delete_wait_rows(self, instance_id: str) -> None:
+        index = self.s.by_instance
+        for table in WAIT_TABLES:
+            keys = index[table].get(instance_id)
+            if keys:
+                for key in list(keys):
+                    self._del(table, key)
 
     def task_by_token(self, instance_id: str, token: int) -> TaskRecord | None:
         for r in self._of_instance("tasks", instance_id):

@@ -105,6 +105,11 @@ class StoreTransaction(Protocol):
 
     def delete_task(self, task_id: str) -> None: ...
 
+    def delete_wait_rows(self, instance_id: str) -> None:
+        """Delete every task, job, external task and subscription row of an instance that
+        ended (one call: the memory store walks its instance index, the SQL store asks only
+        where its probe says rows may be)."""
+
     def task_by_token(self, instance_id: str, token: int) -> TaskRecord | None: ...
 
     def find_tasks(self, *, sort: str = "created", limit: int | None = None, offset: int = 0,

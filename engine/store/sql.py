@@ -1193,6 +1193,18 @@ class SqlTx:
         self._cands.pop(task_id, None)
         self._rev.pop(("tasks", task_id), None)
 
+    def delete_wait_rows(self, instance_id: str) -> None:
+        """Each lookup is free where the probe knows the table holds none of the
+        instance's rows (an instance created or locked here)."""
+        for task in self.find_tasks(instance_id=instance_id):
+            self.delete_task(task.id)
+        for job in self.find_jobs(instance_id=instance_id):
+            self.delete_job(job.id)
+        for ext in self.find_external(instance_id=instance_id):
+            self.delete_external(ext.id)
+        for sub in self.find_subscriptions(instance_id=instance_id):
+            self.delete_subscription(sub.id)
+
     def task_by_token(self, instance_id: str, token: int) -> TaskRecord | None:
         for rec in self._tasks.values():
             if rec.instance_id == instance_id and rec.token == token:
