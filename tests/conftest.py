@@ -1,7 +1,7 @@
 """Suite-wide fixtures and hooks.
 
 - `new_store(kind)`: an empty store of the kind a test is parametrized with ("memory",
-  "sqlite" or "postgres", see tests/databases.py), closed after the test.
+  "sqlite", "postgres" or "mariadb", see tests/databases.py), closed after the test.
 - BATON_REQUIRE_SERVICES=1 (set by .ci/run): a test skipped because a server, a package,
   the browser or the shared corpus is missing FAILS instead. Without it such tests skip
   with the reason, so a developer without PostgreSQL or Chromium can still run the rest;
@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.databases import PgSchema
+from tests.databases import MariaDatabase, PgSchema
 
 pytest.register_assert_rewrite("tests.conformance")
 
@@ -32,6 +32,7 @@ REQUIRE_ENV = "BATON_REQUIRE_SERVICES"
 INFRASTRUCTURE = re.compile("|".join([
     r"could not import '",                   # pytest.importorskip's own reason
     r"PostgreSQL not reachable",
+    r"MariaDB not reachable",
     r"Chromium is not installed",
     r"\bis not installed\b",                 # playwright, the test connector package
     r"is a test dependency",                 # the Camunda external task client
@@ -113,6 +114,16 @@ def baton_pg() -> Iterator[PgSchema]:
 
 
 @pytest.fixture(scope="session")
+def baton_mariadb() -> Iterator[MariaDatabase]:
+    """The session's MariaDB database (skips with the reason where no server answers)."""
+    database = MariaDatabase.create("baton_doors")
+    try:
+        yield database
+    finally:
+        database.drop()
+
+
+@pytest.fixture(scope="session")
 def baton_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty, migrated SQLite file; each test copies it (migrating costs ~250 ms)."""
     from engine.store.sql import SqlStore
@@ -124,9 +135,10 @@ def baton_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], Any]]:
-    """new_store(kind) -> an empty store: "memory", "sqlite" (a file of its own) or
-    "postgres" (the session schema, emptied). SQL stores are closed after the test, so
-    PostgreSQL connections do not pile up over a run."""
+    """new_store(kind) -> an empty store: "memory", "sqlite" (a file of its own),
+    "postgres" (the session schema, emptied) or "mariadb" (the session database,
+    emptied). SQL stores are closed after the test, so server connections do not pile up
+    over a run."""
     opened: list[Any] = []
 
     def make(kind: str) -> Any:
@@ -144,6 +156,11 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callab
             if not opened:
                 pg.empty()
             store = SqlStore(pg.url, auto_upgrade=False, verify_schema=False, pool_size=4)
+        elif kind == "mariadb":
+            maria: MariaDatabase = request.getfixturevalue("baton_mariadb")
+            if not opened:
+                maria.empty()
+            store = SqlStore(maria.url, auto_upgrade=False, verify_schema=False, pool_size=4)
         else:
             raise ValueError(f"unknown store kind {kind!r}")
         opened.append(store)

@@ -76,6 +76,8 @@ def test_with_the_switch_missing_services_fail(inner: pytest.Pytester,
 
 @pytest.mark.parametrize("reason", [
     "PostgreSQL not reachable at postgresql://postgres@127.0.0.1:5432/test: refused",
+    "MariaDB not reachable at mysql://root@127.0.0.1:3306/test: (2003, \"Can't connect\")",
+    "could not import 'pymysql': No module named 'pymysql'",
     "could not import 'psycopg': No module named 'psycopg'",
     "Debian's Chromium is not installed at /usr/bin/chromium (scripts/setup-env.sh ...)",
     "playwright is not installed (pip install -e '.[test]')",

@@ -4,11 +4,13 @@ Why a pair of engines: two web workers or two `baton` processes share nothing bu
 database, so each side of a race gets its OWN `Engine` and its own `SqlStore` (its own
 connection pool) on the same database; an in-process lock or cache cannot hide a race that
 the database lets through. Every scenario runs on SQLite (a real file, WAL, `BEGIN
-IMMEDIATE`) and on PostgreSQL (READ COMMITTED, row locks), whose locking differs.
+IMMEDIATE`), on PostgreSQL (READ COMMITTED, row locks, the store's batched path) and on
+MariaDB (READ COMMITTED, row locks, the store's portable path), whose locking differs.
 
 PostgreSQL is taken from $BATON_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/test);
 the suite works in a schema of its own, dropped at the end. When no server answers, the
-PostgreSQL cases are skipped with the reason - never silently.
+PostgreSQL cases are skipped with the reason - never silently. MariaDB likewise
+($BATON_TEST_MARIADB_URL, default mysql://root@127.0.0.1:3306/test; a database of its own).
 
 At the end of the run a per-scenario summary (who won how often, what the losers raised,
 which invariants broke) is printed, passing or not: the counts are what the engineer fixing
@@ -29,6 +31,7 @@ import pytest
 from engine import Engine
 from engine.testing import ManualClock
 from tests.concurrency.harness import DIAGRAMS, Pair, Tally
+from tests.databases import MARIADB, MariaDatabase
 
 PG_ENV = "BATON_TEST_PG_URL"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
@@ -90,6 +93,17 @@ def race_pg_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def race_mariadb_url() -> Iterator[str]:
+    """A migrated database of its own on the test MariaDB server (rows kept between
+    scenarios, as on PostgreSQL)."""
+    database = MariaDatabase.create("baton_race")
+    try:
+        yield database.url
+    finally:
+        database.drop()
+
+
+@pytest.fixture(scope="session")
 def race_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty, migrated SQLite file; each scenario copies it (faster than migrating)."""
     from engine.store.sql import SqlStore
@@ -99,13 +113,16 @@ def race_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
+                        MARIADB])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
     """(kind, URL) of the database this scenario races on."""
     if request.param == "sqlite":
         path = tmp_path / "race.db"
         shutil.copy(request.getfixturevalue("race_sqlite_template"), path)
         return "sqlite", f"sqlite:///{path}"
+    if request.param == "mariadb":
+        return "mariadb", request.getfixturevalue("race_mariadb_url")
     return "postgres", request.getfixturevalue("race_pg_url")
 
 

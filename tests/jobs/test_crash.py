@@ -1,5 +1,5 @@
-"""Crash and scale tests with real `baton worker` processes (PostgreSQL; the timer test on
-SQLite too).
+"""Crash and scale tests with real `baton worker` processes (PostgreSQL and MariaDB, the
+databases several workers share; the timer test on SQLite too).
 
 - Crash: instances of a diagram with a timer, a connector call and an async step; two
   workers; one is killed with SIGKILL at random moments and restarted, several times. At the
@@ -26,12 +26,13 @@ from typing import Any
 import pytest
 
 from engine.service import Engine
+from tests.databases import MARIADB
 from tests.jobs.workers import CRASH, creator_registry, spawn_worker, wait_for, worker_env
 from tests.runtime.conftest import bpmn, flows
 from tests.store.conftest import SQL_KINDS
 
 pytestmark = pytest.mark.slow
-POSTGRES = [pytest.param("postgres", marks=pytest.mark.postgres)]
+SHARED = [pytest.param("postgres", marks=pytest.mark.postgres), MARIADB]
 
 CRASH_INSTANCES = int(os.environ.get("BATON_CRASH_INSTANCES", "300"))
 CRASH_KILLS = int(os.environ.get("BATON_CRASH_KILLS", "4"))
@@ -69,7 +70,7 @@ def _assert_each_activity_ran_once(engine: Engine, ids: list[str]) -> None:
         assert not twice, f"instance {iid}: {twice}"
 
 
-@pytest.mark.parametrize("store_kind", POSTGRES, indirect=True)
+@pytest.mark.parametrize("store_kind", SHARED, indirect=True)
 def test_killed_workers_lose_nothing_and_repeat_nothing(db_url: str, store: Any,
                                                         tmp_path: Path) -> None:
     engine = Engine(store=store, connectors=creator_registry())

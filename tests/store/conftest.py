@@ -1,11 +1,13 @@
 """Stores for the durable-engine tests: every scenario runs on the in-memory store, on SQLite
-(a file) and on PostgreSQL.
+(a file), on PostgreSQL and on MariaDB.
 
 PostgreSQL is taken from $BATON_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/test).
 Each test session works in a schema of its own (created, migrated, dropped at the end), so
 parallel runs and other suites on the same server do not collide; tables are emptied before
 each test. When the server does not answer, the PostgreSQL cases are skipped with the
-reason — never silently.
+reason — never silently. MariaDB ($BATON_TEST_MARIADB_URL, default
+mysql://root@127.0.0.1:3306/test) likewise, in a database of its own per session
+(tests/databases.py).
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from engine.service import Engine
 from engine.store import MemoryStore
 from engine.testing import ManualClock
 
+# the kinds are tests/databases.py's; the store suites import them from here
+from tests.databases import SQL_KINDS as SQL_KINDS
+from tests.databases import STORE_KINDS, MariaDatabase
+
 PG_ENV = "BATON_TEST_PG_URL"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
-STORE_KINDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-SQL_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -91,6 +95,16 @@ def empty_pg(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def maria_database() -> Iterator[MariaDatabase]:
+    """A migrated database of its own on the test MariaDB server."""
+    database = MariaDatabase.create("baton_test")
+    try:
+        yield database
+    finally:
+        database.drop()
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty, migrated SQLite database; each test copies it (faster than migrating)."""
     from engine.store.sql import SqlStore
@@ -114,6 +128,10 @@ def db_url(store_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> s
         path = tmp_path / "baton.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
+    if store_kind == "mariadb":
+        maria: MariaDatabase = request.getfixturevalue("maria_database")
+        maria.empty()
+        return maria.url
     url = request.getfixturevalue("pg_url")
     empty_pg(url)
     return url

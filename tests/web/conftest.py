@@ -61,11 +61,12 @@ def memory_template() -> MemoryStore:
 @pytest.fixture(params=SQL_KINDS)
 def engine(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock,
            new_store: Callable[[str], Any]) -> Iterator[Engine]:
-    """The demo data on SQLite (a copy of the session's template) and on PostgreSQL (loaded
-    into the emptied schema, with cheap password hashes: loading costs ~0.3 s then).
-    $BATON_WEB_TEST_STORE=memory runs the SQLite cases on the in-memory store instead."""
-    if request.param == "postgres":
-        e = Engine(store=new_store("postgres"), clock=clock, connectors=demo_registry())
+    """The demo data on SQLite (a copy of the session's template) and on PostgreSQL and
+    MariaDB (loaded into the emptied schema or database, with cheap password hashes:
+    loading costs ~0.3 s then). $BATON_WEB_TEST_STORE=memory runs the SQLite cases on the
+    in-memory store instead."""
+    if request.param in ("postgres", "mariadb"):
+        e = Engine(store=new_store(request.param), clock=clock, connectors=demo_registry())
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr("engine.identity.PASSWORD_METHOD", "pbkdf2:sha256:1")
             load_demo(e)
