@@ -25,6 +25,7 @@ written per database.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -127,6 +128,31 @@ def raw_connection(conn: sa.Connection) -> Any:
     if is_mysql(conn.dialect):
         return CursorConnection(dbapi)
     return dbapi
+
+
+# a connection kept by the store (SqlStore._checkout) idle longer than this is pinged
+# before use: MariaDB closes connections idle for `wait_timeout` (8 hours by default), and
+# without the ping every connection kept over a quiet night would fail one command
+IDLE_PING_S = 60.0
+_LAST_USE = "baton_last_use"
+
+
+def still_open(conn: sa.Connection) -> bool:
+    """Whether a MariaDB connection the store kept between transactions can be used: yes
+    when it was used less than `IDLE_PING_S` ago, else when it answers a ping. One that
+    does not is invalidated and closed (the caller takes another)."""
+    now = time.monotonic()
+    last = conn.info.get(_LAST_USE)
+    conn.info[_LAST_USE] = now
+    if last is not None and now - last < IDLE_PING_S:
+        return True
+    try:
+        conn.connection.dbapi_connection.ping(reconnect=False)
+        return True
+    except Exception:  # noqa: BLE001 - any failure: the connection is not to be used
+        conn.invalidate()
+        conn.close()
+        return False
 
 
 # MariaDB/MySQL error numbers a retry of the whole command resolves: a deadlock (InnoDB

@@ -562,10 +562,10 @@ class SqlStore:
     # reset's rollback, autocommit switched on and off) cost a fifth of a command's own
     # time. At most `pool_size` stay idle; the rest go back to the pool.
     def _checkout(self) -> sa.Connection:
-        try:
-            return self._idle.pop()
-        except IndexError:
-            pass
+        while self._idle:
+            conn = self._idle.pop()
+            if self.dialect != dialects.MYSQL or dialects.still_open(conn):
+                return conn
         conn = self.engine.connect()
         if self.dialect != "postgresql":
             return conn

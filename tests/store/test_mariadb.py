@@ -122,6 +122,8 @@ def test_jobs_another_worker_holds_are_skipped_without_waiting(open_store: Any) 
 
 @ON_MARIADB
 def test_a_connection_the_server_dropped_is_replaced(store: Any) -> None:
+    """Killed while in use (a restart, a network cut): one command fails, the next one
+    gets a new connection."""
     with store.transaction() as tx:
         ((conn_id,),) = tx.raw.execute("SELECT CONNECTION_ID()").fetchall()
     with store.engine.connect() as admin:
@@ -140,6 +142,22 @@ def test_a_connection_the_server_dropped_is_replaced(store: Any) -> None:
     assert failures <= 1          # the dead connection failed at most once, then was replaced
     with store.transaction() as tx:
         assert tx.find_instances() == []
+
+
+@ON_MARIADB
+def test_a_connection_closed_while_idle_is_replaced_before_use(
+        store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server closes connections idle for `wait_timeout` (8 hours by default): one the
+    store kept that long is pinged before use, and replaced without failing a command."""
+    monkeypatch.setattr("engine.store.dialects.IDLE_PING_S", 0.0)    # every one is "old"
+    with store.transaction() as tx:
+        ((conn_id,),) = tx.raw.execute("SELECT CONNECTION_ID()").fetchall()
+    with store.engine.connect() as admin:
+        admin.execute(sa.text(f"KILL CONNECTION {int(conn_id)}"))
+    with store.transaction() as tx:
+        assert tx.get_instance("nope") is None
+        ((again,),) = tx.raw.execute("SELECT CONNECTION_ID()").fetchall()
+    assert again != conn_id
 
 
 @ON_MARIADB
