@@ -562,8 +562,11 @@ class SqlStore:
     # reset's rollback, autocommit switched on and off) cost a fifth of a command's own
     # time. At most `pool_size` stay idle; the rest go back to the pool.
     def _checkout(self) -> sa.Connection:
-        while self._idle:
-            conn = self._idle.pop()
+        while True:
+            try:
+                conn = self._idle.pop()     # atomic: another thread may take the last one
+            except IndexError:
+                break
             if self.dialect != dialects.MYSQL or dialects.still_open(conn):
                 return conn
         conn = self.engine.connect()
