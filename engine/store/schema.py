@@ -28,12 +28,13 @@ Design choices worth knowing:
   (microseconds, as the other two keep them).
 - MariaDB/MySQL (see `dialects.py`) needs what the other two do not: a length for every
   indexed text column (ids, keys, anything in an index or a primary key: `S`, 255
-  characters, as Camunda's own columns), so names and other free text (`N`) are TEXT
-  there, and the JSON columns (`T`) and diagrams LONGTEXT and LONGBLOB (TEXT and BLOB stop
-  at 64 KB). The tables are utf8mb4 with the binary collation (migration 0001): ids
-  compare case-sensitively and strings sort by code point, as in Python. MariaDB has no
-  deferred constraints, so the foreign keys a command would break in passing (`_fk`:
-  children are inserted before their new instance row) do not exist there.
+  characters, as Camunda's own columns; `SL`, 768, for ids made of other ids), so names
+  and other free text (`N`) are TEXT there, and the JSON columns (`T`) and diagrams
+  LONGTEXT and LONGBLOB (TEXT and BLOB stop at 64 KB). The tables are utf8mb4 with the
+  binary collation (migration 0001): ids compare case-sensitively and strings sort by
+  code point, as in Python. MariaDB has no deferred constraints, so the foreign keys a
+  command would break in passing (`_fk`: children are inserted before their new instance
+  row) do not exist there.
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ def BigId() -> sa.types.TypeEngine:  # noqa: N802 - reads like a type
 metadata = sa.MetaData()
 # ids, keys and every text column in an index: VARCHAR(255) on MariaDB (see the docstring)
 S = sa.String().with_variant(sa.String(255), *MYSQL_NAMES)
+# ids made of other ids (a definition's is key:version:deployment, a start subscription's
+# adds the node and the message name): VARCHAR(768) on MariaDB, the longest one-column
+# index InnoDB takes, so every id the BPMN parser lets through (255 characters) fits
+SL = sa.String().with_variant(sa.String(768), *MYSQL_NAMES)
 # names and other free text, in no index: TEXT on MariaDB
 N = sa.String().with_variant(mysql.TEXT(), *MYSQL_NAMES)
 # JSON and long text: LONGTEXT on MariaDB
@@ -121,7 +126,7 @@ deployments = sa.Table(
 
 definitions = sa.Table(
     "definitions", metadata,
-    sa.Column("id", S, primary_key=True),
+    sa.Column("id", SL, primary_key=True),
     sa.Column("key", S, nullable=False),
     sa.Column("version", I, nullable=False),
     sa.Column("name", N),
@@ -141,7 +146,7 @@ definitions = sa.Table(
 instances = sa.Table(
     "instances", metadata,
     sa.Column("id", S, primary_key=True),
-    sa.Column("definition_id", S, _fk("definitions.id", name="fk_instances_definition"),
+    sa.Column("definition_id", SL, _fk("definitions.id", name="fk_instances_definition"),
               nullable=False),
     sa.Column("key", S, nullable=False),
     sa.Column("version", I, nullable=False),
@@ -171,7 +176,7 @@ tasks = sa.Table(
     sa.Column("activity_id", S, nullable=False),
     sa.Column("name", N),
     sa.Column("definition_key", S, nullable=False),
-    sa.Column("definition_id", S, nullable=False),
+    sa.Column("definition_id", SL, nullable=False),
     sa.Column("assignee", S),
     sa.Column("candidate_users", T, nullable=False),
     sa.Column("candidate_groups", T, nullable=False),
@@ -227,7 +232,7 @@ jobs = sa.Table(
     sa.Column("token", I),
     sa.Column("sub", I),
     sa.Column("activity_id", S),
-    sa.Column("definition_id", S),
+    sa.Column("definition_id", SL),
     sa.Column("retries", I, nullable=False),
     sa.Column("retry_cycle", N),
     sa.Column("lock_owner", S),
@@ -253,7 +258,7 @@ external_tasks = sa.Table(
     sa.Column("activity_id", S, nullable=False),
     sa.Column("topic", S, nullable=False),
     sa.Column("definition_key", S, nullable=False),
-    sa.Column("definition_id", S, nullable=False),
+    sa.Column("definition_id", SL, nullable=False),
     sa.Column("created", DT, nullable=False),
     sa.Column("business_key", S),
     sa.Column("priority", I, nullable=False),
@@ -270,13 +275,13 @@ external_tasks = sa.Table(
 
 subscriptions = sa.Table(
     "subscriptions", metadata,
-    sa.Column("id", S, primary_key=True),
+    sa.Column("id", SL, primary_key=True),
     sa.Column("kind", S, nullable=False),
     sa.Column("name", S),
     sa.Column("instance_id", S, _fk("instances.id", name="fk_subscriptions_instance")),
     sa.Column("sub", I),
     sa.Column("activity_id", S, nullable=False),
-    sa.Column("definition_id", S),
+    sa.Column("definition_id", SL),
     sa.Column("business_key", S),
     sa.Column("created", DT),
     sa.Index("ix_subscriptions_kind_name", "kind", "name"),

@@ -89,6 +89,24 @@ def test_a_value_longer_than_its_column_is_refused_not_cut_short(store: Any) -> 
 
 
 @ON_MARIADB
+def test_the_longest_ids_the_parser_accepts_fit(store: Any) -> None:
+    """A definition's id is its key (up to 255 characters) with the version and the
+    deployment after it, a message start's subscription id adds the node and the name:
+    their columns are VARCHAR(768) on MariaDB, not 255."""
+    key, message = "k" * 255, "m" * 255
+    engine = Engine(store=store)
+    engine.deploy(bpmn('<startEvent id="s"><messageEventDefinition messageRef="msg"/>'
+                       '</startEvent><startEvent id="plain"/><userTask id="t"/>'
+                       + flows("s>t", "plain>t"), pid=key,
+                       extra=f'<message id="msg" name="{message}"/>').encode())
+    (iid,) = engine.correlate_message(message, variables={"x": 1})
+    (task,) = engine.tasks(instance_id=iid)
+    assert len(task.definition_id) > 255 and task.definition_id.startswith(key)
+    engine.complete_task(task.id)
+    assert engine.instance(iid).status == "completed"
+
+
+@ON_MARIADB
 def test_jobs_another_worker_holds_are_skipped_without_waiting(open_store: Any) -> None:
     """Two workers' transactions at once: the second takes the other due job at once,
     never the one the first holds, and does not wait for the first to commit."""

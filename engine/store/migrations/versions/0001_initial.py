@@ -3,9 +3,10 @@ subscriptions, incidents, history, comments, users, groups, secrets.
 
 MariaDB/MySQL, added after this revision was released, gets the same tables with what it
 needs and the other two do not (their DDL is unchanged): lengths for the text columns in
-keys and indexes (`S`, VARCHAR(255)), TEXT for free text (`N`), LONGTEXT and LONGBLOB for
-JSON and diagrams, DATETIME(6), utf8mb4 tables with the binary collation, and none of the
-deferred foreign keys (MariaDB checks every foreign key at once).
+keys and indexes (`S`, VARCHAR(255); `SL`, VARCHAR(768), for ids made of other ids), TEXT
+for free text (`N`), LONGTEXT and LONGBLOB for JSON and diagrams, DATETIME(6), utf8mb4
+tables with the binary collation, and none of the deferred foreign keys (MariaDB checks
+every foreign key at once).
 
 Revision ID: 0001
 Revises:
@@ -23,6 +24,7 @@ depends_on = None
 
 MYSQL = ("mysql", "mariadb")
 S = sa.String().with_variant(sa.String(255), *MYSQL)          # keys and indexed text
+SL = sa.String().with_variant(sa.String(768), *MYSQL)         # ids made of other ids
 N = sa.String().with_variant(mysql.TEXT(), *MYSQL)            # free text, in no index
 T = sa.Text().with_variant(mysql.LONGTEXT(), *MYSQL)
 BLOB = sa.LargeBinary().with_variant(mysql.LONGBLOB(), *MYSQL)
@@ -91,7 +93,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "definitions",
-        sa.Column("id", S, primary_key=True),
+        sa.Column("id", SL, primary_key=True),
         sa.Column("key", S, nullable=False),
         sa.Column("version", I, nullable=False),
         sa.Column("name", N),
@@ -109,7 +111,7 @@ def upgrade() -> None:
     op.create_table(
         "instances",
         sa.Column("id", S, primary_key=True),
-        sa.Column("definition_id", S, *FK("definitions.id", "fk_instances_definition"),
+        sa.Column("definition_id", SL, *FK("definitions.id", "fk_instances_definition"),
                   nullable=False),
         sa.Column("key", S, nullable=False),
         sa.Column("version", I, nullable=False),
@@ -138,7 +140,7 @@ def upgrade() -> None:
         sa.Column("activity_id", S, nullable=False),
         sa.Column("name", N),
         sa.Column("definition_key", S, nullable=False),
-        sa.Column("definition_id", S, nullable=False),
+        sa.Column("definition_id", SL, nullable=False),
         sa.Column("assignee", S),
         sa.Column("candidate_users", T, nullable=False),
         sa.Column("candidate_groups", T, nullable=False),
@@ -183,7 +185,7 @@ def upgrade() -> None:
         sa.Column("token", I),
         sa.Column("sub", I),
         sa.Column("activity_id", S),
-        sa.Column("definition_id", S),
+        sa.Column("definition_id", SL),
         sa.Column("retries", I, nullable=False),
         sa.Column("retry_cycle", N),
         sa.Column("lock_owner", S),
@@ -210,7 +212,7 @@ def upgrade() -> None:
         sa.Column("activity_id", S, nullable=False),
         sa.Column("topic", S, nullable=False),
         sa.Column("definition_key", S, nullable=False),
-        sa.Column("definition_id", S, nullable=False),
+        sa.Column("definition_id", SL, nullable=False),
         sa.Column("created", DT(), nullable=False),
         sa.Column("business_key", S),
         sa.Column("priority", I, nullable=False),
@@ -229,13 +231,13 @@ def upgrade() -> None:
 
     op.create_table(
         "subscriptions",
-        sa.Column("id", S, primary_key=True),
+        sa.Column("id", SL, primary_key=True),
         sa.Column("kind", S, nullable=False),
         sa.Column("name", S),
         sa.Column("instance_id", S, *FK("instances.id", "fk_subscriptions_instance")),
         sa.Column("sub", I),
         sa.Column("activity_id", S, nullable=False),
-        sa.Column("definition_id", S),
+        sa.Column("definition_id", SL),
         sa.Column("business_key", S),
         sa.Column("created", DT()),
         **TABLE,
