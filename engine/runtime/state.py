@@ -166,17 +166,37 @@ class InstanceState:
         the state in place, and `data` may be the stored row itself (the in-memory store's),
         which a command that fails must leave as it was."""
         st = cls.__new__(cls)
-        st.tokens = {t[0]: Token.from_list(t) for t in data["tokens"]}
-        st.scopes = {s[0]: Scope.from_list(s) for s in data["scopes"]}
-        for scope in st.scopes.values():
-            scope.vars = {k: v if type(v) in _IMMUTABLE else copy.deepcopy(v)
-                          for k, v in scope.vars.items()}
+        tokens: dict[int, Token] = {}
+        states = _STATES
+        for t in data["tokens"]:
+            token = Token(*t)
+            # the runtime compares states by identity: use the module's own string objects
+            token.state = states.get(token.state, token.state)
+            tokens[token.id] = token
+        st.tokens = tokens
+        scopes: dict[int, Scope] = {}
+        immutable = _IMMUTABLE
+        for s in data["scopes"]:
+            scope = Scope(*s)
+            values = scope.vars
+            # a plain copy when every value is immutable (the common case), else deep
+            # copies of the mutable ones
+            for v in values.values():
+                if type(v) not in immutable:
+                    scope.vars = {k: v if type(v) in immutable else copy.deepcopy(v)
+                                  for k, v in values.items()}
+                    break
+            else:
+                scope.vars = values.copy()
             if scope.data is not None:
                 scope.data = copy.deepcopy(scope.data)
-        st.subs = {s[0]: Subscription.from_list(s) for s in data["subs"]}
+            scopes[scope.id] = scope
+        st.scopes = scopes
+        st.subs = {s[0]: Subscription(*s) for s in data["subs"]} if data["subs"] else {}
         st.next_id = data["next_id"]
         st.status = data["status"]
-        st.compensations = {k: copy.deepcopy(v) for k, v in data.get("comp", [])}
+        comp = data.get("comp")
+        st.compensations = {k: copy.deepcopy(v) for k, v in comp} if comp else {}
         return st
 
 
