@@ -10,7 +10,8 @@ raises serialization_failure (SQLSTATE 40001) right there: the transaction abort
 COMMIT that follows turns into nothing, and the command is retried like any other conflict.
 
 SQLite runs every statement in-process, one at a time, and checks row counts as it goes:
-nothing to add there.
+nothing to add there. MariaDB runs the same portable path (statements one at a time,
+row counts checked by the client), so it has no such function either.
 
 Revision ID: 0004
 Revises: 0003
