@@ -38,6 +38,9 @@ class DefinitionRecord:
     # the process's camunda:versionTag: a label of the model's release that workers and
     # clients select definitions by (Camunda's `versionTag`); None for DMN and untagged
     version_tag: str | None = None
+    # the migration mode the processes were deployed in (engine.bpmn.compat, "spiffworkflow");
+    # None: read as Camunda 7 does. Part of how the graph compiles, so stored with it
+    compat: str | None = None
 
 
 @dataclass(slots=True)

@@ -140,6 +140,7 @@ definitions = sa.Table(
     sa.Column("has_start_form", sa.Boolean, nullable=False),
     sa.Column("tenant_id", S),                 # Camunda's deployment tenant (migration 0005)
     sa.Column("version_tag", S),               # camunda:versionTag (migration 0007)
+    sa.Column("compat", S),                    # migration mode, "spiffworkflow" (migration 0008)
     sa.UniqueConstraint("key", "version", name="uq_definitions_key_version"),
 )
 
