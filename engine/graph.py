@@ -140,6 +140,19 @@ class MultiInstance:
     completion_condition: Expression | None = None
     output_collection: str | None = None
     output_element: Expression | None = None      # evaluated in the instance's scope
+    # SpiffWorkflow's reading of camunda:collection (compat="spiffworkflow", engine.bpmn.compat;
+    # all False otherwise): the runtime cannot tell from the diagram alone, so the compiler
+    # says what the deployment asked for.
+    # loopCardinality gives the items: a list (or other sequence) or a mapping is the input
+    # collection, a number n the items 0..n-1 (the element variable is the index)
+    cardinality_items: bool = False
+    # output_collection is the input collection: as each instance completes, its
+    # output_element is written into it at the instance's index (a mapping: its key)
+    write_back: bool = False
+    # output_collection gets each instance's output_element as the instance completes:
+    # appended in completion order, or, for a mapping input, under the item's key (else a
+    # list in the order of the items, None for an instance that did not complete)
+    output_as_completed: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

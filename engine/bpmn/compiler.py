@@ -17,6 +17,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.bpmn.compat import compat_problem
 from engine.bpmn.context import Context
 from engine.bpmn.diagram import compile_diagram
 from engine.bpmn.elements import (
@@ -52,14 +53,20 @@ from engine.graph import CorrelationRule, Definitions, Flow, Node, ProcessGraph
 
 
 def compile_bpmn(source: bytes | str | os.PathLike, *, filename: str | None = None,
-                 strict: bool = False, lenient: bool = False) -> Definitions:
+                 strict: bool = False, lenient: bool = False,
+                 compat: str | None = None) -> Definitions:
     """Parse, compile and validate one BPMN file.
 
     `source` is XML bytes, XML text (a str starting with "<") or a path to a file.
     Raises BpmnValidationError listing every problem found; with `strict`, warnings refuse
     the file too (they are listed with the errors, each with its severity). `lenient` (for
     definitions already deployed) reports the named graph rules as warnings only.
+    `compat` names a migration mode (engine.bpmn.compat: "spiffworkflow" reads the
+    multi-instance attributes as SpiffWorkflow does); an unknown one raises ValueError.
     """
+    problem = compat_problem(compat)
+    if problem is not None:
+        raise ValueError(problem)
     data, filename = _read_source(source, filename)
     root = parse_xml(data, filename=filename)
     problems = ProblemList(filename, lenient=lenient)
@@ -68,7 +75,7 @@ def compile_bpmn(source: bytes | str | os.PathLike, *, filename: str | None = No
             None, etree.QName(root).localname, root.sourceline,
             "the document is not BPMN 2.0: its root element must be <definitions> in namespace "
             f"{BPMN}", filename)])
-    return _compile_definitions(root, problems, strict)
+    return _compile_definitions(root, problems, strict, compat)
 
 
 def _read_source(source: bytes | str | os.PathLike,
@@ -84,8 +91,8 @@ def _read_source(source: bytes | str | os.PathLike,
 
 
 def _compile_definitions(root: etree._Element, problems: ProblemList,
-                         strict: bool = False) -> Definitions:
-    ctx = Context.for_file(root, problems)
+                         strict: bool = False, compat: str | None = None) -> Definitions:
+    ctx = Context.for_file(root, problems, compat)
     _check_duplicate_ids(root, problems)
     correlations = frozen(correlation_rules(root, ctx))
     participant_names = _participant_names(root)

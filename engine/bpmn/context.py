@@ -21,11 +21,14 @@ class Context:
     errors: dict[str, str] = field(default_factory=dict)         # id -> errorCode
     escalations: dict[str, str] = field(default_factory=dict)    # id -> escalationCode
     elements: dict[str, etree._Element] = field(default_factory=dict)  # root-level id -> element
+    # the migration mode the file is read in (engine.bpmn.compat; None: Camunda 7's reading)
+    compat: str | None = None
 
     @classmethod
-    def for_file(cls, root: etree._Element, problems: ProblemList) -> Context:
+    def for_file(cls, root: etree._Element, problems: ProblemList,
+                 compat: str | None = None) -> Context:
         """Read the root-level definitions that flow elements refer to by id."""
-        ctx = cls(problems=problems, exprs=ExpressionCompiler(problems))
+        ctx = cls(problems=problems, exprs=ExpressionCompiler(problems), compat=compat)
         for element in bpmn_children(root):
             ident = element.get("id")
             if ident:

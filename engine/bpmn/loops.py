@@ -7,6 +7,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.bpmn.compat import SPIFFWORKFLOW
 from engine.bpmn.context import Context
 from engine.bpmn.expr import is_expression_text, is_identifier
 from engine.bpmn.parser import (
@@ -94,15 +95,60 @@ def multi_instance(activity: etree._Element, multi: etree._Element,
             camunda_collection is None and input_ref is None):
         ctx.problems.add(activity, "the multi-instance activity has neither loopCardinality nor a "
                                    "collection, so Baton cannot tell how many instances to run")
-    return MultiInstance(
-        sequential=is_true(multi.get("isSequential")),
-        cardinality=cardinality,
-        collection=collection,
-        element_variable=element_variable,
-        completion_condition=completion,
-        output_collection=output_collection,
-        output_element=output_element,
-    )
+    fields: dict[str, Any] = {
+        "sequential": is_true(multi.get("isSequential")),
+        "cardinality": cardinality,
+        "collection": collection,
+        "element_variable": element_variable,
+        "completion_condition": completion,
+        "output_collection": output_collection,
+        "output_element": output_element,
+    }
+    if ctx.compat == SPIFFWORKFLOW:
+        camunda_input = bool(camunda_collection) and input_ref is None and not any(
+            z.get("inputCollection") for z in extension_children(multi, ZEEBE, "loopCharacteristics"))
+        fields.update(spiffworkflow_reading(activity, fields, camunda_collection, camunda_input,
+                                            ctx))
+    return MultiInstance(**fields)
+
+
+def spiffworkflow_reading(activity: etree._Element, fields: dict[str, Any],
+                          camunda_collection: str | None, camunda_input: bool,
+                          ctx: Context) -> dict[str, Any]:
+    """What SpiffWorkflow 3.2's Camunda dialect makes of loopCardinality, camunda:collection
+    and camunda:elementVariable (SpiffWorkflow/camunda/parser/task_spec.py and
+    specs/multiinstance_task.py), as changes to the Camunda 7 reading in `fields`.
+
+    - With a loopCardinality, camunda:collection is the output collection, never the input:
+      the cardinality's value gives the items (a list or a mapping is the input collection,
+      a number n gives 0..n-1), the element variable takes each item and is collected into
+      camunda:collection as each instance completes: appended, in completion order, or for
+      a mapping input under the item's key.
+    - Without one, camunda:collection is the input and the output: each instance's element
+      variable is written back into it at the instance's index (or key) as it completes.
+
+    Declarations the diagram makes itself win: a loopDataInputRef (or zeebe
+    inputCollection) keeps the cardinality a count, a loopDataOutputRef or outputDataItem
+    (or zeebe outputCollection) keeps its own output. SpiffWorkflow reads camunda:collection
+    and camunda:elementVariable as variable names, so an expression there is not written to.
+    """
+    element = fields["element_variable"]
+    name = (camunda_collection or "").strip()
+    explicit_output = fields["output_collection"] is not None or fields["output_element"] is not None
+    writable = bool(name) and is_identifier(name) and bool(element) and is_identifier(element) \
+        and not explicit_output
+    changes: dict[str, Any] = {}
+    if fields["cardinality"] is not None:
+        if fields["collection"] is not None and not camunda_input:
+            return changes        # the diagram names its input collection: a count
+        changes.update(cardinality_items=True, output_as_completed=True, collection=None)
+        if writable:
+            changes.update(output_collection=name, output_element=ctx.exprs.variable(
+                element, activity, "camunda:elementVariable"))
+    elif camunda_input and writable:
+        changes.update(output_collection=name, write_back=True, output_element=ctx.exprs.variable(
+            element, activity, "camunda:elementVariable"))
+    return changes
 
 
 def _zeebe_expression(text: str, activity: etree._Element, what: str, ctx: Context):
