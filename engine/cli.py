@@ -137,6 +137,8 @@ def _positive(kind: type) -> Callable[[str], Any]:
 # ====================================================================== commands
 def add_engine_commands(subparsers: Any) -> None:
     """Add the engine's sub-commands to an argparse sub-parser collection."""
+    from engine.bpmn.compat import COMPAT_MODES  # a leaf module: the list for --compat's help
+
     db = subparsers.add_parser("db", help="database schema (migrations)")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="create or migrate Baton's tables to this version")
@@ -154,6 +156,11 @@ def add_engine_commands(subparsers: Any) -> None:
     p.add_argument("--name", help="deployment name")
     p.add_argument("--strict", action="store_true",
                    help="refuse the deployment on validation warnings too")
+    # not argparse choices: the engine checks the value, so every door refuses a wrong
+    # one with the same sentence
+    p.add_argument("--compat", metavar="MODE",
+                   help="migration mode for diagrams written for another engine: "
+                        f"{', '.join(COMPAT_MODES)} (default: Camunda 7 semantics)")
     p.add_argument("--user", help="act as this user: the engine's policy decides (without it the "
                                   "command line acts as the trusted operator)")
     p.set_defaults(func=_guard(cmd_deploy))
@@ -296,10 +303,12 @@ def _safe(url: str) -> str:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     engine = open_engine(_url(args), discover=False)
-    deployed = engine.deploy(*args.files, name=args.name, strict=args.strict, user=args.user)
+    deployed = engine.deploy(*args.files, name=args.name, strict=args.strict, user=args.user,
+                             compat=args.compat)
     for d in deployed:
         what = "deployed" if d.new else "unchanged"
-        print(f"{what}: {d.key} version {d.version} ({d.id}) from {d.resource or '-'}")
+        mode = f" [compat {d.compat}]" if d.compat else ""
+        print(f"{what}: {d.key} version {d.version} ({d.id}) from {d.resource or '-'}{mode}")
     for warning in dict.fromkeys(w for d in deployed for w in d.warnings):
         print(f"warning: {warning}", file=sys.stderr)
     return 0

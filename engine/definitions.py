@@ -21,11 +21,13 @@ if TYPE_CHECKING:
 
 
 class DefinitionCache:
-    """Graphs by definition id, compiled files by checksum, DMN decision sets by checksum."""
+    """Graphs by definition id, compiled files by checksum and migration mode (the same
+    file deployed with and without `compat` compiles to different graphs), DMN decision
+    sets by checksum."""
 
     def __init__(self) -> None:
         self.graphs: dict[str, ProcessGraph] = {}
-        self.files: dict[str, Definitions] = {}
+        self.files: dict[tuple[str, str | None], Definitions] = {}
         self.decision_sets: dict[str, DecisionSet] = {}
         self.dmn_checksums: dict[str, bool] = {}
         self.decision_refs: dict[int, tuple[ProcessGraph, tuple[str, ...]]] = {}
@@ -43,12 +45,14 @@ class DefinitionCache:
     def graph_from_record(self, rec: DefinitionRecord) -> ProcessGraph:
         if self.is_dmn(rec):
             raise NotFound(f"'{rec.key}' is a DMN decision, not a process")
-        defs = self.files.get(rec.checksum)
+        defs = self.files.get((rec.checksum, rec.compat))
         if defs is None:
             # lenient: a validation rule added since the file was deployed must not make a
-            # stored definition (and its running instances) unloadable
-            defs = compile_bpmn(rec.xml, filename=rec.resource, lenient=True)
-            self.files[rec.checksum] = defs
+            # stored definition (and its running instances) unloadable; compat: the
+            # migration mode it was deployed in, so the graph is the one deployed
+            defs = compile_bpmn(rec.xml, filename=rec.resource, lenient=True,
+                                compat=rec.compat)
+            self.files[rec.checksum, rec.compat] = defs
         g = defs.processes[rec.key]
         self.graphs[rec.id] = g
         return g
@@ -56,7 +60,7 @@ class DefinitionCache:
     def file_of(self, rec: DefinitionRecord) -> Definitions:
         """The whole compiled file of a definition (diagram data for drawing)."""
         self.graph_from_record(rec)
-        return self.files[rec.checksum]
+        return self.files[rec.checksum, rec.compat]
 
     def is_dmn(self, rec: DefinitionRecord) -> bool:
         known = self.dmn_checksums.get(rec.checksum)

@@ -237,10 +237,13 @@ class Engine:
     # ------------------------------------------------------------ repository
     def deploy(
         self, source: Any, *more: Any, name: str | None = None, user: str | None = None,
-        strict: bool = False, tenant_id: str | None = None,
+        strict: bool = False, tenant_id: str | None = None, compat: str | None = None,
     ) -> list[ProcessDefinition]:
+        """See RepositoryService.deploy; `compat="spiffworkflow"` deploys diagrams written
+        for SpiffWorkflow with its multi-instance data rules (docs: migrating from
+        SpiffWorkflow); the default reads them as Camunda 7 does."""
         return self.repository.deploy(source, *more, name=name, user=user, strict=strict,
-                                      tenant_id=tenant_id)
+                                      tenant_id=tenant_id, compat=compat)
 
     def graph(self, definition_id: str) -> ProcessGraph:
         return self.repository.graph(definition_id)

@@ -128,6 +128,32 @@ def test_deploy_refusals(db: str, files: dict[str, str], tmp_path: Path,
     assert out_of(capsys)[1].startswith("baton: ")
 
 
+def test_deploy_in_the_spiffworkflow_mode(db: str, tmp_path: Path, engine: Engine,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`--compat spiffworkflow` deploys in the migration mode: stored with the definition,
+    so an instance the engine runs later writes each element variable back; a wrong mode
+    is refused with the engine's sentence naming the allowed ones, and nothing deployed."""
+    path = tmp_path / "mi.bpmn"
+    path.write_text(bpmn(
+        '<startEvent id="s"/><userTask id="t"><multiInstanceLoopCharacteristics '
+        'isSequential="true" camunda:collection="items" camunda:elementVariable="item"/>'
+        '</userTask><endEvent id="e"/>' + flows("s>t", "t>e"), pid="mi"))
+    assert main(["deploy", "--db", db, "--compat", "nope", str(path)]) == 1
+    err = out_of(capsys)[1]
+    assert err.startswith("baton: compat 'nope' is not a migration mode: use 'spiffworkflow'")
+    assert engine.definitions() == []
+    assert main(["deploy", "--db", db, "--compat", "spiffworkflow", str(path)]) == 0
+    out = out_of(capsys)[0]
+    assert "deployed: mi version 1" in out and out.rstrip().endswith("[compat spiffworkflow]")
+    assert main(["deploy", "--db", db, "--compat", "spiffworkflow", str(path)]) == 0
+    assert "unchanged: mi version 1" in out_of(capsys)[0]
+    assert engine.definition("mi").compat == "spiffworkflow"
+    iid = engine.start("mi", {"items": [1]})
+    (task,) = engine.tasks(instance_id=iid)
+    engine.complete_task(task.id, {"item": 5})
+    assert engine.instance(iid).variables == {"items": [5]}
+
+
 # --------------------------------------------------------------------------- start, lists
 def test_start_with_variables_and_list_instances(db: str, files: dict[str, str],
                                                  engine: Engine,

@@ -1,7 +1,8 @@
 """Deploying BPMN and DMN files: every file is compiled and validated before the command
 runs (by the repository service), so the transaction only stores what is known to be good.
 Each process id (and DMN decision id) gets a new version unless its file is byte-for-byte
-the one deployed last under that key, for the same tenant.
+the one deployed last under that key, for the same tenant (and, for a process, in the same
+migration mode: `compat` changes the compiled graph, engine.bpmn.compat).
 
 A tenant (Camunda's `tenant-id` deployment field) is a label of the definitions deployed:
 external task workers fetch by it, REST answers carry it. Versions are numbered per key
@@ -14,6 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from engine.bpmn.compat import compat_problem
 from engine.commands.context import CommandContext
 from engine.commands.executor import BaseCommand
 from engine.dmn import DecisionSet
@@ -41,6 +43,7 @@ class ProcessDefinition:
     warnings: tuple[str, ...] = ()
     tenant_id: str | None = None
     version_tag: str | None = None   # the process's camunda:versionTag
+    compat: str | None = None        # the migration mode it was deployed in (processes only)
 
 
 @dataclass(slots=True)
@@ -50,9 +53,13 @@ class Deploy(BaseCommand):
     compiled: list[tuple[str | None, bytes, Any]]   # (resource, data, Definitions|DecisionSet)
     user: str | None = None
     tenant_id: str | None = None
+    # the migration mode the BPMN files were compiled in (the repository service compiles
+    # them with it); stored on each process definition so a reload compiles the same graph
+    compat: str | None = None
 
     def execute(self, c: CommandContext) -> list[ProcessDefinition]:
         check_tenant_id(self.tenant_id)
+        check_compat(self.compat)
         tx = c.tx
         dep = DeploymentRecord(new_id(), self.name, c.now,
                                [r or "" for r, _, _ in self.compiled])
@@ -65,7 +72,7 @@ class Deploy(BaseCommand):
                                          self.tenant_id) or added
                 continue
             added = deploy_processes(c, dep, resource, data, checksum, defs, out,
-                                     self.tenant_id) or added
+                                     self.tenant_id, self.compat) or added
         if added:
             tx.add_deployment(dep)
         return out
@@ -86,6 +93,15 @@ def check_tenant_id(tenant_id: Any) -> None:
                           f"{MAX_TENANT_ID} letters, digits, '-', '_' or '.'")
 
 
+def check_compat(compat: Any) -> None:
+    """A migration mode is one Baton knows (engine.bpmn.compat.COMPAT_MODES) or None: an
+    unknown one would be stored and then compiled as if it were not there, so a typo
+    would silently give Camunda 7 semantics to a diagram written for another engine."""
+    problem = compat_problem(compat)
+    if problem is not None:
+        raise EngineError(problem)
+
+
 MAX_VERSION_TAG = 255
 
 
@@ -104,7 +120,8 @@ def version_tag_of(key: str, graph: ProcessGraph) -> str | None:
 
 def deploy_processes(c: CommandContext, dep: DeploymentRecord, resource: str | None,
                      data: bytes, checksum: str, defs: Definitions,
-                     out: list[ProcessDefinition], tenant_id: str | None = None) -> bool:
+                     out: list[ProcessDefinition], tenant_id: str | None = None,
+                     compat: str | None = None) -> bool:
     tx = c.tx
     cache = c.env.definitions
     added = False
@@ -114,24 +131,26 @@ def deploy_processes(c: CommandContext, dep: DeploymentRecord, resource: str | N
             raise EngineError(f"process id '{key}' is already the id of a deployed "
                               "DMN decision; rename one of them")
         if latest is not None and latest.checksum == checksum \
-                and latest.tenant_id == tenant_id:
+                and latest.tenant_id == tenant_id and latest.compat == compat:
             out.append(ProcessDefinition(latest.id, key, latest.version, latest.name,
                                          latest.deployment_id, latest.resource, checksum,
                                          False, warnings=defs.warnings, tenant_id=tenant_id,
-                                         version_tag=latest.version_tag))
+                                         version_tag=latest.version_tag, compat=compat))
             continue
         version = (latest.version + 1) if latest else 1
         rec = DefinitionRecord(f"{key}:{version}:{dep.id[:8]}", key, version, graph.name, data,
                                checksum, dep.id, resource, dep.time, graph.executable,
-                               tenant_id=tenant_id, version_tag=version_tag_of(key, graph))
+                               tenant_id=tenant_id, version_tag=version_tag_of(key, graph),
+                               compat=compat)
         tx.add_definition(rec)
         added = True
         cache.graphs[rec.id] = graph
-        cache.files.setdefault(checksum, defs)
+        cache.files.setdefault((checksum, compat), defs)
         replace_start_events(c, rec, graph, latest)
         out.append(ProcessDefinition(rec.id, key, version, graph.name, dep.id, resource,
                                      checksum, True, warnings=defs.warnings,
-                                     tenant_id=tenant_id, version_tag=rec.version_tag))
+                                     tenant_id=tenant_id, version_tag=rec.version_tag,
+                                     compat=compat))
     return added
 
 

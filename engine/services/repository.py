@@ -23,10 +23,16 @@ from engine.store.records import DefinitionRecord
 class RepositoryService(Service):
     def deploy(self, source: Any, *more: Any, name: str | None = None,
                user: str | None = None, strict: bool = False,
-               tenant_id: str | None = None) -> list[ProcessDefinition]:
+               tenant_id: str | None = None,
+               compat: str | None = None) -> list[ProcessDefinition]:
         """Deploy one or more BPMN or DMN files (bytes, XML text, paths or (name, bytes)
         pairs) as one deployment. All files are validated before anything is stored.
         `tenant_id` labels the definitions (Camunda's deployment tenant).
+
+        `compat` is an explicit migration mode for diagrams written for another engine
+        (engine.bpmn.compat; "spiffworkflow": SpiffWorkflow's multi-instance data rules).
+        It is never inferred from the diagrams, is stored with each process definition
+        and shown on it; an unknown value is refused (EngineError naming the allowed ones).
 
         Warnings (docs/validation-rules.md: what Baton runs with a documented fallback) come
         back on each ProcessDefinition of their file; with `strict` they refuse the
@@ -34,6 +40,7 @@ class RepositoryService(Service):
         compiled: list[tuple[str | None, bytes, Any]] = []
         if user is not None:      # refuse before the (costly) compilation
             self.read(lambda c: c.authorize("definition", "deploy"), user)
+        cmd.check_compat(compat)  # before compiling with it (the command checks it again)
         for src in (source, *more):
             resource, data = read_source(src)
             if is_dmn(data, resource):
@@ -44,10 +51,10 @@ class RepositoryService(Service):
                                                for text in decisions.warnings])
                 compiled.append((resource, data, decisions))
             else:
-                compiled.append((resource, data,
-                                 compile_bpmn(data, filename=resource, strict=strict)))
+                compiled.append((resource, data, compile_bpmn(data, filename=resource,
+                                                              strict=strict, compat=compat)))
         compiled = self._check_calls(compiled, strict)
-        return self.executor.execute(cmd.Deploy(name, compiled, user, tenant_id))
+        return self.executor.execute(cmd.Deploy(name, compiled, user, tenant_id, compat))
 
     def _check_calls(self, compiled: list[tuple[str | None, bytes, Any]],
                      strict: bool) -> list[tuple[str | None, bytes, Any]]:

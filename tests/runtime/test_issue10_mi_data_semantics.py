@@ -9,6 +9,9 @@ BPMN 2.0.2 10.3.8 gets items back only through an output collection): these test
 behaviour, and that the same results are reachable when the diagram says so - an output
 collection naming the input collection (loopDataOutputRef, zeebe outputCollection), or a
 local variable per instance (camunda:inputParameter on the multi-instance activity).
+SpiffWorkflow's reading of the Camunda attributes is also available without edits, when a
+deployment asks for it (compat="spiffworkflow", tests/runtime/test_spiffworkflow_compat.py);
+these tests pin the default, which that mode leaves as it is.
 """
 
 from __future__ import annotations
