@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import jsonify
 
+from engine.bpmn.compat import COMPAT_MODES
 from tasklist_ui.api import bp
 
 _STR = {"type": "string"}
@@ -18,6 +19,9 @@ _BOOL = {"type": "boolean"}
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 _NSTR = {"type": ["string", "null"]}
 _OBJ = {"type": "object", "additionalProperties": True}
+_COMPAT = {"type": ["string", "null"], "enum": [*COMPAT_MODES, None],
+           "description": "the migration mode the process was deployed in (null: Camunda 7 "
+                          "semantics)"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -73,10 +77,11 @@ SCHEMAS: dict[str, Any] = {
     "Comment": _obj(id=_STR, taskId=_NSTR, instanceId=_STR, author=_STR, text=_STR,
                     time=_TIME),
     "Definition": _obj(id=_STR, key=_STR, version=_INT, name=_NSTR, deploymentId=_STR,
-                       resource=_NSTR, deployedAt=_TIME, executable=_BOOL),
+                       resource=_NSTR, deployedAt=_TIME, executable=_BOOL, compat=_COMPAT),
     "Deployed": _obj(id=_STR, key=_STR, version=_INT, name=_NSTR, deploymentId=_STR,
                      resource=_NSTR, new={**_BOOL, "description":
-                                          "false when an unchanged file was redeployed"}),
+                                          "false when an unchanged file was redeployed"},
+                     compat=_COMPAT),
     "Instance": _obj(id=_STR, key=_STR, version=_INT, definitionId=_STR,
                      status={"type": "string",
                              "enum": ["running", "completed", "terminated", "failed"]},
@@ -168,10 +173,12 @@ OPERATIONS: list[tuple[str, str, str, str, list[Any], Any, str, Any]] = [
      _ref("Comment")),
     ("post", "/api/deployments", "Deploy BPMN files (all or none)", "analyst",
      [_q("name", _STR, "deployment name"),
-      _q("strict", _BOOL, "refuse the deployment on validation warnings too")],
+      _q("strict", _BOOL, "refuse the deployment on validation warnings too"),
+      _q("compat", {"type": "string", "enum": list(COMPAT_MODES)},
+         "migration mode: read the diagrams as the engine they were written for does")],
      {"required": True, "content": {
-         "multipart/form-data": {"schema": _obj(name=_STR, file={"type": "string",
-                                                                 "format": "binary"})},
+         "multipart/form-data": {"schema": _obj(name=_STR, compat=_STR,
+                                                file={"type": "string", "format": "binary"})},
          "application/xml": {"schema": {"type": "string"}}}},
      "201", _obj(definitions=_array(_ref("Deployed")),
                  warnings={**_array(_STR), "description":

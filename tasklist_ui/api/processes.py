@@ -22,12 +22,17 @@ def deploy() -> Any:
     """multipart/form-data with one or more files (any field name, plus an optional
     'name'), or the raw XML as the body (?name=...). All files deploy together or, if any
     is invalid, none does: 400 lists each problem with element id and line. The answer's
-    `warnings` are what Baton runs with a documented fallback; ?strict=true refuses them."""
+    `warnings` are what Baton runs with a documented fallback; ?strict=true refuses them.
+    `compat` (a form field or ?compat=) deploys in a migration mode: "spiffworkflow" for
+    diagrams written for SpiffWorkflow (its multi-instance data rules); the engine refuses
+    an unknown value (400 naming the allowed ones), as on every other door."""
     engine().authorize(caller().id, "definition", "deploy")
     name = arg_text("name", 200)
+    compat = arg_text("compat", 100)
     sources: list[tuple[str, bytes]] = []
     if request.mimetype == "multipart/form-data":
         name = request.form.get("name") or name
+        compat = request.form.get("compat") or compat
         for _field, storage in request.files.items(multi=True):
             sources.append((storage.filename or "upload.bpmn", storage.read()))
         if not sources:
@@ -43,7 +48,7 @@ def deploy() -> Any:
     if len(sources) > MAX_FILES:
         raise bad_request(f"at most {MAX_FILES} files per deployment")
     deployed = engine().deploy(*[data for _filename, data in sources], name=name,
-                               user=caller().id, strict=arg_bool("strict"))
+                               user=caller().id, strict=arg_bool("strict"), compat=compat)
     warnings = list(dict.fromkeys(w for p in deployed for w in p.warnings))
     return jsonify({"definitions": [deployed_json(p) for p in deployed],
                     "warnings": warnings}), 201

@@ -60,13 +60,14 @@ def comment_json(c: CommentRecord) -> dict[str, Any]:
 def definition_json(d: DefinitionRecord) -> dict[str, Any]:
     return {"id": d.id, "key": d.key, "version": d.version, "name": d.name,
             "deploymentId": d.deployment_id, "resource": d.resource,
-            "deployedAt": iso(d.deployed_at), "executable": d.executable}
+            "deployedAt": iso(d.deployed_at), "executable": d.executable, "compat": d.compat}
 
 
 def deployed_json(p: Any) -> dict[str, Any]:
     """An `engine.service.ProcessDefinition` from `Engine.deploy`."""
     return {"id": p.id, "key": p.key, "version": p.version, "name": p.name,
-            "deploymentId": p.deployment_id, "resource": p.resource, "new": p.new}
+            "deploymentId": p.deployment_id, "resource": p.resource, "new": p.new,
+            "compat": p.compat}
 
 
 def instance_json(v: Any, *, full: bool = False) -> dict[str, Any]:
