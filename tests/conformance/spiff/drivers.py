@@ -129,6 +129,14 @@ class Spec:
     def dialect(self) -> str:
         return "camunda" if self.path.startswith("camunda/") else "bpmn"
 
+    @property
+    def compat(self) -> str | None:
+        """The migration mode Baton deploys the diagram in: SpiffWorkflow's Camunda-dialect
+        test diagrams were written for SpiffWorkflow's reading of camunda:collection and
+        loopCardinality, so they deploy with compat="spiffworkflow" (the oracle parses
+        them with SpiffWorkflow's Camunda parser); every other diagram in Baton's default."""
+        return "spiffworkflow" if self.dialect == "camunda" else None
+
 
 # ---------------------------------------------------------------------------- drivers
 class Driver:
@@ -296,7 +304,7 @@ class BatonDriver(Driver):
                 for p in files]
         self.deploy_error: str | None = None
         try:
-            defs = self.engine.deploy(*data)
+            defs = self.engine.deploy(*data, compat=spec.compat)
         except (EngineError, ValueError) as e:  # ValueError: BpmnValidationError
             if not spec.expect_deploy_error:
                 raise StepFailed(f"deploy: {e}") from e
@@ -329,11 +337,23 @@ class BatonDriver(Driver):
             self.instance_ids.append(self._call(lambda k=k: self.engine.start(k, variables)))
             self.started.append(self.instance_ids[-1])
 
+    def open_tasks(self) -> list[Any]:
+        """The open user tasks in the order the engine created them: by creation time, then
+        instance (in the order this driver saw them start), then token (a multi-instance
+        activity's instances get their tokens in item order). The tasklist breaks ties by
+        task id, which is random; SpiffWorkflow lists ready tasks in the order it created
+        them, and `complete(ref)` must mean the same task on both engines (a scenario that
+        completes one of several parallel instances, e.g. writing into a collection at the
+        instance's index, would otherwise pick one at random)."""
+        seen = {iid: i for i, iid in enumerate(self.instance_ids)}
+        return sorted(self.engine.tasks(), key=lambda t: (
+            t.created, seen.get(t.instance_id, len(seen)), t.token))
+
     def _ready(self) -> list[tuple[str, str | None]]:
-        return [(t.activity_id, t.name) for t in self.engine.tasks()]
+        return [(t.activity_id, t.name) for t in self.open_tasks()]
 
     def _complete(self, ref: str, variables: dict[str, Any], index: int) -> None:
-        hits = [t for t in self.engine.tasks() if ref in (t.activity_id, t.name)]
+        hits = [t for t in self.open_tasks() if ref in (t.activity_id, t.name)]
         if len(hits) <= index:
             raise AssertionError(f"Baton: no open task {ref!r} (#{index}); open: {self.ready()}")
         self._call(lambda: self.engine.complete_task(hits[index].id, variables))
@@ -381,7 +401,7 @@ class BatonDriver(Driver):
         stored instance state; the public API has no per-task view."""
         from engine.runtime.state import InstanceState
 
-        hits = [t for t in self.engine.tasks() if ref in (t.activity_id, t.name)]
+        hits = [t for t in self.open_tasks() if ref in (t.activity_id, t.name)]
         task = hits[index]
         with self.engine.store.transaction() as tx:
             rec = tx.get_instance(task.instance_id)
@@ -424,7 +444,8 @@ class BatonDriver(Driver):
 
     def redeploy(self, rel_path: str) -> None:
         """Deploy another corpus file (a new version of a process key)."""
-        self.engine.deploy(baton_xml(CORPUS / "spiff" / rel_path, self.spec.choice))
+        self.engine.deploy(baton_xml(CORPUS / "spiff" / rel_path, self.spec.choice),
+                           compat=self.spec.compat)
 
     def counts(self) -> Counter[str]:
         c: Counter[str] = Counter()
