@@ -62,6 +62,8 @@ class TaskService(Service):
         task for a supervisor; the tasks of one instance for those who may read instances)."""
         if user is None:            # the trusted caller's query: one transaction, no more
             with self.env.store.transaction() as tx:
+                if sort == "created" and limit is None and not offset:
+                    return tx.find_tasks(**filters)
                 return tx.find_tasks(sort=sort, limit=limit, offset=offset, **filters)
 
         def read(c: CommandContext) -> list[TaskRecord]:
