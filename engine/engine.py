@@ -22,6 +22,7 @@ from engine.definitions import DefinitionCache
 from engine.dmn import DecisionResult
 from engine.graph import Definitions, ProcessGraph
 from engine.ids import new_id
+from engine.limits import MAX_KEY_LEN, check_text
 from engine.script_functions import checked_functions, script_functions
 from engine.services.external import ExternalTaskService
 from engine.services.identity import IdentityService
@@ -75,6 +76,8 @@ class Engine:
             connectors=connectors if connectors is not None else default_registry,
             script_functions=checked_functions(script_functions),
         )
+        # the lease owner of this engine's jobs ("<worker id>#<thread>"): an indexed column
+        check_text(worker_id, "the worker id", MAX_KEY_LEN - 16)
         self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{new_id()[:6]}"
         self.executor = CommandExecutor(self.env)
         self.runtime = RuntimeService(self.executor)

@@ -58,6 +58,41 @@ MAX_ENTRIES = 10_000           # entries in one dict, list or set
 MAX_NAME_LEN = 128             # characters in a variable name
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1   # what SQL, Java clients and JSONB agree on
 
+# ------------------------------------------------------------------------- stored text
+
+MAX_KEY_LEN = 255
+"""Characters in a text value the stores keep in an indexed column: business keys,
+assignees, candidate users and groups, message and signal names, external task topics and
+worker ids. MariaDB needs a length for every indexed text column and keeps these in
+VARCHAR(255) (engine/store/schema.py, `S`), as Camunda 7 does; SQLite, PostgreSQL and the
+memory store would keep longer ones. Checking here gives the same answer on every store:
+without it a 256-character business key would start an instance on three of them and be a
+database error (an HTTP 500) on the fourth."""
+
+
+def check_text(value: Any, what: str, max_len: int = MAX_KEY_LEN) -> str | None:
+    """`value` if it is None or text that every store keeps in an indexed column: at most
+    `max_len` characters, no NUL (PostgreSQL's text cannot hold U+0000) and no lone
+    surrogate (not UTF-8). Anything else is an EngineError naming `what` ("business key",
+    "userTask 'review': the assignee") and showing the start of the value."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise EngineError(f"{what} must be text, not {type(value).__name__}")
+    if len(value) > max_len:
+        raise EngineError(too_long(what, value, max_len))
+    if "\x00" in value or not (value.isascii() or _is_utf8(value)):
+        raise EngineError(_bad_text(what, value))
+    return value
+
+
+def too_long(what: str, value: str, max_len: int = MAX_KEY_LEN) -> str:
+    """The sentence refusing an over-long value (the BPMN rule stored-text-length reports
+    it too, so a diagram and a request are refused in the same words)."""
+    return (f"{what} is {len(value):,} characters long; Baton keeps at most {max_len} "
+            f"({_shown(value)})")
+
+
 # ------------------------------------------------------------------------- door parameters
 
 MAX_OFFSET = 2 ** 31 - 1       # firstResult / paging offset: Camunda's Java int

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import Conflict, Forbidden
 from engine.ids import new_id
+from engine.limits import check_text
 from engine.policy import Actor, allows, audience
 from engine.store.records import HistoryRecord, JobRecord, TaskRecord, UserRecord
 
@@ -137,12 +138,22 @@ def lane_group(c: CommandContext, lane: str) -> str:
 
 def create_task(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph, e: UserTaskCreated,
                 hist: list[HistoryRecord]) -> TaskRecord:
-    """Store a new user task, routing it to a deputy when its assignee is away."""
+    """Store a new user task, routing it to a deputy when its assignee is away.
+
+    Names evaluated from the diagram's expressions (or a lane's name standing for a group)
+    are checked here, where they become indexed columns: an over-long one refuses the
+    command that reached the task, with the same words on every store."""
     assignee = e.assignee
     note = None
     groups = list(e.candidate_groups)
     if not groups and e.lane and not e.candidate_users and assignee is None:
         groups = [lane_group(c, e.lane)]
+    where = f"userTask '{e.activity_id}'"
+    check_text(assignee, f"{where}: the assignee")
+    for name in e.candidate_users:
+        check_text(name, f"{where}: the candidate user")
+    for name in groups:
+        check_text(name, f"{where}: the candidate group")
     if assignee is not None:
         assignee, note = route_to_deputy(c, assignee)
     task = TaskRecord(

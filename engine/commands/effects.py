@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import EngineError
 from engine.ids import new_id
+from engine.limits import check_text
 from engine.runtime import effects as fx
 from engine.runtime import triggers as tr
 from engine.store.records import ExternalTaskRecord, JobRecord, SubscriptionRecord
@@ -56,6 +57,7 @@ def user_task_ended(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph,
 
 def service_task_started(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph,
                          e: fx.ServiceTaskStarted, hist: list) -> None:
+    check_text(e.topic, f"serviceTask '{e.activity_id}': the topic")
     registration = c.env.connectors.get(e.topic)
     if registration is not None and e.task_type != "external-only":
         policy = registration.policy
@@ -95,6 +97,8 @@ def timer_scheduled(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph,
 
 def subscribed(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph,
                e: fx.Subscribed, hist: list) -> None:
+    # a name from an expression is known only now (literal ones were checked at deployment)
+    check_text(e.name, f"'{e.activity_id}': the {e.kind} name")
     c.tx.add_subscription(SubscriptionRecord(
         f"{rec.id}:{e.sub}", e.kind, e.name, rec.id, e.sub, e.activity_id,
         rec.definition_id, rec.business_key, c.now))
@@ -123,8 +127,9 @@ def call_started(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph,
     if child_def is None:
         raise EngineError(f"callActivity '{e.activity_id}': no process definition "
                           f"with key '{e.key}' is deployed")
-    c.start_instance(child_def, e.variables, e.business_key or rec.business_key,
-                     rec.id, e.token, None)
+    business_key = e.business_key or rec.business_key
+    check_text(business_key, f"callActivity '{e.activity_id}': the business key")
+    c.start_instance(child_def, e.variables, business_key, rec.id, e.token, None)
 
 
 def call_cancelled(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph,

@@ -17,7 +17,7 @@ from engine.commands.executor import BaseCommand
 from engine.commands.instances import token_variables
 from engine.errors import EngineError, NotFound
 from engine.ids import new_id
-from engine.limits import MAX_LOCK_MS, MAX_RETRIES, check_variables
+from engine.limits import MAX_LOCK_MS, MAX_RETRIES, check_text, check_variables
 from engine.runtime import triggers as tr
 from engine.store.predicates import compiled, sort_records
 from engine.store.records import DefinitionRecord, ExternalTaskRecord, IncidentRecord
@@ -131,6 +131,9 @@ class FetchAndLock(BaseCommand):
     def execute(self, c: CommandContext) -> list[tuple[ExternalTaskRecord, dict[str, Any]]]:
         if not isinstance(self.worker_id, str) or not self.worker_id:
             raise EngineError("a worker needs an id")
+        check_text(self.worker_id, "the worker id")
+        for topic in self.topics or ():
+            check_text(topic, "the topic name")
         if isinstance(self.max_tasks, bool) or not isinstance(self.max_tasks, int) \
                 or not 0 <= self.max_tasks <= MAX_FETCH:
             raise EngineError(f"maxTasks must be a whole number from 0 to {MAX_FETCH}")
@@ -321,6 +324,7 @@ class LockExternal(BaseCommand):
     def execute(self, c: CommandContext) -> None:
         if not isinstance(self.worker_id, str) or not self.worker_id:
             raise EngineError("a worker needs an id")
+        check_text(self.worker_id, "the worker id")
         seconds = lock_seconds(self.seconds, "lockDuration")
         task = locked_external(c, self.task_id, None)
         held = task.worker_id is not None and task.lock_expires is not None \

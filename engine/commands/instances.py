@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from engine.commands.context import CommandContext
 from engine.commands.executor import BaseCommand
 from engine.errors import EngineError, NotFound
-from engine.limits import check_variables
+from engine.limits import check_text, check_variables
 from engine.runtime import triggers as tr
 from engine.runtime.state import WAITING, InstanceState
 from engine.store.records import HistoryRecord, InstanceRecord
@@ -30,9 +30,7 @@ class StartInstance(BaseCommand):
     user: str | None = None
 
     def execute(self, c: CommandContext) -> str:
-        if self.business_key is not None and (not isinstance(self.business_key, str)
-                                              or len(self.business_key) > 255):
-            raise EngineError("a business key must be text of at most 255 characters")
+        check_text(self.business_key, "the business key")
         rec = (c.tx.definition_version(self.key, self.version) if self.version is not None
                else c.tx.latest_definition(self.key, starting=True))
         if rec is None:
@@ -107,6 +105,10 @@ class CorrelateMessage(BaseCommand):
     def execute(self, c: CommandContext) -> list[str]:
         if not isinstance(self.name, str) or not self.name:
             raise EngineError("a message needs a name")
+        check_text(self.name, "the message name")
+        if self.business_key is not None:
+            # a message start event starts an instance with it (as text)
+            check_text(str(self.business_key), "the business key")
         c.outside_variables = bool(self.variables)
         return c.correlate(self.name, self.business_key, dict(self.variables),
                            self.instance_id, self.all, raise_if_none=True)
@@ -122,6 +124,7 @@ class BroadcastSignal(BaseCommand):
     def execute(self, c: CommandContext) -> list[str]:
         if not isinstance(self.name, str) or not self.name:
             raise EngineError("a signal needs a name")
+        check_text(self.name, "the signal name")
         c.outside_variables = bool(self.variables)
         return c.signal(self.name, dict(self.variables))
 
