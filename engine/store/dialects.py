@@ -25,6 +25,7 @@ written per database.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from engine.store.errors import ValueTooLong
 
 SQLITE, POSTGRESQL, MYSQL = "sqlite", "postgresql", "mysql"
 # SQLAlchemy's dialect names of the MySQL family (`mariadb+pymysql://` is "mariadb")
@@ -169,6 +172,31 @@ def is_conflict(orig: Any) -> bool:
         return False
     module = type(orig).__module__ or ""
     return module.startswith(("pymysql", "MySQLdb")) and args[0] in MYSQL_CONFLICTS
+
+
+# a value longer than its column: MariaDB/MySQL's "Data too long for column 'x' at row 1"
+# (strict mode, set by `mysql_setup`) and PostgreSQL's string_data_right_truncation
+MYSQL_TOO_LONG = 1406
+PG_TOO_LONG = "22001"
+_MYSQL_COLUMN = re.compile(r"column '([^']{1,128})'")
+
+
+def value_too_long(orig: Any) -> ValueTooLong | None:
+    """For a driver error that means "a value is longer than its column", the
+    `ValueTooLong` to raise instead (a 400 naming the column, where a raw driver error
+    would be a 500); None for any other error."""
+    if (type(orig).__module__ or "").startswith(("pymysql", "MySQLdb")):
+        # (PyMySQL sets a `sqlstate` too: the error number is what tells)
+        args = getattr(orig, "args", None)
+        if not args or type(args[0]) is not int or args[0] != MYSQL_TOO_LONG:
+            return None
+        text = str(args[1]) if len(args) > 1 else ""
+        found = _MYSQL_COLUMN.search(text)
+        return ValueTooLong(found.group(1) if found else None, text)
+    if getattr(orig, "sqlstate", None) == PG_TOO_LONG:
+        column = getattr(getattr(orig, "diag", None), "column_name", None)
+        return ValueTooLong(column, str(orig).strip().splitlines()[0])
+    return None
 
 
 # ====================================================================== statements

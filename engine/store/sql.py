@@ -546,11 +546,17 @@ class SqlStore:
             except exc.DBAPIError as e:
                 if _is_conflict(e.orig):
                     raise ConcurrentModification(f"database conflict: {error_reason(e)}") from e
+                too_long = dialects.value_too_long(e.orig)
+                if too_long is not None:
+                    raise too_long from e
                 raise
             except Exception as e:
                 # raw DBAPI errors from the fast path (not wrapped by SQLAlchemy)
                 if _is_conflict(e):
                     raise ConcurrentModification(f"database conflict: {e}") from e
+                too_long = dialects.value_too_long(e)
+                if too_long is not None:
+                    raise too_long from e
                 raise
         finally:
             if self._serial is not None:

@@ -19,8 +19,10 @@ import pytest
 import sqlalchemy as sa
 
 from engine.cli import main as cli_main
+from engine.errors import EngineError
 from engine.service import Engine
 from engine.store import migrate
+from engine.store.errors import ValueTooLong
 from engine.store.records import JobRecord, UserRecord
 from engine.store.sql import SqlStore, StoreError, normalize_url
 from tests.databases import MARIADB, MariaDatabase
@@ -81,9 +83,12 @@ def test_timestamps_keep_microseconds_and_come_back_as_utc(store: Any) -> None:
 
 @ON_MARIADB
 def test_a_value_longer_than_its_column_is_refused_not_cut_short(store: Any) -> None:
-    """Strict mode (set for every session): an id of 300 characters is an error."""
-    with pytest.raises(sa.exc.DataError, match="too long"), store.transaction() as tx:
+    """Strict mode (set for every session): an id of 300 characters is an error, raised
+    as ValueTooLong naming the column (an EngineError: 400 on every door, not a 500)."""
+    with pytest.raises(ValueTooLong, match="too long for column 'name'") as e, \
+            store.transaction() as tx:
         tx.set_secret("x" * 300, "value")
+    assert isinstance(e.value, EngineError) and e.value.column == "name"
     with store.transaction() as tx:
         assert tx.get_secret("x" * 255) is None
 
