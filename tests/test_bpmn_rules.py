@@ -381,6 +381,11 @@ CASES: list[Case] = [
                + 'camunda:calledElementBinding="deployment"/>' + flow("f1", "s", "call")),
          model(START + '<callActivity id="call" calledElement="p" '
                + 'camunda:calledElementBinding="latest"/>' + flow("f1", "s", "call"))),
+    Case("stored-text-length", "pay",
+         model(START + '<serviceTask id="pay" camunda:type="external" camunda:topic="'
+               + "t" * 256 + '"/>' + flow("f1", "s", "pay")),
+         model(START + '<serviceTask id="pay" camunda:type="external" camunda:topic="'
+               + "t" * 255 + '"/>' + flow("f1", "s", "pay"))),
     # ------------------------------------------------------------------ read with elements
     Case("duplicate-id", "s", model(START + '<task id="s"/>'), model(START + '<task id="t"/>'),
          needle='<task id="s"'),

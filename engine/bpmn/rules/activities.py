@@ -7,11 +7,15 @@ otherwise than its author expects, without any sign at run time.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from engine.bpmn.catalog import ERROR, WARNING
+from engine.bpmn.expr import is_expression_text
 from engine.bpmn.rules.model import Model
 from engine.bpmn.rules.registry import Finding, rule
+from engine.graph import Node
+from engine.limits import MAX_KEY_LEN, too_long
 from engine.separation import EXT_KEY as SEPARATION_KEY
 
 
@@ -56,3 +60,60 @@ def called_version_binding(m: Model) -> Iterator[Finding]:
                 else f"calledElementVersion=\"{version}\""
             yield Finding(m.element(node), f"Baton ignores camunda:{said} and always calls the "
                                            "latest deployed version of the called process")
+
+
+@rule("stored-text-length", ERROR,
+      applies_to="message and signal events, receive and send tasks, service tasks, "
+                 "user tasks, call activities",
+      constraint=f"Message and signal names, service task topics, and assignees, candidate "
+                 f"users and groups and called business keys written as plain text have at "
+                 f"most {MAX_KEY_LEN} characters.",
+      spec="Baton: they are kept in indexed columns (VARCHAR(255) on MariaDB, as in "
+           "Camunda 7); names from expressions are checked when evaluated")
+def stored_text_length(m: Model) -> Iterator[Finding]:
+    """The parser caps names at 2,000 characters, but these become indexed columns: a
+    longer one would deploy and then fail every instance that reaches it (on MariaDB as
+    a database error), so it is refused at upload, naming the element and line."""
+    for node in m.nodes:
+        for what, value in stored_texts(node):
+            if len(value) > MAX_KEY_LEN:
+                yield Finding(m.element(node), too_long(what, value))
+
+
+def stored_texts(node: Node) -> Iterator[tuple[str, str]]:
+    """(what, text) of each literal name of `node` that the stores index."""
+    for event in (node.event, *node.events):
+        if event is not None and event.type in ("message", "signal") and event.ref \
+                and event.ref_expr is None:
+            yield f"the {event.type} name", event.ref
+    if node.message_ref and not is_expression_text(node.message_ref):
+        yield "the message name", node.message_ref
+    if node.topic and not is_expression_text(node.topic):
+        yield "the topic", node.topic
+    business_key = _literal(node.business_key_expr)
+    if business_key is not None:
+        yield "the business key (camunda:in businessKey)", business_key
+    spec = node.user_task
+    if spec is None:
+        return
+    for what, expr, many in (("the assignee", spec.assignee, False),
+                             ("the candidate user", spec.candidate_users, True),
+                             ("the candidate group", spec.candidate_groups, True)):
+        text = _literal(expr)
+        if text is None:
+            continue
+        for name in (text.split(",") if many else [text]):
+            yield what, name.strip()
+
+
+def _literal(expr: object) -> str | None:
+    """The text of an attribute read as a literal (engine.bpmn.expr.Exprs.literal compiles
+    it as its repr); None for a real expression, evaluated only at run time."""
+    source = getattr(expr, "source", None)
+    if not isinstance(source, str) or source[:1] not in ("'", '"'):
+        return None
+    try:
+        value = ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
