@@ -131,6 +131,18 @@ def test_business_key(engine: Engine) -> None:
     assert [i.id for i in engine.instances(business_key=KEPT)] != []
 
 
+@pytest.mark.parametrize("key, words", [
+    ("a\x00b", "the business key: the string holds a NUL character"),
+    ("a\ud800b", "the business key: the string holds a lone surrogate"),
+    (42, "the business key must be text, not int"),
+])
+def test_business_key_no_store_could_keep(engine: Engine, key: Any, words: str) -> None:
+    """PostgreSQL's text cannot hold U+0000, no database a lone surrogate: refused before
+    any store sees them."""
+    refused(lambda: engine.start("plain", business_key=key), words)
+    nothing_started(engine)
+
+
 def test_business_key_of_a_called_instance(engine: Engine) -> None:
     refused(lambda: engine.start("caller", {"bk": LONG}),
             "callActivity 'call': the business key is 256 characters long")
