@@ -43,6 +43,8 @@ def definition(d: Any) -> dict[str, Any]:
         "diagram": None, "suspended": False, "tenantId": getattr(d, "tenant_id", None),
         "versionTag": getattr(d, "version_tag", None), "historyTimeToLive": None,
         "startableInTasklist": True,
+        # not Camunda's: the migration mode it was deployed in (None: Camunda 7's reading)
+        "batonCompat": getattr(d, "compat", None),
     }
 
 

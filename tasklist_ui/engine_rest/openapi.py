@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import jsonify
 
+from engine.bpmn.compat import COMPAT_MODES
 from tasklist_ui.engine_rest import bp
 
 _STR = {"type": "string"}
@@ -25,6 +26,9 @@ _BOOL = {"type": "boolean"}
 _DATE = {"type": "string", "nullable": True,
          "description": "Camunda's date format, yyyy-MM-dd'T'HH:mm:ss.SSSZ"}
 _OBJ = {"type": "object", "additionalProperties": True}
+_COMPAT = {"type": "string", "nullable": True, "enum": [*COMPAT_MODES, None],
+           "description": "Baton: the migration mode the process was deployed in "
+                          "(baton-compat; null: Camunda 7's reading)"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -71,7 +75,8 @@ SCHEMAS: dict[str, Any] = {
     "ProcessDefinition": _obj(
         id=_STR, key=_STR, category=_NSTR, description=_NSTR, name=_NSTR, version=_INT,
         resource=_NSTR, deploymentId=_STR, diagram=_NSTR, suspended=_BOOL, tenantId=_NSTR,
-        versionTag=_NSTR, historyTimeToLive=_NINT, startableInTasklist=_BOOL),
+        versionTag=_NSTR, historyTimeToLive=_NINT, startableInTasklist=_BOOL,
+        batonCompat=_COMPAT),
     "ProcessDefinitionXml": _obj(id=_STR, bpmn20Xml=_STR),
     "Deployment": _obj(
         id=_STR, name=_NSTR, source=_NSTR, deploymentTime=_DATE, tenantId=_NSTR,
@@ -82,7 +87,8 @@ SCHEMAS: dict[str, Any] = {
         deployedDecisionDefinitions={**_OBJ, "nullable": True},
         deployedDecisionRequirementsDefinitions={**_OBJ, "nullable": True},
         batonWarnings={**_array(_STR), "description": "Baton: what it runs with a "
-                                                      "documented fallback"}),
+                                                      "documented fallback"},
+        batonCompat=_COMPAT),
     "ProcessInstance": _obj(
         id=_STR, definitionId=_STR, definitionKey=_STR, businessKey=_NSTR,
         caseInstanceId=_NSTR, ended=_BOOL, suspended=_BOOL, tenantId=_NSTR,
@@ -334,6 +340,12 @@ OPERATIONS: list[tuple[str, str, str, str, list[Any], Any, str, Any]] = [
      {"required": True, "content": {"multipart/form-data": {"schema": _obj(
          **{"deployment-name": _STR, "deployment-source": _STR,
             "tenant-id": {**_STR, "description": "1-64 letters, digits, '-', '_', '.'"},
+            "baton-compat": {
+                "type": "string", "enum": list(COMPAT_MODES),
+                "description": "Baton: the migration mode the files are read in "
+                               "(spiffworkflow: SpiffWorkflow's multi-instance data rules); "
+                               "left out, Camunda 7's reading. Another value is refused "
+                               "(400 naming the allowed ones)"},
             "data": {"type": "string", "format": "binary",
                      "description": "any number of file parts"}})}}},
      "200", _ref("Deployment")),

@@ -207,6 +207,10 @@ def deploy() -> Any:
     source = request.form.get("deployment-source") or None
     # a label of the definitions deployed (workers fetch by it); the engine checks its form
     tenant_id = request.form.get("tenant-id") or None
+    # Baton's own field: the migration mode the files are read in ("spiffworkflow":
+    # diagrams written for SpiffWorkflow; docs/migrating-from-spiffworkflow.md). The engine
+    # refuses an unknown one, naming the allowed values, before compiling anything.
+    compat = request.form.get("baton-compat") or None
     files = [(part, f) for part in request.files for f in request.files.getlist(part)]
     if not files:
         raise invalid("the deployment has no files: send the BPMN files as file parts")
@@ -221,7 +225,7 @@ def deploy() -> Any:
         sources.append((filename, f.read()))
     # ?strict=true: validation warnings refuse the deployment too (a Baton extension)
     deployed = eng.deploy(*sources, name=name, user=user_id(), strict=bool(arg_bool("strict")),
-                          tenant_id=tenant_id)
+                          tenant_id=tenant_id, compat=compat)
     dep_id = deployed[0].deployment_id if deployed else None
     new = {d.id: definition(_by_id(d.id)) for d in deployed if d.new}
     return jsonify({
@@ -231,6 +235,7 @@ def deploy() -> Any:
         "deployedDecisionDefinitions": None, "deployedDecisionRequirementsDefinitions": None,
         # not Camunda's: what Baton runs with a documented fallback (docs/validation-rules.md)
         "batonWarnings": list(dict.fromkeys(w for d in deployed for w in d.warnings)),
+        "batonCompat": compat,
     })
 
 
