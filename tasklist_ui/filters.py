@@ -9,7 +9,13 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_login import current_user
 
+from engine.bpmn.compat import SPIFFWORKFLOW
+
 MAX_VALUE_CHARS = 300
+# how pages name the migration modes a process can be deployed in (engine.bpmn.compat);
+# None is the default, Camunda 7's reading of the diagram
+COMPAT_LABELS: dict[str | None, str] = {None: "Camunda 7",
+                                        SPIFFWORKFLOW: "SpiffWorkflow migration"}
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(relative, "relative")
     app.add_template_filter(format_value, "value")
     app.add_template_filter(humanize, "humanize")
+    app.add_template_filter(semantics, "semantics")
     app.add_template_global(url_with, "url_with")
 
     @app.context_processor
@@ -25,6 +32,12 @@ def init_app(app: Flask) -> None:
         from tasklist_ui.app import get_engine
 
         return {"now": get_engine().clock(), "current_user": current_user, "allowed": allowed}
+
+
+def semantics(compat: str | None) -> str:
+    """The execution semantics a definition was deployed with, as the pages name it (a
+    mode this version does not know is shown as stored)."""
+    return COMPAT_LABELS.get(compat, str(compat))
 
 
 def format_dt(value: datetime | date | None, empty: str = "") -> str:

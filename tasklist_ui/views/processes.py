@@ -27,14 +27,19 @@ from werkzeug.utils import secure_filename
 
 from engine import EngineError, NotFound
 from engine.bpmn import BpmnValidationError
+from engine.bpmn.compat import COMPAT_MODES
 from engine.forms import validate_form
 from engine.store.records import DefinitionRecord
 from tasklist_ui.app import get_engine
+from tasklist_ui.filters import COMPAT_LABELS
 from tasklist_ui.form_render import field_views
 from tasklist_ui.start_forms import start_form_fields
 from tasklist_ui.views.common import definition_svg, forget_process_choices, user_id
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
+# the upload form's "Execution semantics": the default, then each migration mode
+COMPAT_CHOICES = [("", f"{COMPAT_LABELS[None]} (default)"),
+                  *((mode, COMPAT_LABELS.get(mode, mode)) for mode in COMPAT_MODES)]
 
 
 class UploadForm(FlaskForm):
@@ -63,6 +68,9 @@ def upload() -> Any:
     problems: list[Any] = []
     error = None
     filename = None
+    # the migration mode, as chosen: the engine refuses one it does not know (naming the
+    # allowed ones), as on every other door
+    compat = request.form.get("compat") or None
     if form.validate_on_submit():
         storage = form.diagram.data
         filename = secure_filename(storage.filename or "") or "diagram.bpmn"
@@ -72,16 +80,18 @@ def upload() -> Any:
             # ?strict=true: validation warnings refuse the upload too
             strict = request.args.get("strict", "").lower() in ("1", "true", "yes")
             deployed = engine.deploy((filename, data), name=filename, user=user_id(),
-                                     strict=strict)
+                                     strict=strict, compat=compat)
         except BpmnValidationError as e:
             problems = e.problems
         except EngineError as e:
             error = str(e)
         else:
             forget_process_choices()
+            mode = "" if compat is None else f" ({COMPAT_LABELS.get(compat, compat)})"
             for d in deployed:
                 if d.new:
-                    flash(f"Deployed {d.name or d.key} as version {d.version}.", "success")
+                    flash(f"Deployed {d.name or d.key} as version {d.version}{mode}.",
+                          "success")
                 else:
                     flash(f"{d.name or d.key} is unchanged: version {d.version} stays current.",
                           "info")
@@ -94,7 +104,8 @@ def upload() -> Any:
         error = "; ".join(e for errs in form.errors.values() for e in errs)
     status = 422 if (problems or error) else 200
     return render_template("processes/upload.html", form=form, problems=problems, error=error,
-                           filename=filename), status
+                           filename=filename, compat=compat or "",
+                           compat_choices=COMPAT_CHOICES), status
 
 
 @bp.get("/<key>")

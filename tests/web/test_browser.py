@@ -179,6 +179,30 @@ def test_analyst_uploads_diagrams(page, live: LiveServer, tmp_path: Path) -> Non
     shot(page, "07-instance")
 
 
+def test_analyst_chooses_the_spiffworkflow_semantics(page, live: LiveServer,  # noqa: ANN001
+                                                     tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    from tests.web.test_pages import WRITE_BACK
+
+    diagram = tmp_path / "items.bpmn"
+    diagram.write_bytes(WRITE_BACK)
+    login(page, live, "ann")
+    page.goto(live.url + "/processes/upload")
+    semantics = page.get_by_label("Execution semantics")
+    expect(semantics).to_have_value("")
+    page.get_by_label("BPMN file").set_input_files(str(diagram))
+    semantics.select_option(label="SpiffWorkflow migration")
+    page.get_by_role("button", name="Validate and deploy").click()
+    page.wait_for_url("**/processes/mi?version=1")
+    expect(page.locator("#semantics")).to_contain_text("SpiffWorkflow migration")
+    expect(page.locator("tr.current td.semantics")).to_have_text("SpiffWorkflow migration")
+    page.get_by_role("link", name="← Processes").click()
+    row = page.get_by_role("row").filter(has_text="Items")
+    expect(row.locator("td.semantics")).to_have_text("SpiffWorkflow migration")
+    assert [d.compat for d in live.engine.definitions("mi")] == ["spiffworkflow"]
+
+
 def test_keyboard_reaches_skip_link_and_focus_is_visible(page, live: LiveServer) -> None:  # noqa: ANN001
     login(page, live, "alice")
     page.keyboard.press("Tab")

@@ -344,6 +344,81 @@ def test_upload_refuses_other_file_types(as_user) -> None:  # noqa: ANN001
     assert "Only .bpmn" in r.get_data(as_text=True)
 
 
+# camunda:collection + elementVariable, no output: SpiffWorkflow writes each element back
+WRITE_BACK = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="tests">
+<process id="mi" name="Items" isExecutable="true">
+  <startEvent id="s"/>
+  <sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+  <userTask id="t" camunda:candidateGroups="adjusters">
+    <multiInstanceLoopCharacteristics isSequential="true" camunda:collection="items"
+        camunda:elementVariable="item"/>
+  </userTask>
+  <sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
+  <endEvent id="e"/>
+</process>
+</definitions>"""
+
+
+def test_upload_form_offers_the_execution_semantics(as_user) -> None:  # noqa: ANN001
+    page = doc(as_user("ann").get("/processes/upload"))
+    (select,) = page.xpath("//form//select[@id='compat']")
+    assert page.xpath("//label[@for='compat']")[0].text_content() == "Execution semantics"
+    options = [(o.get("value"), o.text_content(), o.get("selected") is not None)
+               for o in select.xpath("option")]
+    assert options == [("", "Camunda 7 (default)", True),
+                       ("spiffworkflow", "SpiffWorkflow migration", False)]
+
+
+def test_upload_in_the_spiffworkflow_mode_shows_it_where_definitions_are_listed(
+        as_user, engine) -> None:  # noqa: ANN001
+    import io
+
+    ann = as_user("ann")
+    r = ann.post("/processes/upload", {"diagram": (io.BytesIO(WRITE_BACK), "mi.bpmn"),
+                                       "compat": "spiffworkflow"},
+                 content_type="multipart/form-data")
+    assert r.status_code == 303, r.get_data(as_text=True)
+    (d,) = engine.definitions("mi")
+    assert d.compat == "spiffworkflow"
+    detail = doc(ann.get(r.location))
+    assert "Deployed Items as version 1 (SpiffWorkflow migration)." in detail.text_content()
+    assert "SpiffWorkflow migration" in detail.xpath("//*[@id='semantics']")[0].text_content()
+    # the same file with the default semantics: a new version, listed with its own mode
+    ann.post("/processes/upload", {"diagram": (io.BytesIO(WRITE_BACK), "mi.bpmn"),
+                                   "compat": ""}, content_type="multipart/form-data")
+    assert [v.compat for v in engine.definitions("mi")] == ["spiffworkflow", None]
+    rows = doc(ann.get("/processes/mi")).xpath("//section[@aria-labelledby='versions-h']"
+                                               "//tbody/tr")
+    assert [[c.text_content().strip() for c in row.xpath("td")][:2] for row in rows] == [
+        ["2", "Camunda 7"], ["1", "SpiffWorkflow migration"]]
+    listed = doc(ann.get("/processes"))
+    cells = {row.xpath("td")[1].text_content(): row.xpath("td[@class='semantics']")[0]
+             .text_content() for row in listed.xpath("//tbody/tr")}
+    assert cells == {"mi": "Camunda 7", "insurance_claim": "Camunda 7"}
+    # instances of version 1 run with SpiffWorkflow's rule: items written back
+    iid = engine.start("mi", {"items": [1, 2]}, version=1)
+    for value in ("a", "b"):
+        (task,) = engine.tasks(instance_id=iid)
+        engine.complete_task(task.id, {"item": value})
+    assert engine.instance(iid).variables["items"] == ["a", "b"]
+
+
+def test_upload_with_an_unknown_semantics_names_the_allowed_ones(as_user, engine) -> None:  # noqa: ANN001
+    import io
+
+    r = as_user("ann").post("/processes/upload",
+                            {"diagram": (io.BytesIO(WRITE_BACK), "mi.bpmn"),
+                             "compat": "spiff"}, content_type="multipart/form-data")
+    assert r.status_code == 422
+    page = doc(r)
+    assert "is not a migration mode: use 'spiffworkflow'" in \
+        page.xpath("//p[@role='alert']")[0].text_content()
+    assert page.xpath("//select[@id='compat']/option[@selected]") == []
+    assert engine.definitions("mi") == []
+
+
 def test_start_form_validates_then_starts(as_user, engine) -> None:  # noqa: ANN001
     alice = as_user("alice")
     page = doc(alice.get("/processes/insurance_claim/start"))
