@@ -96,6 +96,14 @@ REQUIRED_ROW: dict[str, tuple[str, str] | None] = {
     "engine_rest.failure": EXTERNAL_WORK, "engine_rest.bpmn_error": EXTERNAL_WORK,
     "engine_rest.extend_lock": EXTERNAL_WORK, "engine_rest.unlock": EXTERNAL_WORK,
     "engine_rest.set_retries": ("external_task", "retries"),
+    "engine_rest.external_tasks_post": EXTERNAL_READ,
+    "engine_rest.external_tasks_count_post": EXTERNAL_READ,
+    "engine_rest.lock": EXTERNAL_WORK,
+    "engine_rest.historic_instances": INSTANCE_READ,
+    "engine_rest.historic_instances_count": INSTANCE_READ,
+    "engine_rest.historic_instance": INSTANCE_READ,
+    "engine_rest.task_form_key": ANY_USER, "engine_rest.task_form_variables": ANY_USER,
+    "engine_rest.version": ANY_USER,
 }
 # staff, analyst, supervisor: the kinds whose answers differ by role (admin may do all)
 ROLE_USERS = ("carol", "ann", "sue")
