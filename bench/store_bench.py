@@ -94,6 +94,10 @@ def async_diagram(steps: int = ASYNC_STEPS) -> bytes:
 PG_DEFAULT = "postgresql://postgres@127.0.0.1/test"
 # issue 9: on PostgreSQL, one thread
 GOAL_STRAIGHT = 2000.0          # instances/s
+# the same goal against the floor: the issue set 2,000/s where a bare INSERT+COMMIT ran
+# 3,820/s; on a machine whose disk commits slower (or faster) the absolute figure says more
+# about the disk than about Baton, so the bench judges the ratio too
+GOAL_STRAIGHT_FLOOR = GOAL_STRAIGHT / 3820.0
 GOAL_LIFECYCLE_FLOOR = 0.35     # lifecycle commands/s over floor commits/s
 GOAL_SCALE = 1.5                # threads=4 (or 2 worker processes) over one
 
@@ -404,8 +408,11 @@ def run_backend(kind: str, pg_url: str, n: int, repeats: int, thread_counts: lis
                   f"{2 * lc:6.0f} commands/s{spiff_lc}{scale}", flush=True)
             if threads == 1:
                 st_ratio = med([b / f for b, f in zip(r["straight"], r["floor"], strict=True)])
+                goal = mark(st_ratio >= GOAL_STRAIGHT_FLOOR,
+                            f">= {GOAL_STRAIGHT_FLOOR:.0%}, the issue's 2,000/s at its "
+                            "3,820/s floor") if pg else ""
                 print(f"  {kind:10s} straight/floor: {st_ratio:.0%}   (one commit per instance: "
-                      f"100% is a bare commit's pace)", flush=True)
+                      f"100% is a bare commit's pace){goal}", flush=True)
                 goal = mark(ratio >= GOAL_LIFECYCLE_FLOOR,
                             f">= {GOAL_LIFECYCLE_FLOOR:.0%}") if pg else ""
                 print(f"  {kind:10s} lifecycle/floor: {ratio:.0%}   (start + complete "
