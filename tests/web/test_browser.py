@@ -210,3 +210,41 @@ def test_keyboard_reaches_skip_link_and_focus_is_visible(page, live: LiveServer)
     assert focused == "Skip to content"
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def page_overflow(page: object) -> int:
+    """How many CSS pixels the page is wider than the window (0: nothing to scroll
+    sideways)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def test_the_task_list_fits_a_phone(chromium, live: LiveServer) -> None:  # noqa: ANN001
+    """At 390 px the task list is one card per task: no sideways scrolling of the page, each
+    task's name, its values under their column names, and its Claim button in view."""
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        login(page, live, "alice")
+        page.get_by_role("link", name="My groups").click()
+        expect(page.locator("a.task-link")).to_have_count(4)
+        shot(page, "09-task-list-phone")
+        assert page_overflow(page) <= 0
+        first = page.locator("table.tasks tbody tr").first
+        box = first.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        label = first.locator("td").nth(1).evaluate(
+            "td => getComputedStyle(td, '::before').content")
+        assert label == '"Process: "'
+        claim = first.get_by_role("button", name="Claim")
+        claim_box = claim.bounding_box()
+        assert claim_box is not None and claim_box["x"] + claim_box["width"] <= PHONE["width"]
+        claim.click()
+        expect(page.locator(".flash.success")).to_be_visible()
+        assert page_overflow(page) <= 0
+    finally:
+        context.close()
