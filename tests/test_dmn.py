@@ -594,12 +594,23 @@ def test_corpus_dmn_multi_instance_evaluates_each_item() -> None:
 
 
 @corpus
-@pytest.mark.xfail(strict=True, reason="multi-instance does not write the element variable "
-                                       "back into camunda:collection (runtime semantics: "
-                                       "SpiffWorkflow does, Camunda 7 does not)")
-def test_corpus_dmn_multi_instance_updates_the_collection() -> None:
+def test_corpus_dmn_multi_instance_keeps_the_collection_by_default() -> None:
+    """Camunda 7's reading (the default): the element variable is local to each instance
+    and never written back into camunda:collection (BPMN 2.0.2 10.3.8)."""
     engine = Engine()
     engine.deploy(SPIFF / "DMNMultiInstance.bpmn", SPIFF / "dmn" / "test_integer_decision_multi.dmn")
+    iid = engine.start("Process_1")
+    assert engine.instance(iid).status == "completed"
+    assert "y" not in engine.variables(iid)["stuff"]["E"]
+
+
+@corpus
+def test_corpus_dmn_multi_instance_updates_the_collection_in_spiffworkflow_mode() -> None:
+    """Deployed for SpiffWorkflow migration, each instance's decision result goes back into
+    the collection, as SpiffWorkflow's Camunda dialect does."""
+    engine = Engine()
+    engine.deploy(SPIFF / "DMNMultiInstance.bpmn", SPIFF / "dmn" / "test_integer_decision_multi.dmn",
+                  compat="spiffworkflow")
     iid = engine.start("Process_1")
     assert engine.variables(iid)["stuff"]["E"]["y"] == "D"
 
