@@ -1205,14 +1205,19 @@ class SqlTx:
     def delete_wait_rows(self, instance_id: str) -> None:
         """Each lookup is free where the probe knows the table holds none of the
         instance's rows (an instance created or locked here)."""
-        for task in self.find_tasks(instance_id=instance_id):
-            self.delete_task(task.id)
-        for job in self.find_jobs(instance_id=instance_id):
-            self.delete_job(job.id)
-        for ext in self.find_external(instance_id=instance_id):
-            self.delete_external(ext.id)
-        for sub in self.find_subscriptions(instance_id=instance_id):
-            self.delete_subscription(sub.id)
+        probe = self._probe
+        if not probe("tasks", instance_id):
+            for task in self.find_tasks(instance_id=instance_id):
+                self.delete_task(task.id)
+        if not probe("jobs", instance_id):
+            for job in self.find_jobs(instance_id=instance_id):
+                self.delete_job(job.id)
+        if not probe("external_tasks", instance_id):
+            for ext in self.find_external(instance_id=instance_id):
+                self.delete_external(ext.id)
+        if not probe("subscriptions", instance_id):
+            for sub in self.find_subscriptions(instance_id=instance_id):
+                self.delete_subscription(sub.id)
 
     def task_by_token(self, instance_id: str, token: int) -> TaskRecord | None:
         for rec in self._tasks.values():
