@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.databases import MariaDatabase, PgSchema
+from tests.databases import MariaDatabase, PgSchema, migrated_sqlite_file
 
 pytest.register_assert_rewrite("tests.conformance")
 
@@ -126,11 +126,7 @@ def baton_mariadb() -> Iterator[MariaDatabase]:
 @pytest.fixture(scope="session")
 def baton_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty, migrated SQLite file; each test copies it (migrating costs ~250 ms)."""
-    from engine.store.sql import SqlStore
-
-    path = tmp_path_factory.mktemp("baton-sqlite") / "template.db"
-    SqlStore(f"sqlite:///{path}").close()
-    return path
+    return migrated_sqlite_file(tmp_path_factory, "baton-sqlite")
 
 
 @pytest.fixture

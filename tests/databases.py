@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -49,6 +50,16 @@ POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
 MARIADB = pytest.param("mariadb", marks=pytest.mark.mariadb)
 STORE_KINDS = ["memory", "sqlite", POSTGRES, MARIADB]
 SQL_KINDS = ["sqlite", POSTGRES, MARIADB]
+
+
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """An empty, migrated SQLite file for a session: tests copy it instead of migrating
+    (migrating costs ~250 ms)."""
+    from engine.store.sql import SqlStore
+
+    path = tmp_path_factory.mktemp(name) / "template.db"
+    SqlStore(f"sqlite:///{path}").close()
+    return path
 
 
 def pg_base_url() -> str:

@@ -5,22 +5,11 @@ instances run with SpiffWorkflow's multi-instance data rules (on every store).""
 from __future__ import annotations
 
 import io
-
-from .diagrams import HEAD
+from pathlib import Path
 
 SPIFF = "spiffworkflow"
-WRITE_BACK = HEAD + """
-<process id="mi" isExecutable="true">
-  <startEvent id="s"/>
-  <sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
-  <userTask id="t" camunda:candidateGroups="adjusters">
-    <multiInstanceLoopCharacteristics isSequential="true" camunda:collection="items"
-        camunda:elementVariable="item"/>
-  </userTask>
-  <sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
-  <endEvent id="e"/>
-</process>
-</definitions>"""
+# camunda:collection + elementVariable, no output: SpiffWorkflow writes each element back
+WRITE_BACK = (Path(__file__).parents[1] / "fixtures" / "mi_write_back.bpmn").read_text()
 
 
 def _upload(api, **form):

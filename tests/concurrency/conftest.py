@@ -31,7 +31,7 @@ import pytest
 from engine import Engine
 from engine.testing import ManualClock
 from tests.concurrency.harness import DIAGRAMS, Pair, Tally
-from tests.databases import MARIADB, MariaDatabase
+from tests.databases import MARIADB, MariaDatabase, migrated_sqlite_file
 
 PG_ENV = "BATON_TEST_PG_URL"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
@@ -106,11 +106,7 @@ def race_mariadb_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def race_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty, migrated SQLite file; each scenario copies it (faster than migrating)."""
-    from engine.store.sql import SqlStore
-
-    path = tmp_path_factory.mktemp("race-sqlite") / "template.db"
-    SqlStore(f"sqlite:///{path}").close()
-    return path
+    return migrated_sqlite_file(tmp_path_factory, "race-sqlite")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres),

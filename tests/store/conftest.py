@@ -29,7 +29,7 @@ from engine.testing import ManualClock
 
 # the kinds are tests/databases.py's; the store suites import them from here
 from tests.databases import SQL_KINDS as SQL_KINDS
-from tests.databases import STORE_KINDS, MariaDatabase
+from tests.databases import STORE_KINDS, MariaDatabase, migrated_sqlite_file
 
 PG_ENV = "BATON_TEST_PG_URL"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
@@ -107,11 +107,7 @@ def maria_database() -> Iterator[MariaDatabase]:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty, migrated SQLite database; each test copies it (faster than migrating)."""
-    from engine.store.sql import SqlStore
-
-    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    SqlStore(f"sqlite:///{path}").close()
-    return path
+    return migrated_sqlite_file(tmp_path_factory, "sqlite-template")
 
 
 @pytest.fixture(params=STORE_KINDS)

@@ -345,20 +345,7 @@ def test_upload_refuses_other_file_types(as_user) -> None:  # noqa: ANN001
 
 
 # camunda:collection + elementVariable, no output: SpiffWorkflow writes each element back
-WRITE_BACK = b"""<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="tests">
-<process id="mi" name="Items" isExecutable="true">
-  <startEvent id="s"/>
-  <sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
-  <userTask id="t" camunda:candidateGroups="adjusters">
-    <multiInstanceLoopCharacteristics isSequential="true" camunda:collection="items"
-        camunda:elementVariable="item"/>
-  </userTask>
-  <sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
-  <endEvent id="e"/>
-</process>
-</definitions>"""
+WRITE_BACK = (Path(__file__).parents[1] / "fixtures" / "mi_write_back.bpmn").read_bytes()
 
 
 def test_upload_form_offers_the_execution_semantics(as_user) -> None:  # noqa: ANN001
