@@ -245,3 +245,39 @@ def test_fetch_and_lock_two_workers(pair: Pair, record_tally: Callable[[Tally], 
         if pair.a.instance(iid).status == "running":
             pair.a.cancel(iid)  # its x2 (or a stray lock) must not meet later rounds
     assert tally.bad_rounds == 0, tally.summary()
+
+
+def test_lock_by_id_two_workers(pair: Pair, record_tally: Callable[[Tally], None]) -> None:
+    """Two workers lock the same external task by its id at once (Camunda 7.17's
+    `POST /external-task/{id}/lock`): exactly one holds the lock, the other is refused
+    (another worker's live lock) and the row names the winner."""
+    tally = Tally("lock/lock by id", pair.database)
+    record_tally(tally)
+    workers = ("worker-a", "worker-b")
+    engines = (pair.a, pair.b)
+    for n in range(ROUNDS):
+        iid = pair.a.start("race_ext")
+        (x1,) = pair.a.external_tasks(instance_id=iid)
+        results = race(*[lambda e=e, w=w, x=x1.id: e.lock_external(x, 60.0, w)
+                         for e, w in zip(engines, workers, strict=True)], pacing(n))
+        problems: list[str] = []
+        losers: list[str] = []
+        holders = []
+        for w, got in zip(workers, results, strict=True):
+            if isinstance(got, EngineError):
+                losers.append(f"{w} lock: {type(got).__name__}")
+            elif isinstance(got, BaseException):
+                problems.append(f"{w} lock raised {describe(got)}")
+            else:
+                holders.append(w)
+        if len(holders) != 1:
+            problems.append(f"{len(holders)} workers hold the lock (expected 1)")
+        locked = Snapshot.take(pair.a, iid).externals
+        if len(holders) == 1 and locked != [("x1", holders[0])]:
+            problems.append(f"the task row says {locked}, expected locked by {holders[0]}")
+        outcome = f"{holders[0]} locked it" if len(holders) == 1 else \
+            f"{len(holders)} workers locked it"
+        tally.record(outcome, losers, problems,
+                     f"[{pacing(n)}] lock -> {[describe(r) for r in results]}; {locked}")
+        pair.a.cancel(iid)
+    assert tally.bad_rounds == 0, tally.summary()
