@@ -236,9 +236,8 @@ class CommandContext:
         user = self.user
         for e in effects:
             if type(e) is History:      # most effects are history events: no dispatch
-                e.instance_id = rec.id
                 if user is not None and e.kind == "userTask":
-                    e.user = user
+                    e = e._replace(user=user)
                 hist.append(e)
             else:
                 HANDLERS[type(e)](self, rec, graph, e, hist)

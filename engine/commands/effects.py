@@ -30,9 +30,8 @@ PARENT_CANCELLED = "parent cancelled"
 
 def history(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph, e: fx.History,
             hist: list) -> None:
-    e.instance_id = rec.id
     if e.kind == "userTask" and c.user is not None:
-        e.user = c.user
+        e = e._replace(user=c.user)
     hist.append(e)
 
 

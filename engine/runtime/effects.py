@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(slots=True)
-class History:
-    """A history event (`HistoryRecord` in the stores), one object per event. The facade
-    fills in `instance_id` and hands it to the store, which keeps its fields (the in-memory
-    store as a tuple in this field order, the SQL store as JSON)."""
+class History(NamedTuple):
+    """A history event (`HistoryRecord` in the stores), one tuple per event.
+
+    A tuple because most of what an engine keeps are these: the in-memory store keeps them
+    as they come (no copy per event), the runtime builds them with one C call
+    (`tuple.__new__`, see `Run.history`), and they cannot change once stored. The runtime
+    fills in `instance_id` from its context; the facade sets `user` on user-task events
+    (`_replace`)."""
 
     instance_id: str | None
     type: str                  # activity_started | activity_completed | activity_cancelled | ...

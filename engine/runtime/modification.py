@@ -55,7 +55,7 @@ def modify(run: Run, trigger: Modify) -> None:
     if not steps:
         raise RuntimeFailure("a modification needs at least one instruction")
     run.effects.append(fx.History(
-        None, "instance_modified", graph.key, run.now, None, None, trigger.user,
+        run.instance_id, "instance_modified", graph.key, run.now, None, None, trigger.user,
         {"instructions": [[kind, str(target)] for kind, target, _ in steps],
          "reason": trigger.reason}))
     if trigger.variables:

@@ -38,13 +38,14 @@ GIVEN = "given"  # process scope data: names of the variables a called instance 
 WAKE_JOINS = frozenset({"inclusiveGateway", "complexGateway"})
 WAIT_END = {"user": fx.UserTaskEnded, "external": fx.ServiceTaskEnded}
 MAX_STEPS = 1_000_000
+NEW_TUPLE = tuple.__new__
 
 
 class Run:
     """The context of one `advance()` call: graph, state, time and the effects produced."""
 
     __slots__ = ("graph", "state", "now", "effects", "queue", "vars_changed", "behaviors", "steps",
-                 "decisions", "context", "stores")
+                 "decisions", "context", "stores", "instance_id")
 
     def __init__(self, graph: ProcessGraph, state: InstanceState, now: datetime,
                  decisions: Mapping[str, Any] | None = None,
@@ -58,6 +59,8 @@ class Run:
         # What scripts may ask through execution.* (instance_id, business_key,
         # definition_id); the caller knows it, the pure runtime does not.
         self.context: Mapping[str, Any] = context or {}
+        # stamped on the history events (None for the pure runtime called without one)
+        self.instance_id: str | None = self.context.get("instance_id")
         self.state = state
         self.now = now
         self.effects: list[Any] = []
@@ -97,10 +100,11 @@ class Run:
         return token
 
     def history(self, type_: str, node: Node, token: Token | None) -> None:
-        self.effects.append(
-            fx.History(None, type_, node.id, self.now, node.kind, node.name, None, None, 0,
-                       token.id if token else None)
-        )
+        # tuple.__new__ straight away: a NamedTuple's own __new__ is a Python function, and
+        # most effects of most runs are these
+        self.effects.append(NEW_TUPLE(fx.History, (
+            self.instance_id, type_, node.id, self.now, node.kind, node.name, None, None, 0,
+            token.id if token else None)))
 
     def enter(self, token: Token) -> None:
         graph = self.graph
@@ -309,7 +313,8 @@ class Run:
                     self.notify(self.graph.listeners_end, scope.id, "end", self.graph.key,
                                 self.graph.name)
                 state.status = "completed"
-                self.effects.append(fx.History(None, "process_completed", self.graph.key, self.now))
+                self.effects.append(fx.History(self.instance_id, "process_completed",
+                                                       self.graph.key, self.now))
                 self.effects.append(self._instance_ended())
             return
         if scope.kind == "comp":

@@ -6,9 +6,8 @@ as it was (the rule that nothing already stored is lost holds here too). Writes 
 reads return, copies (`rules.clone`), so a caller that mutates a record changes nothing
 until it writes it back, as with a database.
 
-History is kept as plain tuples: a tuple of strings, numbers and datetimes is not tracked by
-Python's cycle collector, so an engine that keeps every event of every instance in memory
-does not make each garbage collection walk them all (they are most of what it keeps).
+History events are tuples (engine.runtime.effects.History) and kept as the command hands
+them over: most of what an in-memory engine keeps are these, so each costs one list slot.
 """
 
 from __future__ import annotations
@@ -78,8 +77,7 @@ class MemoryStore:
                 "data_stores",
             )
         }
-        self.history_rows: dict[str | None, list[tuple[Any, ...]]] = {}  # see add_history
-        self.seq = 0
+        self.history_rows: dict[str | None, list[HistoryRecord]] = {}  # see add_history
         # secondary index: table -> instance id -> keys of its rows (kept by _put/_del)
         self.by_instance: dict[str, dict[Any, set[Any]]] = {
             name: {} for name in WAIT_TABLES
@@ -465,25 +463,22 @@ class MemoryTx:
     # ---------------------------------------------------------------- history
     def add_history(self, rows: list[HistoryRecord]) -> None:
         hist = self.s.history_rows
-        seq = self.s.seq
         last: Any = _ABSENT
-        kept: list[tuple[Any, ...]] = []
+        kept: list[HistoryRecord] = []
         for r in rows:
-            iid = r.instance_id
+            iid = r[0]
             if iid != last:  # the rows of one call are usually one instance's
                 kept = hist.get(iid)  # type: ignore[assignment]
                 if kept is None:
                     kept = hist[iid] = []
                 self.undo.append((_HISTORY, iid, len(kept)))
                 last = iid
-            seq += 1
-            # HistoryRecord's fields in order, as a tuple (see the module docstring)
-            kept.append((iid, r.type, r.activity_id, r.time, r.kind, r.name, r.user, r.detail,
-                         seq, r.token))
-        self.s.seq = seq
+            kept.append(r)   # immutable tuples: kept as given (see the module docstring)
 
     def history(self, instance_id: str) -> list[HistoryRecord]:
-        return [HistoryRecord(*row) for row in self.s.history_rows.get(instance_id, ())]
+        # seq: the event's position in its instance's history, as the SQL store numbers it
+        return [r._replace(seq=n)
+                for n, r in enumerate(self.s.history_rows.get(instance_id, ()), 1)]
 
     # ---------------------------------------------------------------- comments
     def add_comment(self, rec: CommentRecord) -> None:
