@@ -132,8 +132,8 @@ def test_no_behaviour_without_a_kind_and_no_kind_without_a_behaviour() -> None:
 def test_a_token_entering_each_element_runs_its_behaviour(spec: ElementSpec) -> None:
     graph = compile_bpmn(diagram_with(spec)).processes["p"]
     _state, effects = start(graph, Start({}), datetime(2024, 1, 1, tzinfo=UTC))
-    assert any(isinstance(e, fx.History) and e.type == "activity_started"
-               and e.activity_id == "X" for e in effects)
+    events = [fx.History._make(e) for e in effects if type(e) is tuple]
+    assert any(e.type == "activity_started" and e.activity_id == "X" for e in events)
 
 
 def test_a_kind_without_its_behaviour_class_stops_the_import() -> None:

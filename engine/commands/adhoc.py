@@ -84,7 +84,7 @@ class AdHocActivities(BaseCommand):
         if rec.status != "running":
             return []
         graph = c.graph(rec.definition_id)
-        state = InstanceState.from_dict(rec.state)
+        state = InstanceState.from_dict(rec.state, rec.variables)
         out = []
         for adhoc in graph.nodes:
             if adhoc.adhoc is None:

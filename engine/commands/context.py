@@ -23,7 +23,7 @@ from engine.policy import Actor, authorize
 from engine.runtime import triggers as tr
 from engine.runtime.advance import advance, start
 from engine.runtime.correlation import may_accept
-from engine.runtime.effects import History
+from engine.runtime.effects import EVENT_KIND, EVENT_USER
 from engine.runtime.errors import RuntimeFailure, StaleTrigger
 from engine.runtime.state import InstanceState
 from engine.store.codec import dumps
@@ -121,7 +121,7 @@ class CommandContext:
         rec = self.tx.get_instance(instance_id, lock=True)
         if rec is None:
             raise NotFound(f"process instance '{instance_id}' not found")
-        state = InstanceState.from_dict(rec.state)
+        state = InstanceState.from_dict(rec.state, rec.variables)
         graph = self.graph(rec.definition_id)
         got = (rec, state, graph)
         self.loaded[instance_id] = got
@@ -235,9 +235,9 @@ class CommandContext:
         hist: list[Any] = []
         user = self.user
         for e in effects:
-            if type(e) is History:      # most effects are history events: no dispatch
-                if user is not None and e.kind == "userTask":
-                    e = e._replace(user=user)
+            if type(e) is tuple:        # most effects are history events: no dispatch
+                if user is not None and e[EVENT_KIND] == "userTask":
+                    e = (*e[:EVENT_USER], user, *e[EVENT_USER + 1:])
                 hist.append(e)
             else:
                 HANDLERS[type(e)](self, rec, graph, e, hist)

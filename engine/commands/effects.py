@@ -28,10 +28,11 @@ Handler = Callable[["CommandContext", "InstanceRecord", "ProcessGraph", Any, lis
 PARENT_CANCELLED = "parent cancelled"
 
 
-def history(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph, e: fx.History,
+def history(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph, e: tuple[Any, ...],
             hist: list) -> None:
-    if e.kind == "userTask" and c.user is not None:
-        e = e._replace(user=c.user)
+    """A history event (fx.event's plain tuple; CommandContext.apply handles most inline)."""
+    if e[fx.EVENT_KIND] == "userTask" and c.user is not None:
+        e = (*e[:fx.EVENT_USER], c.user, *e[fx.EVENT_USER + 1:])
     hist.append(e)
 
 
@@ -185,7 +186,7 @@ def cleanup(c: CommandContext, rec: InstanceRecord) -> None:
 
 
 HANDLERS: dict[type, Handler] = {
-    fx.History: history,
+    tuple: history,             # history events (fx.event)
     fx.UserTaskCreated: user_task_created,
     fx.UserTaskEnded: user_task_ended,
     fx.ServiceTaskStarted: service_task_started,

@@ -163,7 +163,7 @@ def token_variables(tx: StoreTransaction, instance_id: str, token_id: int,
     rec = tx.get_instance(instance_id)
     if rec is None:
         return {}
-    state = InstanceState.from_dict(rec.state)
+    state = InstanceState.from_dict(rec.state, rec.variables)
     token = state.tokens.get(token_id)
     if token is None:
         return dict(rec.variables) if not local_only else {}

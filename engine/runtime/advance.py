@@ -42,7 +42,7 @@ def _start(graph: ProcessGraph, trigger: tr.Start, now: datetime, has_parent: bo
            stores: Mapping[str, Any] | None = None) -> tuple[InstanceState, list[Any]]:
     state = InstanceState()
     run = Run(graph, state, now, decisions, context, stores)
-    run.effects.append(fx.History(run.instance_id, "process_started", graph.key, now))
+    run.effects.append(fx.event(run.instance_id, "process_started", graph.key, now))
     root = state.scopes[0]
     variables = trigger.variables
     if graph.data_inputs and not trigger.start_before:

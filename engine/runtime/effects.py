@@ -14,13 +14,14 @@ from typing import Any, NamedTuple
 
 
 class History(NamedTuple):
-    """A history event (`HistoryRecord` in the stores), one tuple per event.
+    """A history event (`HistoryRecord` in the stores), as the stores hand it out.
 
-    A tuple because most of what an engine keeps are these: the in-memory store keeps them
-    as they come (no copy per event), the runtime builds them with one C call
-    (`tuple.__new__`, see `Run.history`), and they cannot change once stored. The runtime
-    fills in `instance_id` from its context; the facade sets `user` on user-task events
-    (`_replace`)."""
+    The runtime emits each event as a plain tuple in these fields' order (`event`): most
+    effects of most runs are history events, a tuple display is the cheapest object Python
+    builds, and the in-memory store keeps them as they come - a plain tuple of strings,
+    numbers and datetimes costs Python's cycle collector nothing once it has seen it, a
+    NamedTuple's never stops costing. The runtime fills in `instance_id` from its context;
+    the facade sets `user` on user-task events."""
 
     instance_id: str | None
     type: str                  # activity_started | activity_completed | activity_cancelled | ...
@@ -32,6 +33,18 @@ class History(NamedTuple):
     detail: dict[str, Any] | None = None
     seq: int = 0
     token: int | None = None
+
+
+# positions of History's fields in an event tuple (the facade reads these)
+EVENT_KIND = 4
+EVENT_USER = 6
+
+
+def event(instance_id: str | None, type_: str, activity_id: str | None, time: datetime,
+          kind: str | None = None, name: str | None = None, user: str | None = None,
+          detail: dict[str, Any] | None = None, token: int | None = None) -> tuple[Any, ...]:
+    """A history event as the runtime emits it: a plain tuple of History's fields."""
+    return (instance_id, type_, activity_id, time, kind, name, user, detail, 0, token)
 
 
 @dataclass(slots=True)

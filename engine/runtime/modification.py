@@ -54,7 +54,7 @@ def modify(run: Run, trigger: Modify) -> None:
     steps = [_instruction(graph, i) for i in trigger.instructions]
     if not steps:
         raise RuntimeFailure("a modification needs at least one instruction")
-    run.effects.append(fx.History(
+    run.effects.append(fx.event(
         run.instance_id, "instance_modified", graph.key, run.now, None, None, trigger.user,
         {"instructions": [[kind, str(target)] for kind, target, _ in steps],
          "reason": trigger.reason}))

@@ -9,6 +9,7 @@ one that ran once. Everything refers to graph nodes by integer index.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -41,11 +42,11 @@ class Token:
         self.inner = inner        # one instance of a multi-instance or loop body
         self.wait = wait          # what it waits for: "user", "external", "receive", "catch", ...
 
-    def to_list(self) -> list[Any]:
-        return [self.id, self.node, self.scope, self.state, self.flow, self.inner, self.wait]
+    def to_row(self) -> tuple[Any, ...]:
+        return (self.id, self.node, self.scope, self.state, self.flow, self.inner, self.wait)
 
     @classmethod
-    def from_list(cls, data: list[Any]) -> Token:
+    def from_row(cls, data: Sequence[Any]) -> Token:
         token = cls(*data)
         # the runtime compares states by identity: use the module's own string objects
         token.state = _STATES.get(token.state, token.state)
@@ -73,11 +74,11 @@ class Scope:
         self.vars = vars if vars is not None else {}
         self.data = data          # bookkeeping: multi-instance counters, compensation log
 
-    def to_list(self) -> list[Any]:
-        return [self.id, self.kind, self.node, self.parent, self.token, self.vars, self.data]
+    def to_row(self) -> tuple[Any, ...]:
+        return (self.id, self.kind, self.node, self.parent, self.token, self.vars, self.data)
 
     @classmethod
-    def from_list(cls, data: list[Any]) -> Scope:
+    def from_row(cls, data: Sequence[Any]) -> Scope:
         return cls(*data)
 
 
@@ -105,13 +106,13 @@ class Subscription:
         self.scope = scope
         self.part = part
 
-    def to_list(self) -> list[Any]:
+    def to_row(self) -> tuple[Any, ...]:
         if self.part is not None:
-            return [self.id, self.kind, self.name, self.token, self.node, self.scope, self.part]
-        return [self.id, self.kind, self.name, self.token, self.node, self.scope]
+            return (self.id, self.kind, self.name, self.token, self.node, self.scope, self.part)
+        return (self.id, self.kind, self.name, self.token, self.node, self.scope)
 
     @classmethod
-    def from_list(cls, data: list[Any]) -> Subscription:
+    def from_row(cls, data: Sequence[Any]) -> Subscription:
         return cls(*data)
 
 
@@ -150,21 +151,33 @@ class InstanceState:
         return i
 
     def to_dict(self) -> dict[str, Any]:
+        """The state as plain data: tuples (JSON arrays in the SQL stores), so a state the
+        in-memory store keeps - every instance that ever ran - holds no container Python's
+        cycle collector must keep walking once it has seen it. The process's variables are
+        left out (None in the process scope's row): the instance record keeps them
+        (`InstanceRecord.variables`, stored once), and a tuple holding a dict would stay
+        tracked for good."""
+        scopes = [s.to_row() for s in self.scopes.values()]
+        if scopes and scopes[0][0] == 0:    # the process scope: see `from_dict`
+            row = scopes[0]
+            scopes[0] = (0, row[1], row[2], row[3], row[4], None, row[6])
         return {
             "v": 1,
-            "tokens": [t.to_list() for t in self.tokens.values()],
-            "scopes": [s.to_list() for s in self.scopes.values()],
-            "subs": [s.to_list() for s in self.subs.values()],
+            "tokens": tuple([t.to_row() for t in self.tokens.values()]),
+            "scopes": tuple(scopes),
+            "subs": tuple([s.to_row() for s in self.subs.values()]),
             "next_id": self.next_id,
             "status": self.status,
-            "comp": [[k, v] for k, v in self.compensations.items()],
+            "comp": tuple([(k, v) for k, v in self.compensations.items()]),
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> InstanceState:
-        """The state `data` describes, sharing nothing mutable with it: the runtime changes
-        the state in place, and `data` may be the stored row itself (the in-memory store's),
-        which a command that fails must leave as it was."""
+    def from_dict(cls, data: dict[str, Any],
+                  variables: dict[str, Any] | None = None) -> InstanceState:
+        """The state `data` describes, with the process's `variables` (the record's: see
+        `to_dict`), sharing nothing mutable with either: the runtime changes the state in
+        place, and `data` may be the stored row itself (the in-memory store's), which a
+        command that fails must leave as it was."""
         st = cls.__new__(cls)
         tokens: dict[int, Token] = {}
         states = _STATES
@@ -179,6 +192,8 @@ class InstanceState:
         for s in data["scopes"]:
             scope = Scope(*s)
             values = scope.vars
+            if s[5] is None and s[0] == 0 and variables is not None:
+                values = variables
             # a plain copy when every value is immutable (the common case), else deep
             # copies of the mutable ones
             for v in values.values():

@@ -164,7 +164,7 @@ def view(c: CommandContext, rec: InstanceRecord) -> InstanceView:
     tokens: list[dict[str, Any]] = []
     called: dict[str, list[str]] = {}
     if rec.status == "running":
-        state = InstanceState.from_dict(rec.state)
+        state = InstanceState.from_dict(rec.state, rec.variables)
         try:
             graph: ProcessGraph | None = c.graph(rec.definition_id)
         except NotFound:

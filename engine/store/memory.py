@@ -6,8 +6,14 @@ as it was (the rule that nothing already stored is lost holds here too). Writes 
 reads return, copies (`rules.clone`), so a caller that mutates a record changes nothing
 until it writes it back, as with a database.
 
-History events are tuples (engine.runtime.effects.History) and kept as the command hands
-them over: most of what an in-memory engine keeps are these, so each costs one list slot.
+What an engine keeps in memory must cost Python's cycle collector nothing once it has seen
+it: every full collection walks every object the collector tracks, and with the history of
+10,000 instances kept that cost a quarter of a lifecycle's time. So history events are
+kept as the runtime emits them, plain tuples (one of strings, numbers and datetimes is
+untracked after its first collection; a tuple of a subclass, like History itself, never
+is), one tuple of them per command and instance, linked to the instance's one before (an
+instance costs one int in a dict); and the runtime hands over instance states made of
+tuples (InstanceState.to_dict).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import copy
 import threading
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import chain, groupby
+from operator import itemgetter
 from typing import Any
 
 from engine.store.predicates import compiled, sort_records
@@ -57,7 +65,12 @@ from engine.store.rules import (
 # the tables holding an instance's wait-state rows (in the instance index)
 WAIT_TABLES = ("tasks", "jobs", "external", "subscriptions")
 _ABSENT = object()      # in the undo log: the key had no row before
-_HISTORY = "history"    # in the undo log: (_HISTORY, instance id, length of its list before)
+# in the undo log: (_HISTORY, instance id, the position of its last chunk before, or -1),
+# and (_EVENTS, None, the number of chunks before)
+_HISTORY = "history"
+_EVENTS = "events"
+NEW_TUPLE = tuple.__new__
+FIRST_FIELD = itemgetter(0)     # a history event's instance id
 _JOB_ACQUIRABLE = compiled(JOB_ACQUIRABLE)
 _JOB_LEASED = compiled(JOB_LEASED)
 _EXTERNAL_FETCHABLE = compiled(EXTERNAL_FETCHABLE)
@@ -77,7 +90,11 @@ class MemoryStore:
                 "data_stores",
             )
         }
-        self.history_rows: dict[str | None, list[HistoryRecord]] = {}  # see add_history
+        # history: the events of each add_history call and instance as one chunk, each
+        # linked to its instance's chunk before it, and per instance the position of its
+        # last chunk (see the module docstring)
+        self.history_chunks: list[tuple[int, tuple[tuple[Any, ...], ...]]] = []
+        self.last_chunk: dict[str | None, int] = {}
         # secondary index: table -> instance id -> keys of its rows (kept by _put/_del)
         self.by_instance: dict[str, dict[Any, set[Any]]] = {
             name: {} for name in WAIT_TABLES
@@ -102,7 +119,7 @@ class MemoryTx:
     def __init__(self, store: MemoryStore) -> None:
         self.s = store
         self.t = store.tables
-        # (table, key, the row before or _ABSENT), or (_HISTORY, instance id, length before)
+        # (table, key, the row before or _ABSENT), or a history mark (_HISTORY, _EVENTS)
         self.undo: list[tuple[str, Any, Any]] = []
 
     def __enter__(self) -> MemoryTx:
@@ -119,10 +136,13 @@ class MemoryTx:
     def rollback(self) -> None:
         for table, key, before in reversed(self.undo):
             if table == _HISTORY:
-                rows = self.s.history_rows[key]
-                del rows[before:]
-                if not rows:
-                    del self.s.history_rows[key]
+                if before < 0:
+                    self.s.last_chunk.pop(key, None)
+                else:
+                    self.s.last_chunk[key] = before
+                continue
+            if table == _EVENTS:
+                del self.s.history_chunks[before:]
                 continue
             tab = self.t[table]
             current = tab.pop(key, None)
@@ -462,23 +482,29 @@ class MemoryTx:
 
     # ---------------------------------------------------------------- history
     def add_history(self, rows: list[HistoryRecord]) -> None:
-        hist = self.s.history_rows
-        last: Any = _ABSENT
-        kept: list[HistoryRecord] = []
-        for r in rows:
-            iid = r[0]
-            if iid != last:  # the rows of one call are usually one instance's
-                kept = hist.get(iid)  # type: ignore[assignment]
-                if kept is None:
-                    kept = hist[iid] = []
-                self.undo.append((_HISTORY, iid, len(kept)))
-                last = iid
-            kept.append(r)   # immutable tuples: kept as given (see the module docstring)
+        chunks = self.s.history_chunks
+        last_at = self.s.last_chunk
+        undo = self.undo
+        undo.append((_EVENTS, None, len(chunks)))
+        for iid, events in groupby(rows, FIRST_FIELD):
+            prev = last_at.get(iid, -1)
+            undo.append((_HISTORY, iid, prev))
+            last_at[iid] = len(chunks)
+            # the chunk before of this instance, and the events as given: the runtime's
+            # plain tuples (see the module docstring), now and then a History record
+            chunks.append((prev, tuple(events)))
 
     def history(self, instance_id: str) -> list[HistoryRecord]:
+        chunks = self.s.history_chunks
+        found = []
+        i = self.s.last_chunk.get(instance_id, -1)
+        while i >= 0:
+            i, events = chunks[i]
+            found.append(events)
+        found.reverse()
         # seq: the event's position in its instance's history, as the SQL store numbers it
-        return [r._replace(seq=n)
-                for n, r in enumerate(self.s.history_rows.get(instance_id, ()), 1)]
+        return [NEW_TUPLE(HistoryRecord, (*e[:8], n, e[9]))
+                for n, e in enumerate(chain.from_iterable(found), 1)]
 
     # ---------------------------------------------------------------- comments
     def add_comment(self, rec: CommentRecord) -> None:

@@ -370,9 +370,10 @@ F_HISTORY = ("instance_id", "time", "events")
 def _events_out(rows: list[HistoryRecord]) -> str:
     """The events as JSON; a time equal to the first event's (the command's "now", nearly
     always) is written as null and read back as the row's time."""
-    first = rows[0].time
-    return dumps([[r.type, r.activity_id, None if r.time == first else _iso(r.time), r.kind,
-                   r.name, r.user, r.detail, r.token] for r in rows])
+    first = rows[0][3]
+    # by position: events come as History records or as the runtime's plain tuples
+    return dumps([[r[1], r[2], None if r[3] == first else _iso(r[3]), r[4], r[5], r[6], r[7],
+                   r[9]] for r in rows])
 
 
 def _events_in(instance_id: str, row_time: datetime, text: str,
@@ -1492,15 +1493,15 @@ class SqlTx:
         """One row per instance: the events of this call as a JSON array, in order."""
         if not rows:
             return
-        first = rows[0].instance_id
-        if all(r.instance_id == first for r in rows):
+        first = rows[0][0]
+        if all(r[0] == first for r in rows):
             batches = {first: rows}
         else:
             batches = {}
             for r in rows:
-                batches.setdefault(r.instance_id, []).append(r)
+                batches.setdefault(r[0], []).append(r)
         for iid, batch in batches.items():
-            self._w(INS["history"], {"instance_id": iid, "time": batch[0].time,
+            self._w(INS["history"], {"instance_id": iid, "time": batch[0][3],
                                      "events": _events_out(batch)}, F_HISTORY)
 
     def history(self, instance_id: str) -> list[HistoryRecord]:

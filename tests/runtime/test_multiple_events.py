@@ -22,10 +22,10 @@ def catch_process(parallel: bool, pid: str = "p", definitions: str = A_AND_B) ->
         + flows("s>c", "c>after", "after>e"), pid=pid, extra=MESSAGES)
 
 
-def subscriptions(h, iid) -> list[list]:
+def subscriptions(h, iid) -> list[tuple]:
     """The stored subscriptions of an instance, as the state keeps them."""
     with h.engine.store.transaction() as tx:
-        return [s.to_list() for s in
+        return [s.to_row() for s in
                 InstanceState.from_dict(tx.get_instance(iid).state).subs.values()]
 
 
@@ -228,6 +228,6 @@ def test_subscriptions_of_single_events_keep_their_six_fields(h):
 
 def test_a_subscription_part_survives_serialisation():
     sub = Subscription(7, "message", "a", 3, 2, 0, part=1)
-    again = Subscription.from_list(sub.to_list())
+    again = Subscription.from_row(sub.to_row())
     assert (again.id, again.name, again.part) == (7, "a", 1)
-    assert Subscription.from_list([7, "message", "a", 3, 2, 0]).part is None
+    assert Subscription.from_row([7, "message", "a", 3, 2, 0]).part is None

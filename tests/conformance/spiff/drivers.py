@@ -405,7 +405,7 @@ class BatonDriver(Driver):
         task = hits[index]
         with self.engine.store.transaction() as tx:
             rec = tx.get_instance(task.instance_id)
-        state = InstanceState.from_dict(rec.state)
+        state = InstanceState.from_dict(rec.state, rec.variables)
         scopes = state.scopes
         sid: int | None = state.tokens[task.token].scope
         chain: list[dict[str, Any]] = []
