@@ -16,8 +16,10 @@ from engine import Engine, EngineError, Forbidden
 from engine.commands import effects as handlers
 from engine.commands.executor import (
     DEFAULT_CHAIN,
+    CommandExecutor,
     authorization_interceptor,
     retry_interceptor,
+    run_default_chain,
     script_functions_interceptor,
     transaction_interceptor,
 )
@@ -55,6 +57,21 @@ FORM_TASK = """<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>"""
 
 PASSWORD = "password-123"
+SCRIPTED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d2"
+    targetNamespace="t">
+  <bpmn:process id="scripted" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="calc"/>
+    <bpmn:scriptTask id="calc" scriptFormat="python">
+      <bpmn:script>doubled = twice(n)</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="calc" targetRef="wait"/>
+    <bpmn:userTask id="wait"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="e"/>
+    <bpmn:endEvent id="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
 
 
 # ------------------------------------------------------------------------- structure
@@ -71,8 +88,21 @@ def test_the_chain_runs_retry_outside_the_transaction_and_authorization_inside()
                              transaction_interceptor, authorization_interceptor)
 
 
-def test_a_conflict_is_retried_on_the_new_state_then_given_up() -> None:
-    eng = Engine()
+@pytest.fixture(params=["composed by hand", "composed from the interceptors"])
+def chain_engine(request: pytest.FixtureRequest) -> Engine:
+    """An engine whose commands take DEFAULT_CHAIN as the executor runs it (one function,
+    `run_default_chain`), or composed link by link from the four interceptors: both must
+    behave alike."""
+    eng = Engine(script_functions={"twice": lambda x: 2 * x})
+    if request.param != "composed by hand":
+        eng.executor.call = CommandExecutor(eng.env, list(DEFAULT_CHAIN)).call
+    else:
+        assert eng.executor.call is run_default_chain
+    return eng
+
+
+def test_a_conflict_is_retried_on_the_new_state_then_given_up(chain_engine: Engine) -> None:
+    eng = chain_engine
     calls = []
 
     def flaky(ctx: Any) -> str:
@@ -90,8 +120,8 @@ def test_a_conflict_is_retried_on_the_new_state_then_given_up() -> None:
         eng.run(always)
 
 
-def test_listeners_hear_only_of_committed_commands() -> None:
-    eng = Engine()
+def test_listeners_hear_only_of_committed_commands(chain_engine: Engine) -> None:
+    eng = chain_engine
     heard: list[str] = []
     eng.listeners.append(lambda event, subject: heard.append(event))
     eng.deploy(FORM_TASK)
@@ -106,6 +136,19 @@ def test_listeners_hear_only_of_committed_commands() -> None:
     assert heard == [] and eng.instances() == []      # rolled back, nothing announced
     eng.start("payout")
     assert heard == ["task_created"]
+
+
+def test_the_chain_resolves_the_actor_checks_the_permission_row_and_scopes_functions(
+        chain_engine: Engine) -> None:
+    eng = chain_engine
+    eng.deploy(SCRIPTED)
+    with pytest.raises(EngineError, match="acting user must be a user id"):
+        eng.start("scripted", user="")
+    with pytest.raises(Forbidden):
+        eng.start("scripted", user="nobody")         # no such user: no start permission
+    eng.add_user("ann", "Ann", PASSWORD, ["staff"], [])
+    iid = eng.start("scripted", {"n": 4}, user="ann")
+    assert eng.instance(iid).variables["doubled"] == 8   # the engine's function, in scope
 
 
 # ------------------------------------------------------------------------- doors
