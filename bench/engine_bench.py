@@ -96,7 +96,8 @@ def baton_engine(path: Path, key: str):
 
 def loop_state_size(n: int) -> int:
     """Bytes of the persisted state after n loop iterations (a user task waits after the
-    loop so the state can be read there)."""
+    loop so the state can be read there): the state and the process variables, which the
+    instance record keeps beside it."""
     from engine.bpmn import compile_bpmn
     from engine.runtime import start
     from engine.runtime.triggers import Start
@@ -113,7 +114,7 @@ def loop_state_size(n: int) -> int:
     graph = compile_bpmn(etree.tostring(tree)).processes["loop"]
     state, _ = start(graph, Start({"n": n}), ManualClock()())
     assert state.variables["i"] == n and state.status == "running"
-    return len(json.dumps(state.to_dict()))
+    return len(json.dumps({"state": state.to_dict(), "variables": state.variables}))
 
 
 # ----------------------------------------------------------------------------- SpiffWorkflow
