@@ -75,7 +75,8 @@ class CommandContext:
     """One transaction's worth of work: loaded instances, queued triggers, applied effects."""
 
     __slots__ = ("env", "tx", "actor", "now", "loaded", "new", "queue", "after", "user",
-                 "notifications", "depth", "outside_variables", "externals", "stores")
+                 "notifications", "depth", "outside_variables", "externals", "tasks",
+                 "stores")
 
     def __init__(self, env: CommandEnvironment, tx: StoreTransaction,
                  actor: Actor | None) -> None:
@@ -97,6 +98,9 @@ class CommandContext:
         # external task rows this command has read, by (instance id, token): the task it
         # completes ends in `apply` without a second lookup
         self.externals: dict[tuple[str, int], ExternalTaskRecord] = {}
+        # user tasks read under their instance's lock (locked_task), by (instance id,
+        # token): the task a command completes ends in `apply` without a second lookup
+        self.tasks: dict[tuple[str, int], TaskRecord] = {}
         # data stores read or written by this command (name -> value; None: not yet read)
         self.stores: dict[str, Any] | None = None
 
@@ -134,15 +138,15 @@ class CommandContext:
         task = self.tx.lock_task(task_id) if isinstance(task_id, str) else None
         if task is None:
             raise NotFound(f"task '{task_id}' not found (completed or cancelled?)")
-        if task.instance_id in self.loaded:
-            return task
-        self.load(task.instance_id)
-        if self.tx.serializable:
-            return task
-        fresh = self.tx.get_task(task_id)
-        if fresh is None or fresh.token != task.token:
-            raise NotFound(f"task '{task_id}' not found (completed or cancelled?)")
-        return fresh
+        if task.instance_id not in self.loaded:
+            self.load(task.instance_id)
+            if not self.tx.serializable:
+                fresh = self.tx.get_task(task_id)
+                if fresh is None or fresh.token != task.token:
+                    raise NotFound(f"task '{task_id}' not found (completed or cancelled?)")
+                task = fresh
+        self.tasks[(task.instance_id, task.token)] = task
+        return task
 
     def start_instance(self, defrec: DefinitionRecord, variables: dict[str, Any],
                        business_key: str | None, parent_id: str | None,

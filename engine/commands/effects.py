@@ -44,7 +44,7 @@ def user_task_created(c: CommandContext, rec: InstanceRecord, graph: ProcessGrap
 def user_task_ended(c: CommandContext, rec: InstanceRecord, graph: ProcessGraph,
                     e: fx.UserTaskEnded, hist: list) -> None:
     tx = c.tx
-    task = tx.task_by_token(rec.id, e.token)
+    task = c.tasks.pop((rec.id, e.token), None) or tx.task_by_token(rec.id, e.token)
     if task is not None:
         tx.delete_task(task.id)
         spec = graph.node(task.activity_id).user_task

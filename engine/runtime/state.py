@@ -12,6 +12,7 @@ import copy
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 # token states
@@ -43,7 +44,7 @@ class Token:
         self.wait = wait          # what it waits for: "user", "external", "receive", "catch", ...
 
     def to_row(self) -> tuple[Any, ...]:
-        return (self.id, self.node, self.scope, self.state, self.flow, self.inner, self.wait)
+        return TOKEN_ROW(self)
 
     @classmethod
     def from_row(cls, data: Sequence[Any]) -> Token:
@@ -54,6 +55,11 @@ class Token:
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"Token({self.id}, node={self.node}, scope={self.scope}, {self.state})"
+
+
+# a token's and a scope's stored row, read in C (to_dict makes one per token and scope)
+TOKEN_ROW = attrgetter("id", "node", "scope", "state", "flow", "inner", "wait")
+SCOPE_ROW = attrgetter("id", "kind", "node", "parent", "token", "vars", "data")
 
 
 class Scope:
@@ -75,7 +81,7 @@ class Scope:
         self.data = data          # bookkeeping: multi-instance counters, compensation log
 
     def to_row(self) -> tuple[Any, ...]:
-        return (self.id, self.kind, self.node, self.parent, self.token, self.vars, self.data)
+        return SCOPE_ROW(self)
 
     @classmethod
     def from_row(cls, data: Sequence[Any]) -> Scope:
@@ -157,13 +163,13 @@ class InstanceState:
         left out (None in the process scope's row): the instance record keeps them
         (`InstanceRecord.variables`, stored once), and a tuple holding a dict would stay
         tracked for good."""
-        scopes = [s.to_row() for s in self.scopes.values()]
+        scopes = list(map(SCOPE_ROW, self.scopes.values()))
         if scopes and scopes[0][0] == 0:    # the process scope: see `from_dict`
             row = scopes[0]
             scopes[0] = (0, row[1], row[2], row[3], row[4], None, row[6])
         return {
             "v": 1,
-            "tokens": tuple([t.to_row() for t in self.tokens.values()]),
+            "tokens": tuple(map(TOKEN_ROW, self.tokens.values())),
             "scopes": tuple(scopes),
             "subs": tuple([s.to_row() for s in self.subs.values()]),
             "next_id": self.next_id,

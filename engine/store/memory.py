@@ -22,6 +22,7 @@ import copy
 import threading
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any
@@ -99,14 +100,27 @@ class MemoryStore:
         self.by_instance: dict[str, dict[Any, set[Any]]] = {
             name: {} for name in WAIT_TABLES
         }
+        self.transaction = partial(MemoryTx, self)  # type: ignore[method-assign]
 
     def transaction(self) -> MemoryTx:
         """`with store.transaction() as tx:` holds the store's lock; an exception rolls
-        everything the block wrote back."""
+        everything the block wrote back. (Each store answers this with MemoryTx bound to
+        itself, set in __init__: one call less for every command and read.)"""
         return MemoryTx(self)
 
     def close(self) -> None:
         return None
+
+    def job_waiter(self) -> Any:
+        """The `JobWaiter` idle workers sleep on: nothing wakes it but `Worker.stop()`
+        (commits here do not), so memory-store workers poll as they always did."""
+        from engine.store.pg_wakeup import Wakeup
+
+        with self.lock:
+            waiter = getattr(self, "_waiter", None)
+            if waiter is None:
+                waiter = self._waiter = Wakeup()
+            return waiter
 
 
 class MemoryTx:
@@ -326,7 +340,11 @@ class MemoryTx:
         if len(filters) == 1 and sort == "created" and limit is None and not offset:
             iid = filters.get("instance_id")
             if iid is not None:         # the commands' own lookup: the index answers it
-                rows = [clone(r) for r in self._of_instance("tasks", iid)]
+                keys = self.s.by_instance["tasks"].get(iid)
+                if not keys:
+                    return []
+                tab = self.t["tasks"]
+                rows = [clone(tab[k]) for k in keys]
                 return sort_tasks(rows, sort) if len(rows) > 1 else rows
         parse_sort(sort)                    # refused even when nothing is left to sort
         f = task_filter(filters)
