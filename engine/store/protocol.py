@@ -217,6 +217,24 @@ class StoreTransaction(Protocol):
 
 
 @runtime_checkable
+class JobWaiter(Protocol):
+    """What an idle job worker sleeps on (`Store.job_waiter()`): woken when a job it can
+    run may have been committed, so it need not wait for its next poll. A wake is a hint,
+    never a promise (the worker acquires and may find nothing), and a missed one costs
+    only the poll interval: waiting always ends by `timeout`."""
+
+    def ticket(self) -> int:
+        """Taken before looking for jobs; `wait(since=ticket)` returns at once when a wake
+        came in after it (none is lost between "nothing due" and "start waiting")."""
+
+    def wait(self, timeout: float, since: int | None = None) -> bool:
+        """Sleep up to `timeout` seconds; True when woken, False when the time ran out."""
+
+    def wake(self) -> None:
+        """Wake every thread waiting on this waiter (`Worker.stop()` uses it too)."""
+
+
+@runtime_checkable
 class Store(Protocol):
     """Where the engine keeps its state. `dialect` names the backend ("memory", "sqlite",
     "postgresql", "mysql" for MariaDB and MySQL) for messages and for tests that compare
@@ -228,7 +246,13 @@ class Store(Protocol):
         """`with store.transaction() as tx:` one transaction. One opened inside another in
         the same thread must not wait for the outer one (a definition looked up mid-command)."""
 
+    def job_waiter(self) -> JobWaiter:
+        """The store's one waiter for idle job workers, shared by every worker thread of
+        the process (created on first use). PostgreSQL: woken by NOTIFY from any process
+        (engine/store/pg_wakeup.py); SQLite and MariaDB: by this process's own commits of
+        due jobs; the memory store: never (its workers poll)."""
+
     def close(self) -> None: ...
 
 
-__all__ = ["Store", "StoreTransaction"]
+__all__ = ["JobWaiter", "Store", "StoreTransaction"]

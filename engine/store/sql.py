@@ -40,7 +40,10 @@ a command takes as few as it can (`tests/store/test_round_trips.py` pins them):
   `latest_definition`); an instance's tasks are one compiled query; a user comes with
   their groups;
 - connections stay checked out between transactions (`SqlStore._checkout`) with their
-  cursors, and the batch's parameters are written as literals by `fastexec.literals`.
+  cursors, and the batch's parameters are written as literals by `fastexec.literals`;
+- a transaction that adds (or frees) a job due now ends that batch with a NOTIFY before
+  its COMMIT, which wakes idle workers in every process (`pg_wakeup.py`) at no extra
+  round trip.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,6 +64,7 @@ from engine.store import schema as s
 from engine.store.codec import dumps, loads
 from engine.store.errors import StoreError
 from engine.store.fastexec import CHECK_PARAM, FastExec, SessionStatements, literals
+from engine.store.pg_wakeup import NOTIFY_SQL, PgWakeup, Wakeup, psycopg_has_timed_notifies
 from engine.store.pq_batch import exec_batch
 from engine.store.records import (
     CommentRecord,
@@ -540,6 +544,8 @@ class SqlStore:
                             finally:
                                 self._local.tx = None
                                 self.round_trips += tx.trips
+                        if tx.wake_jobs and self._waiter is not None:
+                            self._waiter.wake()     # committed: this process's workers
                     finally:
                         self._checkin_sqlite(conn)
                 if tx.definitions_read:
@@ -611,8 +617,30 @@ class SqlStore:
                 conn.invalidate()
         conn.close()
 
+    # ---------------------------------------------------------------- job wake-ups
+    _waiter: Wakeup | None = None
+
+    def job_waiter(self) -> Wakeup:
+        """The waiter this process's idle workers share (engine/store/pg_wakeup.py): on
+        PostgreSQL one LISTENing connection woken by any process's NOTIFY, elsewhere woken
+        by this store's own commits of due jobs. Created on first use, so processes that
+        run no worker (the web tier) hold no listening connection."""
+        with _WAITER_LOCK:
+            if self._waiter is None:
+                if self.dialect == "postgresql" and psycopg_has_timed_notifies():
+                    args, kw = self.engine.dialect.create_connect_args(self.engine.url)
+                    kw.pop("context", None)         # SQLAlchemy's adapters: not libpq's
+                    if args:
+                        kw["conninfo"] = args[0]
+                    self._waiter = PgWakeup(kw)
+                else:
+                    self._waiter = Wakeup()
+            return self._waiter
+
     def close(self) -> None:
         self._closed = True
+        if self._waiter is not None:
+            self._waiter.close()
         while self._idle:
             conn = self._idle.pop()
             if self.dialect == "postgresql":
@@ -622,6 +650,23 @@ class SqlStore:
                     conn.invalidate()
             conn.close()
         self.engine.dispose()
+
+
+_WAITER_LOCK = threading.Lock()      # creating a store's job waiter (rare)
+
+# a job counts as "due now" for the wake-up when due within this much: covers the clocks
+# of the committing process and the workers' machines differing a little (a job due
+# later is found by polling, like a timer)
+WAKE_MARGIN = timedelta(milliseconds=200)
+
+
+def wakes_workers(rec: JobRecord) -> bool:
+    """True when a worker could acquire `rec` right away (`rules.JOB_ACQUIRABLE`, give or
+    take WAKE_MARGIN): committing it is worth waking the idle workers for."""
+    if rec.suspended or rec.retries <= 0 or rec.lock_owner is not None:
+        return False
+    due = rec.due if rec.due.tzinfo is not None else rec.due.replace(tzinfo=UTC)
+    return due <= datetime.now(UTC) + WAKE_MARGIN
 
 
 # SQLite reads the database file through a memory map this large (shared by every
@@ -703,6 +748,10 @@ def _is_conflict(orig: Any) -> bool:
 
 class SqlTx:
     """The store API inside one database transaction (see `MemoryTx` for the contract)."""
+
+    # a job a worker can run now was added or freed here: the COMMIT's batch carries a
+    # NOTIFY (PostgreSQL), or the store wakes this process's workers after it (elsewhere)
+    wake_jobs = False
 
     def __init__(self, store: SqlStore, conn: sa.Connection) -> None:
         self.store = store
@@ -890,6 +939,8 @@ class SqlTx:
         parts.extend(call(p, params) for p, params in reads)
         if commit:
             parts.extend(call(p, params) for p, params in self._guards)
+            if self.wake_jobs:      # delivered at the COMMIT, never if the block aborts
+                parts.append(NOTIFY_SQL)
             parts.append("COMMIT")
         # counted as prepared once the text is built: if the batch fails, `unsure` makes
         # the next one ask the server anyway
@@ -899,7 +950,7 @@ class SqlTx:
     def _finish(self) -> None:
         """PostgreSQL, the block is ending: send what is queued and the guards, with the
         COMMIT (a failed check aborts the block before it)."""
-        if self._pending or self._guards:
+        if self._pending or self._guards or (self.wake_jobs and self._open):
             self._flush(commit=True)
             self._guards = []
         if self._open:
@@ -1259,6 +1310,8 @@ class SqlTx:
         values["revision"] = 0
         self._w(INS["jobs"], values, K_JOB)
         self._added("jobs", rec.instance_id, rec.id)
+        if not self.wake_jobs and wakes_workers(rec):
+            self.wake_jobs = True
 
     def lock_job(self, job_id: str) -> JobRecord | None:
         """The job, read after its instance's row is locked (on PostgreSQL in one round
@@ -1289,6 +1342,8 @@ class SqlTx:
     def update_job(self, rec: JobRecord) -> None:
         self._update_guarded("jobs", rec.id, _job_values(rec), F_JOB, UPD_JOB,
                              UPD_JOB_GUARDED)
+        if not self.wake_jobs and wakes_workers(rec):   # a lease given back, a retry
+            self.wake_jobs = True
 
     def _update_guarded(self, name: str, row_id: str, values: dict[str, Any],
                         names: tuple[str, ...], plain: Any, guarded: Any) -> None:
