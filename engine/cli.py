@@ -222,6 +222,9 @@ def add_engine_commands(subparsers: Any) -> None:
                    help="jobs leased per thread at a time (default 10)")
     p.add_argument("--once", action="store_true",
                    help="run what is due, then exit (cron style)")
+    p.add_argument("--no-wakeup", dest="wakeup", action="store_false",
+                   help="only poll: do not LISTEN for new jobs (PostgreSQL) or wake on "
+                        "this process's own commits")
     p.set_defaults(func=_guard(cmd_worker))
 
     p = subparsers.add_parser("incidents", help="list incidents (failed jobs)")
@@ -390,7 +393,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     engine = open_engine(_url(args))
     stats = serve(engine, args.concurrency, poll=args.poll,
-                  lease=timedelta(seconds=args.lease), batch=args.batch, until_idle=args.once)
+                  lease=timedelta(seconds=args.lease), batch=args.batch, until_idle=args.once,
+                  wakeup=args.wakeup)
     if args.once:
         print(f"ran {stats.ran} job(s), {stats.failed} failed")
     return 0
