@@ -31,7 +31,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from engine.jobs import LEASE, JobExecutor
-from engine.store.pg_wakeup import Wakeup
+from engine.store.pg_wakeup import DRAINING, Wakeup
 
 if TYPE_CHECKING:
     from engine.service import Engine
@@ -123,12 +123,15 @@ class Worker:
                 if self.stopping.is_set():
                     self._give_back(executor, jobs[n:])
                     return
+                DRAINING.on = True      # what this job creates, this loop finds itself
                 try:
                     self.stats.add(executor.execute(job))
                 except Exception:  # noqa: BLE001
                     self.stats.errors += 1
                     log.exception("job %s could not be run or recorded; its lease will "
                                   "expire and another worker retries it", job.id)
+                finally:
+                    DRAINING.on = False
 
     def _give_back(self, executor: JobExecutor, jobs: list[Any]) -> None:
         try:

@@ -64,7 +64,13 @@ from engine.store import schema as s
 from engine.store.codec import dumps, loads
 from engine.store.errors import StoreError
 from engine.store.fastexec import CHECK_PARAM, FastExec, SessionStatements, literals
-from engine.store.pg_wakeup import NOTIFY_SQL, PgWakeup, Wakeup, psycopg_has_timed_notifies
+from engine.store.pg_wakeup import (
+    NOTIFY_SQL,
+    PgWakeup,
+    Wakeup,
+    draining,
+    psycopg_has_timed_notifies,
+)
 from engine.store.pq_batch import exec_batch
 from engine.store.records import (
     CommentRecord,
@@ -1310,7 +1316,7 @@ class SqlTx:
         values["revision"] = 0
         self._w(INS["jobs"], values, K_JOB)
         self._added("jobs", rec.instance_id, rec.id)
-        if not self.wake_jobs and wakes_workers(rec):
+        if not self.wake_jobs and wakes_workers(rec) and not draining():
             self.wake_jobs = True
 
     def lock_job(self, job_id: str) -> JobRecord | None:
@@ -1342,7 +1348,8 @@ class SqlTx:
     def update_job(self, rec: JobRecord) -> None:
         self._update_guarded("jobs", rec.id, _job_values(rec), F_JOB, UPD_JOB,
                              UPD_JOB_GUARDED)
-        if not self.wake_jobs and wakes_workers(rec):   # a lease given back, a retry
+        # a lease given back, a retry (not by a draining worker: see pg_wakeup.DRAINING)
+        if not self.wake_jobs and wakes_workers(rec) and not draining():
             self.wake_jobs = True
 
     def _update_guarded(self, name: str, row_id: str, values: dict[str, Any],

@@ -30,7 +30,7 @@ import pytest
 from engine.ids import new_id
 from engine.jobs import JobExecutor
 from engine.service import Engine
-from engine.store.pg_wakeup import CHANNEL_EXPR, PgWakeup, Wakeup
+from engine.store.pg_wakeup import CHANNEL_EXPR, DRAINING, PgWakeup, Wakeup
 from engine.store.records import ConcurrentModification, JobRecord
 from engine.store.sql import SqlStore
 from engine.worker import Worker
@@ -42,6 +42,10 @@ from tests.store.conftest import empty_pg
 ONE_ASYNC = bpmn('<startEvent id="s"/><scriptTask id="a" camunda:asyncBefore="true">'
                  '<script>x = 1</script></scriptTask><endEvent id="e"/>'
                  + flows("s>a", "a>e"), pid="one_async")
+TWO_ASYNC = bpmn('<startEvent id="s"/><scriptTask id="a" camunda:asyncBefore="true">'
+                 '<script>x = 1</script></scriptTask><scriptTask id="b" '
+                 'camunda:asyncBefore="true"><script>y = 2</script></scriptTask>'
+                 '<endEvent id="e"/>' + flows("s>a", "a>b", "b>e"), pid="two_async")
 USER_TASK = bpmn('<startEvent id="s"/><userTask id="t"/><endEvent id="e"/>'
                  + flows("s>t", "t>e"), pid="user_task")
 LATER = bpmn('<startEvent id="s"/><intermediateCatchEvent id="wait"><timerEventDefinition>'
@@ -135,6 +139,34 @@ def test_a_due_job_is_announced_with_the_commit_and_not_before(stores: Any, pg: 
             for _ in range(3):
                 tx.add_job(job())
         assert received(conn, 1) == 1
+
+
+def test_a_draining_worker_thread_announces_nothing_it_will_find_itself(
+        stores: Any, pg: str) -> None:
+    """PostgreSQL serializes notifying commits: a worker announcing every next step of the
+    instance it runs (which no other worker may take meanwhile) slowed two workers to
+    about one and a half (bench/store_bench.py --workers 1,2)."""
+    store = stores()
+    engine = Engine(store=store)
+    engine.deploy(TWO_ASYNC)
+    with listener(pg) as conn:
+        iid = engine.start("two_async")
+        assert received(conn, 5, expect=1) == 1         # started from outside: announced
+        executor = JobExecutor(engine, "w#0", timedelta(minutes=5))
+        (first,) = executor.acquire(10)
+        DRAINING.on = True
+        try:
+            assert executor.execute(first)              # its next step is due now ...
+        finally:
+            DRAINING.on = False
+        assert received(conn, 1) == 0                   # ... and not announced
+        (second,) = executor.acquire(10)                # the loop finds it itself
+        assert second.activity_id == "b"
+        executor.release([second])                      # given back: announced again
+        assert received(conn, 5, expect=1) == 1
+        (again,) = executor.acquire(10)
+        assert executor.execute(again)
+    assert engine.instance(iid).status == "completed"
 
 
 def test_a_rolled_back_command_or_a_refused_commit_announces_nothing(
