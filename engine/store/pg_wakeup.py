@@ -67,6 +67,11 @@ def draining() -> bool:
     return getattr(DRAINING, "on", False)
 
 
+# a store sends at most one NOTIFY per ANNOUNCE_GAP seconds (SqlStore.may_announce), and a
+# listener wakes its workers again RECHECK_AFTER each notification, so a job committed in
+# the gap after an announced one is looked for all the same
+ANNOUNCE_GAP = 0.02
+RECHECK_AFTER = 0.06
 TICK = 1.0              # seconds the listener waits for notifications before looking up
 HEALTH_EVERY = 30.0     # an idle listener checks its connection this often (SELECT 1)
 RETRY_FIRST = 0.5       # seconds before reconnecting, doubling up to RETRY_MAX
@@ -117,10 +122,12 @@ class PgWakeup(Wakeup):
     it reaches the same database and schema)."""
 
     def __init__(self, conninfo: dict[str, Any], *, tick: float = TICK,
-                 health_every: float = HEALTH_EVERY) -> None:
+                 health_every: float = HEALTH_EVERY,
+                 recheck_after: float = RECHECK_AFTER) -> None:
         super().__init__()
         self.conninfo = dict(conninfo)
         self.tick = tick
+        self.recheck_after = recheck_after
         self.health_every = health_every
         self.channel: str | None = None
         self.backend_pid: int | None = None     # the listening session (diagnostics, tests)
@@ -188,6 +195,12 @@ class PgWakeup(Wakeup):
                     got = True
                 if got:
                     self.wake()
+                    # once more when the jobs committed unannounced in the gap after
+                    # this one are committed too (ANNOUNCE_GAP); a notification
+                    # meanwhile ends the wait early and is handled the same way
+                    for _ in conn.notifies(timeout=self.recheck_after, stop_after=1):
+                        pass
+                    self.wake()
                     checked = time.monotonic()
                 elif time.monotonic() - checked >= self.health_every:
                     # a silently dead connection (a machine gone, a NAT dropping idle
@@ -204,5 +217,5 @@ def _first_line(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
-__all__ = ["CHANNEL_EXPR", "DRAINING", "NOTIFY_SQL", "PgWakeup", "Wakeup", "draining",
+__all__ = ["ANNOUNCE_GAP", "CHANNEL_EXPR", "DRAINING", "RECHECK_AFTER", "NOTIFY_SQL", "PgWakeup", "Wakeup", "draining",
            "psycopg_has_timed_notifies"]

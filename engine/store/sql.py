@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,7 @@ from engine.store.codec import dumps, loads
 from engine.store.errors import StoreError
 from engine.store.fastexec import CHECK_PARAM, FastExec, SessionStatements, literals
 from engine.store.pg_wakeup import (
+    ANNOUNCE_GAP,
     NOTIFY_SQL,
     PgWakeup,
     Wakeup,
@@ -625,6 +627,21 @@ class SqlStore:
 
     # ---------------------------------------------------------------- job wake-ups
     _waiter: Wakeup | None = None
+    _announced = 0.0        # time.monotonic() of this store's last NOTIFY
+    announce_gap = ANNOUNCE_GAP
+
+    def may_announce(self) -> bool:
+        """Whether a commit of a due job may NOTIFY now: at most once per `announce_gap`
+        seconds from this store (ANNOUNCE_GAP). PostgreSQL serializes the commits of notifying
+        transactions database-wide: four threads starting instances with an async step
+        ran 2,200/s announcing each, 3,100/s announcing none. A job a suppressed commit
+        added is found all the same: the listeners wake their workers once more
+        RECHECK_AFTER the announcement they received (pg_wakeup.PgWakeup)."""
+        now = time.monotonic()
+        if now - self._announced < self.announce_gap:
+            return False
+        self._announced = now
+        return True
 
     def job_waiter(self) -> Wakeup:
         """The waiter this process's idle workers share (engine/store/pg_wakeup.py): on
@@ -945,7 +962,9 @@ class SqlTx:
         parts.extend(call(p, params) for p, params in reads)
         if commit:
             parts.extend(call(p, params) for p, params in self._guards)
-            if self.wake_jobs:      # delivered at the COMMIT, never if the block aborts
+            # delivered at the COMMIT, never if the block aborts; at most one per
+            # ANNOUNCE_GAP from this store (see may_announce)
+            if self.wake_jobs and self.store.may_announce():
                 parts.append(NOTIFY_SQL)
             parts.append("COMMIT")
         # counted as prepared once the text is built: if the batch fails, `unsure` makes

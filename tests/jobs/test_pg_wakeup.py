@@ -75,6 +75,7 @@ def stores(pg: str) -> Iterator[Callable[[], SqlStore]]:
 
     def make() -> SqlStore:
         st = SqlStore(pg)
+        st.announce_gap = 0.0   # every commit announced: the tests count them
         opened.append(st)
         return st
 
@@ -139,6 +140,35 @@ def test_a_due_job_is_announced_with_the_commit_and_not_before(stores: Any, pg: 
             for _ in range(3):
                 tx.add_job(job())
         assert received(conn, 1) == 1
+
+
+def test_a_store_announces_once_per_gap_and_listeners_look_again_after_it(
+        stores: Any, pg: str) -> None:
+    """Notifying commits are serialized database-wide, so a store sends at most one NOTIFY
+    per `announce_gap`; the listener wakes its workers once more `recheck_after` each
+    notification, so a job committed unannounced in the gap is still run at once."""
+    store, worker_store = stores(), stores()
+    store.announce_gap = 60.0       # after the first, nothing more is announced here
+    engine = Engine(store=store)
+    engine.deploy(ONE_ASYNC)
+    with listener(pg) as conn:
+        with store.transaction() as tx:
+            tx.add_job(job(retries=0))      # not runnable: not announced, gap not used
+        assert received(conn, 0.5) == 0
+        worker = Worker(Engine(store=worker_store), poll=LONG_POLL)
+        waiter = worker_store.job_waiter()
+        assert isinstance(waiter, PgWakeup) and waiter.listening.wait(BOUND)
+        # the gap stands for the real 20 ms, the recheck for the real 60 ms after it
+        waiter.recheck_after = 3.0
+        with running(worker):
+            time.sleep(0.5)                 # the worker has looked and waits now
+            first = engine.start("one_async")
+            assert received(conn, 5, expect=1) == 1
+            wait_for(completed(engine, first), BOUND, "the announced job")
+            # committed after the worker ran the first and went back to waiting
+            second = engine.start("one_async")
+            assert received(conn, 0.5) == 0            # in the gap: not announced
+            wait_for(completed(engine, second), BOUND, "the job committed in the gap")
 
 
 def test_a_draining_worker_thread_announces_nothing_it_will_find_itself(
