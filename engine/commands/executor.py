@@ -116,7 +116,7 @@ def kept_changing(last: Exception | None) -> Conflict:
 def transaction_interceptor(inv: Invocation, proceed: Next) -> Any:
     """One transaction per command; listeners hear of its changes once it committed."""
     env = inv.env
-    with env.store.transaction() as tx:
+    with env.store.transaction(not inv.command.writes) as tx:
         ctx = inv.ctx = CommandContext(env, tx, acting(tx, inv.command))
         result = proceed(inv)
         if inv.command.writes:
@@ -164,7 +164,7 @@ def run_default_chain(inv: Invocation) -> Any:
         last: Exception | None = None
         for _ in range(MAX_ATTEMPTS):
             try:
-                with env.store.transaction() as tx:
+                with env.store.transaction(not command.writes) as tx:
                     ctx = inv.ctx = CommandContext(env, tx, acting(tx, command))
                     permission = type(command).permission
                     if permission is not None:
@@ -207,7 +207,7 @@ class CommandExecutor:
             # a read by the trusted caller: nothing to authorize, retry or announce, and
             # scripts do not run; one transaction is all it needs
             env = self.env
-            with env.store.transaction() as tx:
+            with env.store.transaction(True) as tx:
                 return command.execute(CommandContext(env, tx, None))
         return self.call(Invocation(command, self.env))
 

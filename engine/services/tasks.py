@@ -61,7 +61,7 @@ class TaskService(Service):
         """Tasks matching the filters. With `user`: only the tasks that user may see (every
         task for a supervisor; the tasks of one instance for those who may read instances)."""
         if user is None:            # the trusted caller's query: one transaction, no more
-            with self.env.store.transaction() as tx:
+            with self.env.store.transaction(True) as tx:
                 if sort == "created" and limit is None and not offset:
                     return tx.find_tasks(**filters)
                 return tx.find_tasks(sort=sort, limit=limit, offset=offset, **filters)

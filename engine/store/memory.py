@@ -102,11 +102,11 @@ class MemoryStore:
         }
         self.transaction = partial(MemoryTx, self)  # type: ignore[method-assign]
 
-    def transaction(self) -> MemoryTx:
+    def transaction(self, read_only: bool = False) -> MemoryTx:
         """`with store.transaction() as tx:` holds the store's lock; an exception rolls
         everything the block wrote back. (Each store answers this with MemoryTx bound to
         itself, set in __init__: one call less for every command and read.)"""
-        return MemoryTx(self)
+        return MemoryTx(self, read_only)
 
     def close(self) -> None:
         return None
@@ -130,7 +130,8 @@ class MemoryTx:
     __slots__ = ("s", "t", "undo")
     serializable = True         # one transaction at a time (the store's lock)
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, read_only: bool = False) -> None:
+        # read_only: one transaction at a time here, so nothing to gain from it
         self.s = store
         self.t = store.tables
         # (table, key, the row before or _ABSENT), or a history mark (_HISTORY, _EVENTS)

@@ -242,9 +242,11 @@ class Store(Protocol):
 
     dialect: str
 
-    def transaction(self) -> AbstractContextManager[StoreTransaction]:
+    def transaction(self, read_only: bool = False) -> AbstractContextManager[StoreTransaction]:
         """`with store.transaction() as tx:` one transaction. One opened inside another in
-        the same thread must not wait for the outer one (a definition looked up mid-command)."""
+        the same thread must not wait for the outer one (a definition looked up mid-command).
+        `read_only`: the block only reads (queries), so a store may begin it without a
+        write lock; the SQL store refuses a write in it."""
 
     def job_waiter(self) -> JobWaiter:
         """The store's one waiter for idle job workers, shared by every worker thread of

@@ -502,9 +502,12 @@ class SqlStore:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
     @contextmanager
-    def transaction(self) -> Iterator[SqlTx]:
+    def transaction(self, read_only: bool = False) -> Iterator[SqlTx]:
         """One database transaction: committed when the block ends, rolled back when it
-        raises. Lock conflicts surface as `ConcurrentModification` (retryable)."""
+        raises. Lock conflicts surface as `ConcurrentModification` (retryable).
+        `read_only`: the block only reads (it may not write: StoreError); on SQLite it
+        begins deferred, taking no write lock, so it neither waits for a command nor
+        makes one wait."""
         outer = getattr(self._local, "tx", None)
         if outer is not None:
             # nested in this thread (e.g. a definition looked up mid-command): join the
@@ -518,7 +521,7 @@ class SqlStore:
             try:
                 if self.dialect == "postgresql":
                     conn = self._checkout()
-                    tx = SqlTx(self, conn)
+                    tx = SqlTx(self, conn, read_only)
                     self._local.tx = tx
                     reusable = False
                     try:
@@ -543,9 +546,10 @@ class SqlStore:
                         self._checkin(conn, tx, reusable)
                 else:
                     conn = self._checkout()
+                    conn.info[READ_ONLY] = read_only       # the begin listener reads it
                     try:
                         with conn.begin():
-                            tx = SqlTx(self, conn)
+                            tx = SqlTx(self, conn, read_only)
                             self._local.tx = tx
                             try:
                                 yield tx
@@ -676,6 +680,7 @@ class SqlStore:
 
 
 _WAITER_LOCK = threading.Lock()      # creating a store's job waiter (rare)
+READ_ONLY = "baton_read_only"       # Connection.info key: the block begun is read-only
 
 # a job counts as "due now" for the wake-up when due within this much: covers the clocks
 # of the committing process and the workers' machines differing a little (a job due
@@ -717,7 +722,9 @@ def _sqlite_setup(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+        # a read-only block (SqlStore.transaction) begins deferred: a snapshot, no lock
+        conn.connection.dbapi_connection.execute(
+            "BEGIN" if conn.info.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def _pg_setup(engine: sa.Engine) -> None:
@@ -776,9 +783,10 @@ class SqlTx:
     # NOTIFY (PostgreSQL), or the store wakes this process's workers after it (elsewhere)
     wake_jobs = False
 
-    def __init__(self, store: SqlStore, conn: sa.Connection) -> None:
+    def __init__(self, store: SqlStore, conn: sa.Connection, read_only: bool = False) -> None:
         self.store = store
         self.conn = conn
+        self.read_only = read_only
         self.raw = dialects.raw_connection(conn)
         self.fast = store.fast
         self.pg = store.dialect == "postgresql"
@@ -836,6 +844,8 @@ class SqlTx:
         """Run (PostgreSQL: queue) an INSERT/UPDATE/DELETE; `keys` names the columns
         written. With `check`, the statement must change exactly one row, else
         ConcurrentModification(check)."""
+        if self.read_only:
+            raise StoreError("a read-only transaction cannot write (a query that writes?)")
         p = self.fast.prepared(stmt, keys)
         if self.pg:
             self._pending.append((p, p.params(params), check))
