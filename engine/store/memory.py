@@ -27,6 +27,7 @@ from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any
 
+from engine.store.pg_wakeup import Wakeup, draining, wakes_workers
 from engine.store.predicates import compiled, sort_records
 from engine.store.records import (
     CommentRecord,
@@ -111,23 +112,22 @@ class MemoryStore:
     def close(self) -> None:
         return None
 
-    def job_waiter(self) -> Any:
-        """The `JobWaiter` idle workers sleep on: nothing wakes it but `Worker.stop()`
-        (commits here do not), so memory-store workers poll as they always did."""
-        from engine.store.pg_wakeup import Wakeup
+    waiter: Wakeup | None = None     # see job_waiter
 
+    def job_waiter(self) -> Wakeup:
+        """The `JobWaiter` idle workers sleep on, woken when a transaction here commits a
+        job they can run now (and by `Worker.stop()`)."""
         with self.lock:
-            waiter = getattr(self, "_waiter", None)
-            if waiter is None:
-                waiter = self._waiter = Wakeup()
-            return waiter
+            if self.waiter is None:
+                self.waiter = Wakeup()
+            return self.waiter
 
 
 class MemoryTx:
     """One transaction; its own context manager (a plain class: a generator-based one costs
     more than the small commands it wraps)."""
 
-    __slots__ = ("s", "t", "undo")
+    __slots__ = ("s", "t", "undo", "wake")
     serializable = True         # one transaction at a time (the store's lock)
 
     def __init__(self, store: MemoryStore, read_only: bool = False) -> None:
@@ -136,6 +136,7 @@ class MemoryTx:
         self.t = store.tables
         # (table, key, the row before or _ABSENT), or a history mark (_HISTORY, _EVENTS)
         self.undo: list[tuple[str, Any, Any]] = []
+        self.wake = False       # a job a worker can run now was added or freed here
 
     def __enter__(self) -> MemoryTx:
         self.s.lock.acquire()
@@ -147,6 +148,8 @@ class MemoryTx:
                 self.rollback()
         finally:
             self.s.lock.release()
+        if self.wake and exc_type is None and self.s.waiter is not None:
+            self.s.waiter.wake()
 
     def rollback(self) -> None:
         for table, key, before in reversed(self.undo):
@@ -373,6 +376,8 @@ class MemoryTx:
     # ---------------------------------------------------------------- jobs
     def add_job(self, rec: JobRecord) -> None:
         self._put("jobs", rec.id, rec)
+        if not self.wake and wakes_workers(rec) and not draining():
+            self.wake = True
 
     def get_job(self, job_id: str) -> JobRecord | None:
         return self._get("jobs", job_id)
@@ -383,6 +388,8 @@ class MemoryTx:
 
     def update_job(self, rec: JobRecord) -> None:
         self._put("jobs", rec.id, rec)
+        if not self.wake and wakes_workers(rec) and not draining():   # given back, a retry
+            self.wake = True
 
     def delete_job(self, job_id: str) -> None:
         self._del("jobs", job_id)

@@ -44,7 +44,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.store.records import JobRecord
 
 log = logging.getLogger("baton.worker")
 
@@ -72,6 +76,21 @@ def draining() -> bool:
 # the gap after an announced one is looked for all the same
 ANNOUNCE_GAP = 0.02
 RECHECK_AFTER = 0.06
+# a job counts as "due now" for the wake-up when due within this much: covers the clocks
+# of the committing process and the workers' machines differing a little (a job due
+# later is found by polling, like a timer)
+WAKE_MARGIN = timedelta(milliseconds=200)
+
+
+def wakes_workers(rec: JobRecord) -> bool:
+    """True when a worker could acquire `rec` right away (`rules.JOB_ACQUIRABLE`, give or
+    take WAKE_MARGIN): committing it is worth waking the idle workers for."""
+    if rec.suspended or rec.retries <= 0 or rec.lock_owner is not None:
+        return False
+    due = rec.due if rec.due.tzinfo is not None else rec.due.replace(tzinfo=UTC)
+    return due <= datetime.now(UTC) + WAKE_MARGIN
+
+
 TICK = 1.0              # seconds the listener waits for notifications before looking up
 HEALTH_EVERY = 30.0     # an idle listener checks its connection this often (SELECT 1)
 RETRY_FIRST = 0.5       # seconds before reconnecting, doubling up to RETRY_MAX
@@ -218,4 +237,4 @@ def _first_line(e: BaseException) -> str:
 
 
 __all__ = ["ANNOUNCE_GAP", "CHANNEL_EXPR", "DRAINING", "RECHECK_AFTER", "NOTIFY_SQL", "PgWakeup", "Wakeup", "draining",
-           "psycopg_has_timed_notifies"]
+           "psycopg_has_timed_notifies", "wakes_workers"]

@@ -252,7 +252,7 @@ class Store(Protocol):
         """The store's one waiter for idle job workers, shared by every worker thread of
         the process (created on first use). PostgreSQL: woken by NOTIFY from any process
         (engine/store/pg_wakeup.py); SQLite and MariaDB: by this process's own commits of
-        due jobs; the memory store: never (its workers poll)."""
+        due jobs (the memory store too)."""
 
     def close(self) -> None: ...
 

@@ -53,7 +53,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,6 +72,7 @@ from engine.store.pg_wakeup import (
     Wakeup,
     draining,
     psycopg_has_timed_notifies,
+    wakes_workers,
 )
 from engine.store.pq_batch import exec_batch
 from engine.store.records import (
@@ -682,19 +683,6 @@ class SqlStore:
 _WAITER_LOCK = threading.Lock()      # creating a store's job waiter (rare)
 READ_ONLY = "baton_read_only"       # Connection.info key: the block begun is read-only
 
-# a job counts as "due now" for the wake-up when due within this much: covers the clocks
-# of the committing process and the workers' machines differing a little (a job due
-# later is found by polling, like a timer)
-WAKE_MARGIN = timedelta(milliseconds=200)
-
-
-def wakes_workers(rec: JobRecord) -> bool:
-    """True when a worker could acquire `rec` right away (`rules.JOB_ACQUIRABLE`, give or
-    take WAKE_MARGIN): committing it is worth waking the idle workers for."""
-    if rec.suspended or rec.retries <= 0 or rec.lock_owner is not None:
-        return False
-    due = rec.due if rec.due.tzinfo is not None else rec.due.replace(tzinfo=UTC)
-    return due <= datetime.now(UTC) + WAKE_MARGIN
 
 
 # SQLite reads the database file through a memory map this large (shared by every

@@ -356,6 +356,16 @@ def test_a_sqlite_worker_is_woken_by_its_own_store_s_commits(tmp_path: Path) -> 
         store.close()
 
 
+def test_a_memory_store_worker_is_woken_by_the_store_s_commits() -> None:
+    engine = Engine()
+    engine.deploy(ONE_ASYNC)
+    with running(Worker(engine, poll=LONG_POLL)):
+        time.sleep(0.2)         # it has found nothing and waits
+        for _ in range(2):
+            iid = engine.start("one_async")
+            wait_for(completed(engine, iid), BOUND, "the async step", poll=0.02)
+
+
 def test_stop_wakes_an_idle_worker() -> None:
     """With a 60 s poll, `stop()` must not wait for it (on every store: here the memory
     store, whose waiter nothing else wakes)."""
