@@ -28,6 +28,7 @@ from engine.forms import FormInvalid
 from engine.runtime import effects as fx
 from engine.store.records import ConcurrentModification
 from tasklist_ui.app import create_app
+from tests.runtime.conftest import bpmn, flows
 
 FORM_TASK = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -57,21 +58,9 @@ FORM_TASK = """<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>"""
 
 PASSWORD = "password-123"
-SCRIPTED = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d2"
-    targetNamespace="t">
-  <bpmn:process id="scripted" isExecutable="true">
-    <bpmn:startEvent id="s"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="calc"/>
-    <bpmn:scriptTask id="calc" scriptFormat="python">
-      <bpmn:script>doubled = twice(n)</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:sequenceFlow id="f2" sourceRef="calc" targetRef="wait"/>
-    <bpmn:userTask id="wait"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="e"/>
-    <bpmn:endEvent id="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+SCRIPTED = bpmn('<startEvent id="s"/><scriptTask id="calc" scriptFormat="python">'
+                '<script>doubled = twice(n)</script></scriptTask><userTask id="wait"/>'
+                '<endEvent id="e"/>' + flows("s>calc", "calc>wait", "wait>e"), pid="scripted")
 
 
 # ------------------------------------------------------------------------- structure

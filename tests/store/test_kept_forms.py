@@ -15,41 +15,17 @@ from engine.runtime.effects import History
 from engine.runtime.state import InstanceState
 from engine.service import Engine
 from engine.store import MemoryStore
+from tests.runtime.conftest import bpmn, flows
 
-LOOP = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"
-    targetNamespace="t">
-  <bpmn:process id="again" isExecutable="true">
-    <bpmn:startEvent id="s"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="ask"/>
-    <bpmn:userTask id="ask" name="Ask"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="ask" targetRef="more"/>
-    <bpmn:exclusiveGateway id="more" default="f4"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="more" targetRef="ask">
-      <bpmn:conditionExpression>${n &lt; 3}</bpmn:conditionExpression>
-    </bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="f4" sourceRef="more" targetRef="e"/>
-    <bpmn:endEvent id="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+LOOP = bpmn('<startEvent id="s"/><userTask id="ask" name="Ask"/>'
+            '<exclusiveGateway id="more" default="more_e"/><endEvent id="e"/>'
+            '<sequenceFlow id="more_ask" sourceRef="more" targetRef="ask">'
+            '<conditionExpression>${n &lt; 3}</conditionExpression></sequenceFlow>'
+            + flows("s>ask", "ask>more", "more>e"), pid="again")
 
-SUB = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d2"
-    targetNamespace="t">
-  <bpmn:process id="nested" isExecutable="true">
-    <bpmn:startEvent id="s"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="sub"/>
-    <bpmn:subProcess id="sub">
-      <bpmn:startEvent id="ss"/>
-      <bpmn:sequenceFlow id="g1" sourceRef="ss" targetRef="inner"/>
-      <bpmn:userTask id="inner"/>
-      <bpmn:sequenceFlow id="g2" sourceRef="inner" targetRef="se"/>
-      <bpmn:endEvent id="se"/>
-    </bpmn:subProcess>
-    <bpmn:sequenceFlow id="f2" sourceRef="sub" targetRef="e"/>
-    <bpmn:endEvent id="e"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+SUB = bpmn('<startEvent id="s"/><subProcess id="sub"><startEvent id="ss"/>'
+           '<userTask id="inner"/><endEvent id="se"/>' + flows("ss>inner", "inner>se")
+           + '</subProcess><endEvent id="e"/>' + flows("s>sub", "sub>e"), pid="nested")
 
 
 def test_a_task_that_loops_back_to_itself_is_ended_and_created_anew(engine: Engine) -> None:
