@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.errors import BpmnError, CircuitOpen
 from connectors.registry import ConnectorContext
+from engine.limits import check_variables
 from engine.runtime import triggers as tr
 from engine.store.records import IncidentRecord, JobRecord
 
@@ -213,6 +214,9 @@ class JobExecutor:
 
         try:
             result = call_connector(reg, ctx)    # outside any transaction
+            # what a handler returns becomes variables: held to what a caller may set,
+            # so a NaN or a UUID fails this attempt naming it, on every store alike
+            check_variables(result, where=f"connector '{topic}' result")
         except BpmnError as err:
             trigger: Any = tr.Throw(job.token, err.code, err.message,  # type: ignore[arg-type]
                                     err.variables)

@@ -28,6 +28,8 @@ import math
 import operator
 import types
 from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from engine.expr.errors import GuardError
@@ -350,6 +352,8 @@ def _text_cost(items: Any, kinds: set[type]) -> int:
     if kinds == {str}:
         return sum(map(len, items)) + 3 * len(items)
     if kinds <= _SHORT_SCALARS:
+        if float in kinds and not all(map(math.isfinite, filter(_is_float, items))):
+            raise NotFinite("NaN or an infinity")
         return 24 * len(items)
     total = 0
     for item in items:
@@ -360,9 +364,19 @@ def _text_cost(items: Any, kinds: set[type]) -> int:
             total += item.bit_length() // 3 + 2
         elif kind is types.FunctionType or isinstance(item, Iterator):
             raise FunctionValue     # code, or a generator/iterator running it, is not data
-        else:
+        elif kind is float:
+            if not math.isfinite(item):
+                raise NotFinite("NaN or an infinity")
             total += 24
+        elif kind in _KEPT_SCALARS or isinstance(item, KEPT_LEAVES):
+            total += 24
+        else:
+            raise NotKept(kind.__name__)
     return total
+
+
+def _is_float(item: Any) -> bool:
+    return type(item) is float
 
 
 class FunctionValue(GuardError):
@@ -370,6 +384,21 @@ class FunctionValue(GuardError):
 
     def __init__(self) -> None:
         super().__init__("a function")
+
+
+class NotFinite(GuardError):
+    """A value leaving the sandbox holds NaN or an infinity (see check_output)."""
+
+
+class NotKept(GuardError):
+    """A value leaving the sandbox holds a type no store keeps (see check_output)."""
+
+
+# what a store keeps besides str, int, float, bool, None and containers (engine.limits
+# refuses the rest at the command boundary; engine.store.codec tags these)
+KEPT_LEAVES = (datetime, date, time, timedelta, Decimal, bytes, bytearray, str, int, dict,
+               list)
+_KEPT_SCALARS = frozenset({bool, type(None), str, int, float})
 
 
 def output_units(value: Any, limit: int = MAX_OUTPUT_UNITS) -> int:
@@ -386,9 +415,19 @@ def check_output(value: Any, name: str | None = None) -> Any:
     function never runs outside the run that made it, on another run's budget."""
     kind = type(value)
     what = f"variable {name!r}" if name else "the result"
+    if kind is float:
+        if not math.isfinite(value):
+            raise GuardError(f"{what} is {value}, not a finite number; only finite numbers "
+                             "can be kept (test for it, e.g. math.isfinite, and keep a "
+                             "number or None)")
+        return value
     if kind is types.FunctionType:
         raise GuardError(f"{what} is a function (def/lambda); only data can be kept or "
                          "returned (call the function and keep its value)")
+    if name is not None and kind not in _KEPT_SCALARS and kind not in _NESTED \
+            and not isinstance(value, KEPT_LEAVES):
+        raise GuardError(f"{what} is a {kind.__name__}, which cannot be kept; use strings, "
+                         "numbers, booleans, None, lists, dicts, dates, datetimes or decimals")
     if kind in _NESTED or (kind in _TEXT and len(value) > MAX_OUTPUT_UNITS):
         try:
             units = output_units(value)
@@ -396,6 +435,13 @@ def check_output(value: Any, name: str | None = None) -> Any:
             raise GuardError(f"{what} holds a function (def/lambda) or an iterator; only "
                              "data can be kept (call it, or make a list, and keep the "
                              "value)") from None
+        except NotFinite:
+            raise GuardError(f"{what} holds NaN or an infinity; only finite numbers can be "
+                             "kept") from None
+        except NotKept as e:
+            raise GuardError(f"{what} holds a {e}, which cannot be kept; use strings, "
+                             "numbers, booleans, None, lists, dicts, dates, datetimes or "
+                             "decimals") from None
         if units > MAX_OUTPUT_UNITS:
             raise GuardError(f"{what} would take over {MAX_OUTPUT_UNITS:,} characters as "
                              "stored text (nested lists repeat what they share)")
