@@ -248,7 +248,7 @@ class SessionStatements:
     `info`). `unsure` means the bookkeeping may be wrong (see the module docstring): the
     next batch re-reads the names from the server before deciding what to prepare."""
 
-    __slots__ = ("names", "unsure", "batcher")
+    __slots__ = ("names", "unsure", "batcher", "transformer")
 
     INFO_KEY = "baton_statements"
 
@@ -256,8 +256,9 @@ class SessionStatements:
         self.names: set[str] = set()
         self.unsure = False
         # the session's ClientCursor for the store's batches, kept (a new one per query
-        # costs more)
+        # costs more), and the Transformer that makes the rows of their reads
         self.batcher: Any = None
+        self.transformer: Any = None
 
     @classmethod
     def of(cls, info: dict[str, Any]) -> SessionStatements:

@@ -74,7 +74,7 @@ from engine.store.pg_wakeup import (
     psycopg_has_timed_notifies,
     wakes_workers,
 )
-from engine.store.pq_batch import exec_batch
+from engine.store.pq_batch import exec_batch, exec_rows
 from engine.store.records import (
     CommentRecord,
     ConcurrentModification,
@@ -889,6 +889,7 @@ class SqlTx:
         cur = session.batcher
         if cur is None:
             cur = session.batcher = psycopg.ClientCursor(raw)
+            session.transformer = psycopg.adapt.Transformer(raw)
         opening = begin and not self._open
         fresh = not self._open          # a failure now loses nothing already done
         for attempt in (1, 2):
@@ -899,7 +900,7 @@ class SqlTx:
             self.trips += 1
             try:
                 if reads:
-                    cur.execute(text)
+                    results = exec_rows(raw, text, session.transformer)
                 else:
                     exec_batch(raw, text)
                 break
@@ -918,18 +919,11 @@ class SqlTx:
             self._open = False
         elif opening:
             self._open = True
-        out: list[Any] = []
-        if reads:
-            for _ in range(skip):
-                cur.nextset()
-            first_read = int(opening) + len(pending)
-            total = first_read + len(reads) + (len(self._guards) + 1 if commit else 0)
-            for i in range(first_read + len(reads)):
-                if i >= first_read:
-                    out.append(cur.fetchall())
-                if i + 1 < total and not cur.nextset():
-                    break
-        return out
+        if not reads:
+            return []
+        # the PREPAREs, the BEGIN and the writes come first
+        first_read = skip + int(opening) + len(pending)
+        return results[first_read:first_read + len(reads)]
 
     def _batch(self, cur: Any, session: SessionStatements, pending: list[Any],
                reads: list[tuple[Any, Any]], commit: bool, opening: bool) -> tuple[str, int]:
