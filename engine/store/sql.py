@@ -545,9 +545,8 @@ class SqlStore:
                         self._local.tx = None
                         self.round_trips += tx.trips
                         self._checkin(conn, tx, reusable)
-                else:
+                elif self.dialect != "sqlite":
                     conn = self._checkout()
-                    conn.info[READ_ONLY] = read_only       # the begin listener reads it
                     try:
                         with conn.begin():
                             tx = SqlTx(self, conn, read_only)
@@ -557,6 +556,21 @@ class SqlStore:
                             finally:
                                 self._local.tx = None
                                 self.round_trips += tx.trips
+                        if tx.wake_jobs and self._waiter is not None:
+                            self._waiter.wake()     # committed: this process's workers
+                    finally:
+                        self._checkin_sqlite(conn)
+                else:
+                    conn = self._checkout()
+                    conn.info[READ_ONLY] = read_only       # the begin listener reads it
+                    try:
+                        tx = self._sqlite_block(conn, read_only)
+                        try:
+                            yield tx
+                        except BaseException:
+                            self._sqlite_end(conn, tx, False)
+                            raise
+                        self._sqlite_end(conn, tx, True)
                         if tx.wake_jobs and self._waiter is not None:
                             self._waiter.wake()     # committed: this process's workers
                     finally:
@@ -606,10 +620,50 @@ class SqlStore:
             raise
         return conn
 
+    # SQLite's transaction block is opened and ended on the DBAPI connection itself:
+    # SQLAlchemy's begin and commit (events, transaction objects, the reset bookkeeping) cost
+    # about as much as the rest of a read. A statement that goes through SQLAlchemy proper
+    # (SqlTx._sa) joins the open block (the begin listener sees it open), and SQLAlchemy
+    # then ends it.
+    def _sqlite_block(self, conn: sa.Connection, read_only: bool) -> SqlTx:
+        dbapi = conn.connection.dbapi_connection
+        dbapi.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        tx = SqlTx(self, conn, read_only)
+        self._local.tx = tx
+        return tx
+
+    def _sqlite_end(self, conn: sa.Connection, tx: SqlTx, commit: bool) -> None:
+        """Commit (or roll back) the block `_sqlite_block` opened; a commit that fails rolls
+        back, so the connection goes back to the pool with no block open."""
+        self._local.tx = None
+        self.round_trips += tx.trips
+        dbapi = conn.connection.dbapi_connection
+        try:
+            if conn.in_transaction():       # SQLAlchemy ran a statement: it ends the block
+                if commit:
+                    conn.commit()
+                else:
+                    conn.rollback()
+            elif commit:
+                dbapi.commit()
+            else:
+                dbapi.rollback()
+        except BaseException:
+            if commit:
+                try:
+                    conn.rollback()     # SQLAlchemy's transaction, failed in its commit
+                    if dbapi.in_transaction:
+                        dbapi.rollback()
+                except Exception:  # noqa: BLE001 - not reusable; the pool drops it
+                    conn.invalidate()
+            raise
+
     def _checkin_sqlite(self, conn: sa.Connection) -> None:
-        """SQLite: `conn.begin()` has committed or rolled back; keep the connection unless
-        it broke."""
+        """SQLite and MariaDB: the block has been committed or rolled back; keep the
+        connection unless it broke (or, against every expectation, SQLite's still has a
+        block open)."""
         if not conn.invalidated and not conn.closed and not conn.in_transaction() \
+                and not getattr(conn.connection.dbapi_connection, "in_transaction", False) \
                 and len(self._idle) < self.pool_size and not self._closed:
             self._idle.append(conn)
             return
@@ -710,9 +764,11 @@ def _sqlite_setup(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
+        dbapi = conn.connection.dbapi_connection
+        if dbapi.in_transaction:    # the store's own block (SqlStore._sqlite_block)
+            return
         # a read-only block (SqlStore.transaction) begins deferred: a snapshot, no lock
-        conn.connection.dbapi_connection.execute(
-            "BEGIN" if conn.info.get(READ_ONLY) else "BEGIN IMMEDIATE")
+        dbapi.execute("BEGIN" if conn.info.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def _pg_setup(engine: sa.Engine) -> None:
