@@ -638,25 +638,17 @@ class SqlStore:
         self._local.tx = None
         self.round_trips += tx.trips
         dbapi = conn.connection.dbapi_connection
-        try:
-            if conn.in_transaction():       # SQLAlchemy ran a statement: it ends the block
-                if commit:
+        if commit:
+            try:
+                if conn.in_transaction():   # SQLAlchemy ran a statement: it ends the block
                     conn.commit()
                 else:
-                    conn.rollback()
-            elif commit:
-                dbapi.commit()
-            else:
-                dbapi.rollback()
-        except BaseException:
-            if commit:
-                try:
-                    conn.rollback()     # SQLAlchemy's transaction, failed in its commit
-                    if dbapi.in_transaction:
-                        dbapi.rollback()
-                except Exception:  # noqa: BLE001 - not reusable; the pool drops it
-                    conn.invalidate()
-            raise
+                    dbapi.commit()
+                return
+            except BaseException:
+                _sqlite_rollback(conn, dbapi)
+                raise
+        _sqlite_rollback(conn, dbapi)
 
     def _checkin_sqlite(self, conn: sa.Connection) -> None:
         """SQLite and MariaDB: the block has been committed or rolled back; keep the
@@ -791,6 +783,17 @@ def _pg_setup(engine: sa.Engine) -> None:
     def _reset(dbapi_conn: Any, record: Any, _state: Any) -> None:
         if dbapi_conn.info.transaction_status != 0:     # a real ROLLBACK is coming
             SessionStatements.of(record.info).unsure = True
+
+
+def _sqlite_rollback(conn: sa.Connection, dbapi: Any) -> None:
+    """End a SQLite block without keeping anything; a connection that cannot is dropped
+    (never raises: the caller is on its way out with the error that matters)."""
+    try:
+        conn.rollback()     # SQLAlchemy's transaction, if a statement began one
+        if dbapi.in_transaction:
+            dbapi.rollback()
+    except Exception:  # noqa: BLE001 - not reusable; _checkin_sqlite drops it
+        conn.invalidate()
 
 
 def _lower(v: Any) -> Any:
